@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs Nectar Toolbox's build and test dependencies from Debian 12 packages.
+# Non-interactive and safe to re-run. Run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libtorch-dev            # LibTorch 1.13.1 (CPU), find_package(Torch)
+  libopenblas0-pthread    # optimised BLAS for libtorch (reference BLAS is ~6x slower)
+  qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev
+  libqcustomplot-dev libqcustomplot2.1-qt6
+  nlohmann-json3-dev
+  qt6-qpa-plugins         # offscreen platform plugin for GUI tests
+  libgl-dev
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Make OpenBLAS the BLAS that libtorch loads (Debian's alternatives system).
+if command -v update-alternatives >/dev/null; then
+  for alt in libblas.so.3-x86_64-linux-gnu liblapack.so.3-x86_64-linux-gnu; do
+    target=$(update-alternatives --list "$alt" 2>/dev/null | grep openblas-pthread | head -n1 || true)
+    if [ -n "$target" ]; then $SUDO update-alternatives --set "$alt" "$target" >/dev/null; fi
+  done
+fi
+echo "install-deps: all dependencies present"

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file Typed training configuration mirroring NectarGAN's config JSON
+/// (`nectargan/config/default.json`, `config_manager.py` GROUP_SCHEMA): one struct per section.
+/// NectarGAN files load unchanged (missing keys take these defaults) and save back with the same keys.
+/// Keys this product adds live in the same sections and are documented below.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace nectar {
+
+struct CommonConfig {
+    std::string device = "cpu";        ///< "cpu" | "cuda" | "cuda:N" | "auto"
+    std::vector<int> gpu_ids{0};
+    std::string output_directory;
+    std::string experiment_name = "NectarGAN";
+    int experiment_version = 1;
+    // --- product extensions ---
+    int num_threads = 0;               ///< intra-op threads; 0 = number of cores
+    std::int64_t seed = 0;             ///< < 0: non-deterministic
+};
+
+struct LoadConfig {
+    int input_nc = 3;
+    int load_size = 286;               ///< pixels, each half resized to this before cropping
+    int crop_size = 256;               ///< pixels, <= load_size
+};
+
+/// Augmentations applied identically to input and target ("both"), or to the input only.
+/// Values are kept as JSON so that keys we do not implement are preserved and reported once.
+struct AugmentationsConfig {
+    nlohmann::json both = nlohmann::json::object();
+    nlohmann::json input = nlohmann::json::object();
+    nlohmann::json target = nlohmann::json::object();
+};
+
+struct DataloaderConfig {
+    std::string dataroot;
+    std::string direction = "AtoB";    ///< "AtoB" | "BtoA"
+    int batch_size = 1;
+    int num_workers = 0;               ///< 0 = decode in the training thread
+    LoadConfig load;
+    AugmentationsConfig augmentations;
+};
+
+struct LearningRateConfig {
+    int epochs = 100;                  ///< epochs at constant LR
+    int epochs_decay = 100;            ///< epochs of linear decay to `target`
+    double initial = 0.0002;
+    double target = 0.0;
+};
+
+struct OptimizerConfig {
+    double beta1 = 0.5;
+};
+
+struct GeneratorConfig {
+    int features = 64;
+    int n_downs = 6;
+    std::string block_type = "UnetBlock";      ///< "UnetBlock" | "ResidualUnetBlock"
+    std::string upsample_type = "Transposed";  ///< "Transposed" | "Bilinear"
+    LearningRateConfig learning_rate;
+    OptimizerConfig optimizer;
+};
+
+struct DiscriminatorConfig {
+    int n_layers = 3;
+    int base_channels = 64;
+    int max_channels = 512;
+    LearningRateConfig learning_rate;
+    OptimizerConfig optimizer;
+};
+
+struct TrainLoadConfig {
+    bool continue_train = false;
+    int load_epoch = 1;
+};
+
+/// Loss weights (lambdas) read by the pix2pix spec; other keys (for JSON specs) are kept in `extra`.
+struct LossConfig {
+    double lambda_gan = 1.0;
+    double lambda_l1 = 100.0;
+    double lambda_l2 = 0.0;
+    double lambda_sobel = 0.0;
+    double lambda_laplacian = 0.0;
+    double lambda_vgg = 0.0;
+    // --- product extensions ---
+    std::string spec = "pix2pix";      ///< loss spec name in the SpecRegistry
+    std::string subspec = "basic";
+    std::string vgg_weights;           ///< path to torchvision's vgg19-dcbb9e9d.pth; empty = search the torch hub cache
+    std::map<std::string, double> extra; ///< further numeric keys (e.g. lambda_foo for JSON specs)
+};
+
+struct TrainConfig {
+    bool separate_lr_schedules = false;
+    TrainLoadConfig load;
+    GeneratorConfig generator;
+    DiscriminatorConfig discriminator;
+    LossConfig loss;
+    // --- product extensions ---
+    std::string nonfinite_policy = "stop";  ///< "stop" | "skip" (skip the step) | "ignore"
+    int log_dump_rate = 1;             ///< epochs between loss_log.json dumps
+    int update_rate = 50;              ///< iterations between progress reports to observers
+    int history_buffer_size = 50000;   ///< values buffered per loss before an automatic log dump
+};
+
+struct SaveConfig {
+    bool save_model = true;
+    int model_save_rate = 5;           ///< epochs
+    bool auto_increment_version = true;
+    bool save_examples = true;
+    int example_save_rate = 1;         ///< epochs
+    int num_examples = 1;
+};
+
+struct VisdomConfig {
+    bool enable = false;
+    std::string env_name = "main";
+    std::string server = "http://localhost";
+    int port = 8097;
+    int image_size = 400;
+    int update_frequency = 40;
+};
+
+struct VisualizerConfig {
+    VisdomConfig visdom;
+};
+
+/// The whole config. JSON form: {"config": {"common": .., "dataloader": .., "train": .., "save": .., "visualizer": ..}}.
+struct Config {
+    CommonConfig common;
+    DataloaderConfig dataloader;
+    TrainConfig train;
+    SaveConfig save;
+    VisualizerConfig visualizer;
+    /// Keys found in the file that no struct field knows, by JSON pointer ("/config/foo/bar"); written back on save.
+    nlohmann::json unknown = nlohmann::json::object();
+
+    /// Looks up a numeric config value by dotted key, e.g. "train.loss.lambda_l1"
+    /// (also "train.loss.<extra key>"). Throws std::invalid_argument naming the key.
+    double number(const std::string& dotted_key) const;
+};
+
+/// Error in a config file or value. what() names the file (if any), the JSON path and the bad value.
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Parses {"config": {...}} (the NectarGAN layout). Missing keys take defaults; unknown keys go to
+/// Config::unknown and are reported through `warnings` (one line each). Throws ConfigError.
+Config config_from_json(const nlohmann::json& j, std::vector<std::string>* warnings = nullptr,
+                        const std::string& source = {});
+/// Writes the NectarGAN layout including unknown keys and product extensions.
+nlohmann::json config_to_json(const Config& c);
+/// Throws ConfigError naming the JSON path and value: negative / non-finite lambdas, crop_size > load_size,
+/// unknown direction, batch_size < 1, unknown block/upsample type, both LR epochs 0, ...
+void validate_config(const Config& c, const std::string& source = {});
+/// Reads and validates a config file. Throws ConfigError naming the file.
+Config load_config_file(const std::string& path, std::vector<std::string>* warnings = nullptr);
+/// Atomic write (temp file + rename). Throws std::runtime_error naming the file.
+void save_config_file(const Config& c, const std::string& path);
+
+} // namespace nectar

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file Loss specs: named objectives that map (config, subspec) to named LMLoss entries
+/// (NectarGAN `nectargan.losses.pix2pix_objective`). Built-in specs are C++ functions; more are
+/// declared as JSON files under specs/ and a user folder.
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "losses/lm_types.h"
+
+namespace nectar {
+
+struct Config;
+
+/// (config, subspec) -> losses by name. Throws std::invalid_argument for an unknown subspec.
+using SpecFn = std::function<std::map<std::string, LMLoss>(const Config&, const std::string& subspec)>;
+
+struct SpecInfo {
+    std::string name;
+    std::string description;
+    std::vector<std::string> subspecs;  ///< matched exactly
+    std::string source;                 ///< "built-in" or the JSON file path
+    SpecFn build;
+};
+
+class SpecRegistry {
+public:
+    /// Process-wide registry with the built-in specs (pix2pix).
+    static SpecRegistry& instance();
+
+    /// Adds or (replace = true) replaces a spec. Throws std::invalid_argument on a duplicate name.
+    void add(SpecInfo info, bool replace = false);
+    bool contains(const std::string& name) const;
+    std::vector<std::string> names() const;
+    /// Throws std::invalid_argument listing the valid spec names.
+    const SpecInfo& info(const std::string& name) const;
+    /// Builds the losses; an unknown spec or subspec is an error listing the valid ones.
+    std::map<std::string, LMLoss> build(const std::string& spec, const std::string& subspec,
+                                        const Config& config) const;
+
+    /// Loads every *.json spec in `dir` (non-recursive). Invalid files do not stop the others:
+    /// each problem is returned as one message naming the file, the JSON path and the problem.
+    std::vector<std::string> load_directory(const std::string& dir, bool replace = true);
+    /// Loads one JSON spec file; throws SpecError naming the file, the JSON path and the problem.
+    void load_file(const std::string& path, bool replace = true);
+
+    /// Directories searched by load_default_directories(): the shipped specs (source tree or
+    /// installed data dir), then the user folder (see user_spec_directory()).
+    static std::vector<std::string> default_directories();
+    /// User spec folder: $NECTAR_SPECS_DIR if set, else ~/.local/share/nectar-toolbox/specs.
+    static std::string user_spec_directory();
+    std::vector<std::string> load_default_directories();
+
+private:
+    std::map<std::string, SpecInfo> m_specs;
+};
+
+class SpecError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+} // namespace nectar

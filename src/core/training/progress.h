@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file Training progress API without Qt or LibTorch types, so GUI headers can include it.
+/// The trainer reports through TrainingObserver at the update rate (never one device sync per
+/// loss per iteration) and takes control requests through TrainingControl (thread-safe).
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nectar {
+
+/// Values of one loss for every iteration since the previous report (one entry per iteration
+/// in which the loss ran; a loss skipped because its weight is 0 has no entry: it is shown disabled).
+struct LossSeriesChunk {
+    std::string name;
+    std::vector<std::string> tags;
+    std::vector<std::int64_t> iterations;  ///< global iteration index (0-based, counted over the run)
+    std::vector<float> raw;                ///< unweighted batch means
+    std::vector<float> weights;            ///< weight applied at that iteration
+    bool enabled = true;                   ///< false while the current weight is 0 (loss skipped)
+};
+
+/// An 8-bit RGB image (row-major, 3 bytes per pixel), e.g. a detached CPU example.
+struct RgbImage {
+    int width = 0;
+    int height = 0;
+    std::vector<std::uint8_t> rgb;
+    bool empty() const { return width <= 0 || height <= 0; }
+};
+
+struct RunInfo {
+    std::string experiment_dir;
+    std::string device;                    ///< device actually used, e.g. "cpu", "cuda:0"
+    int first_epoch = 1;                   ///< 1-based (> 1 when continuing)
+    int last_epoch = 1;                    ///< inclusive
+    std::int64_t iterations_per_epoch = 0;
+    std::vector<std::string> loss_names;
+    std::map<std::string, std::vector<std::string>> loss_tags;
+};
+
+struct ProgressReport {
+    int epoch = 0;                         ///< 1-based
+    int first_epoch = 1;
+    int last_epoch = 1;
+    std::int64_t iteration = 0;            ///< 1-based, within the epoch
+    std::int64_t iterations_per_epoch = 0;
+    std::int64_t global_iteration = 0;     ///< iterations done in this run so far
+    std::vector<LossSeriesChunk> losses;
+    double lr_g = 0.0;
+    double lr_d = 0.0;
+    double iterations_per_second = 0.0;
+    double elapsed_seconds = 0.0;
+    double eta_seconds = 0.0;              ///< seconds until the run ends
+    std::map<std::string, double> phase_seconds; ///< mean seconds per iteration by phase (data, D, G, ...)
+    std::optional<RgbImage> example_input, example_generated, example_target;
+};
+
+struct EpochSummary {
+    int epoch = 0;
+    double seconds = 0.0;
+    std::map<std::string, double> mean_raw_loss;  ///< by loss name
+    double lr_g = 0.0, lr_d = 0.0;
+    bool checkpoint_saved = false;
+    bool examples_saved = false;
+};
+
+enum class MessageLevel { Info, Warning, Error };
+
+/// Receives progress on the training thread. Implementations must be cheap and must not call back
+/// into the trainer except through TrainingControl.
+class TrainingObserver {
+public:
+    virtual ~TrainingObserver() = default;
+    virtual void on_run_started(const RunInfo&) {}
+    virtual void on_progress(const ProgressReport&) {}
+    virtual void on_epoch_end(const EpochSummary&) {}
+    virtual void on_message(MessageLevel, const std::string&) {}
+    /// `stopped` is true when a stop request ended the run early.
+    virtual void on_run_finished(bool stopped) { (void)stopped; }
+};
+
+/// Requests from another thread (GUI, signal handler), applied between iterations.
+/// Pause blocks the training thread on a condition variable (no sleep-polling).
+class TrainingControl {
+public:
+    void request_stop();
+    void pause();
+    void resume();
+    bool stop_requested() const { return m_stop.load(std::memory_order_relaxed); }
+    bool paused() const;
+    /// Blocks while paused; returns false if a stop was requested.
+    bool wait_while_paused();
+
+    /// Live edits: queued and applied by the trainer before the next iteration.
+    void set_loss_weight(const std::string& loss, double weight);
+    void set_loss_tags(const std::string& loss, const std::vector<std::string>& tags);
+    struct Edits {
+        std::map<std::string, double> weights;
+        std::map<std::string, std::vector<std::string>> tags;
+        bool empty() const { return weights.empty() && tags.empty(); }
+    };
+    /// Takes the pending edits (thread-safe).
+    Edits take_edits();
+
+private:
+    std::atomic<bool> m_stop{false};
+    mutable std::mutex m_mutex;
+    std::condition_variable m_cv;
+    bool m_paused = false;
+    Edits m_edits;
+};
+
+} // namespace nectar
