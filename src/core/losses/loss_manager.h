@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file LossManager (NectarGAN `nectargan.losses.loss_manager.LossManager`): registers losses by
+/// unique name, computes them with their current weight, keeps history and the loss log.
+///
+/// Differences from NectarGAN, on purpose (see tests/data/reference/PROVENANCE.md):
+///  - no device->host sync per call: batch means stay on the loss's device and are moved to the
+///    host in batches (on query, on log dump, or every `sync_interval` calls);
+///  - history records RAW values and the weight actually applied (weighted = raw * weight);
+///  - every loss has its own schedule; epochs are 1-based.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "losses/lm_types.h"
+
+namespace nectar {
+
+class LossLog;
+struct SpecInfo;
+
+class LossManager {
+public:
+    /// @param experiment_dir  folder for loss_log.json (+ journal); created on first dump.
+    /// @param history_buffer_size  values kept per loss in memory before an automatic dump to the log
+    ///        (when logging is enabled) — memory stays bounded on long runs.
+    LossManager(Config config, std::string experiment_dir, bool enable_logging = true,
+                int history_buffer_size = 50000);
+    ~LossManager();
+    LossManager(const LossManager&) = delete;
+    LossManager& operator=(const LossManager&) = delete;
+
+    /// Registers a loss. Throws std::invalid_argument if `name` is empty or already registered
+    /// (the message names it), or if the weight is negative / non-finite.
+    void register_loss_fn(const std::string& name, LossFn fn, double loss_weight = 1.0,
+                          Schedule schedule = {}, std::vector<std::string> tags = {},
+                          LossInputs inputs = {}, std::string function_name = {});
+    /// Registers a fully built LMLoss (e.g. from a spec). Same errors as register_loss_fn.
+    void register_loss(LMLoss loss);
+
+    /// Registers every loss of `spec`/`subspec` built with this manager's config, validating each
+    /// entry (non-empty name and function, finite weight >= 0, valid schedule). Throws
+    /// std::invalid_argument naming the spec/subspec/loss, listing valid names for unknown ones.
+    void init_from_spec(const std::string& spec, const std::string& subspec);
+
+    /// Runs loss `name` on (x, y), multiplies by its current weight (schedule at 1-based `epoch`),
+    /// records raw batch mean and weight (kept on the device until flushed) and the detached
+    /// weighted loss as last_loss_map. Returns the weighted loss tensor (same shape/dtype as the
+    /// function's output, typically 0-d float32) with autograd intact.
+    /// Throws std::invalid_argument naming `name` and listing the registered losses if unknown.
+    torch::Tensor compute_loss_xy(const std::string& name, const torch::Tensor& x,
+                                  const torch::Tensor& y, int epoch);
+
+    /// Losses whose tags contain ANY of `query_tags` (all losses when empty). With `strip` the
+    /// result's history and last_loss_map are left empty (cheap snapshot).
+    std::map<std::string, LMLoss> get_registered_losses(const std::vector<std::string>& query_tags = {},
+                                                        bool strip = false);
+    /// Last WEIGHTED batch mean per loss (NectarGAN semantics), rounded to `precision` decimals
+    /// (< 0: no rounding). Syncs pending values.
+    std::map<std::string, double> get_loss_values(const std::vector<std::string>& query_tags = {},
+                                                  int precision = 2);
+    /// Last RAW batch mean per loss. Syncs pending values.
+    std::map<std::string, double> get_raw_loss_values(const std::vector<std::string>& query_tags = {});
+    /// Last weighted loss tensors (detached).
+    std::map<std::string, torch::Tensor> get_loss_tensors(const std::vector<std::string>& query_tags = {});
+    /// Current weight per loss (schedule value when scheduled).
+    std::map<std::string, double> get_loss_weights(const std::vector<std::string>& query_tags = {},
+                                                   int precision = 2);
+
+    /// NectarGAN text formats: "(epoch: E, iters: I) G_GAN: 0.74 G_L1: 69.32 ..." and the weights line.
+    std::string print_losses(int epoch, int iter, int precision = 2);
+    std::string print_weights(int precision = 2);
+
+    /// Appends every value recorded since the last dump to the log journal (cost ~ new values only).
+    void update_loss_log();
+    /// Writes experiment_dir/loss_log.json atomically in NectarGAN's layout (plus raw values).
+    void export_base_log();
+
+    /// Thread-safe: may be called from another thread between iterations.
+    void set_loss_weight(const std::string& name, double weight);
+    void set_tags(const std::string& name, std::vector<std::string> tags);
+
+    /// Moves the host copy of pending device values into history (one sync for all losses).
+    void sync_history();
+    /// Calls between automatic syncs (default 64).
+    void set_sync_interval(int calls);
+
+    const Config& config() const { return m_config; }
+    const std::string& experiment_dir() const { return m_experiment_dir; }
+    std::vector<std::string> names() const;
+    /// Copy of one loss's history (syncs first). Throws std::invalid_argument for an unknown name.
+    LMHistory history(const std::string& name);
+    /// Sets log metadata (NectarGAN LOSSMANAGER_LOG header fields).
+    void set_log_metadata(const std::string& device, const std::string& dataroot, std::int64_t dataset_length);
+
+private:
+    struct Impl;
+    Config m_config;
+    std::string m_experiment_dir;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace nectar
