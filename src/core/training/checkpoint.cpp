@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "training/checkpoint.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+namespace fs = std::filesystem;
+
+namespace nectar {
+
+namespace {
+
+std::string join_epochs(const std::vector<int>& v)
+{
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(v[i]);
+    return s.empty() ? "none" : s;
+}
+
+[[noreturn]] void missing(const std::string& dir, int epoch, const std::string& file)
+{
+    throw CheckpointError("no checkpoint for epoch " + std::to_string(epoch) + " in " + dir + " (missing "
+                          + file + "); epochs with a checkpoint: " + join_epochs(list_checkpoint_epochs(dir)));
+}
+
+void require_files(const std::string& dir, int epoch, const std::vector<std::string>& parts)
+{
+    for (const auto& part : parts) {
+        const std::string f = checkpoint_file(dir, epoch, part);
+        if (!fs::is_regular_file(f))
+            missing(dir, epoch, f);
+    }
+}
+
+void load_archive(torch::serialize::InputArchive& ar, const std::string& file, const torch::Device& device)
+{
+    try {
+        ar.load_from(file, device);
+    } catch (const c10::Error& e) {
+        throw CheckpointError("cannot read checkpoint " + file + ": " + e.what_without_backtrace());
+    }
+}
+
+} // namespace
+
+std::string checkpoint_file(const std::string& experiment_dir, int epoch, const std::string& part)
+{
+    return (fs::path(experiment_dir) / ("epoch" + std::to_string(epoch) + "_" + part + ".pt")).string();
+}
+
+std::vector<int> list_checkpoint_epochs(const std::string& experiment_dir)
+{
+    std::vector<int> epochs;
+    std::error_code ec;
+    if (!fs::is_directory(experiment_dir, ec))
+        return epochs;
+    static const std::regex re("epoch([0-9]{1,9})_trainer\\.pt");
+    for (const auto& entry : fs::directory_iterator(experiment_dir, ec)) {
+        std::smatch m;
+        const std::string name = entry.path().filename().string();
+        if (!std::regex_match(name, m, re))
+            continue;
+        const int e = std::stoi(m[1].str());
+        if (fs::exists(checkpoint_file(experiment_dir, e, "netG")) && fs::exists(checkpoint_file(experiment_dir, e, "netD")))
+            epochs.push_back(e);
+    }
+    std::sort(epochs.begin(), epochs.end());
+    return epochs;
+}
+
+bool module_is_finite(const torch::nn::Module& module)
+{
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> flags;
+    for (const auto& p : module.parameters())
+        flags.push_back(torch::isfinite(p).all());
+    for (const auto& b : module.buffers())
+        if (b.is_floating_point())
+            flags.push_back(torch::isfinite(b).all());
+    if (flags.empty())
+        return true;
+    return torch::stack(flags).all().item<bool>();
+}
+
+void capture_rng_state(CheckpointState& state, const torch::Device& device)
+{
+    {
+        auto gen = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        state.rng_cpu = gen.get_state();
+    }
+    if (device.is_cuda() && at::detail::getCUDAHooks().hasCUDA()) {
+        auto gen = at::detail::getCUDAHooks().getDefaultCUDAGenerator(device.has_index() ? device.index() : 0);
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        state.rng_cuda = gen.get_state();
+    }
+}
+
+void restore_rng_state(const CheckpointState& state, const torch::Device& device)
+{
+    if (state.rng_cpu.defined()) {
+        auto gen = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_state(state.rng_cpu.to(torch::kCPU));
+    }
+    if (state.rng_cuda.defined() && device.is_cuda() && at::detail::getCUDAHooks().hasCUDA()) {
+        auto gen = at::detail::getCUDAHooks().getDefaultCUDAGenerator(device.has_index() ? device.index() : 0);
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_state(state.rng_cuda.to(torch::kCPU));
+    }
+}
+
+void save_checkpoint(const std::string& experiment_dir, const CheckpointState& state,
+                     torch::nn::Module& generator, torch::optim::Optimizer& opt_g,
+                     torch::nn::Module& discriminator, torch::optim::Optimizer& opt_d)
+{
+    if (!module_is_finite(generator) || !module_is_finite(discriminator))
+        throw CheckpointError("not saving the checkpoint of epoch " + std::to_string(state.epoch)
+                              + ": the generator or discriminator holds NaN/Inf weights (existing checkpoints "
+                                "in " + experiment_dir + " are kept)");
+    std::error_code ec;
+    fs::create_directories(experiment_dir, ec);
+
+    struct Part {
+        std::string final_path, tmp_path;
+    };
+    std::vector<Part> parts;
+    auto write = [&](const std::string& name, const std::function<void(torch::serialize::OutputArchive&)>& fill) {
+        Part p{checkpoint_file(experiment_dir, state.epoch, name), {}};
+        p.tmp_path = p.final_path + ".tmp";
+        torch::serialize::OutputArchive ar;
+        fill(ar);
+        try {
+            ar.save_to(p.tmp_path);
+        } catch (const c10::Error& e) {
+            for (const auto& q : parts)
+                fs::remove(q.tmp_path, ec);
+            fs::remove(p.tmp_path, ec);
+            throw CheckpointError("cannot write checkpoint file " + p.tmp_path + ": " + e.what_without_backtrace());
+        }
+        parts.push_back(p);
+    };
+    auto net = [](torch::nn::Module& m, torch::optim::Optimizer& o) {
+        return [&m, &o](torch::serialize::OutputArchive& ar) {
+            torch::serialize::OutputArchive model, optim;
+            m.save(model);
+            o.save(optim);
+            ar.write("model", model);
+            ar.write("optimizer", optim);
+        };
+    };
+    write("netG", net(generator, opt_g));
+    write("netD", net(discriminator, opt_d));
+    write("trainer", [&](torch::serialize::OutputArchive& ar) {
+        ar.write("epoch", c10::IValue(static_cast<int64_t>(state.epoch)));
+        ar.write("global_iteration", c10::IValue(static_cast<int64_t>(state.global_iteration)));
+        ar.write("lr_g", c10::IValue(state.lr_g));
+        ar.write("lr_d", c10::IValue(state.lr_d));
+        ar.write("extra", c10::IValue(state.extra.dump()));
+        if (state.rng_cpu.defined())
+            ar.write("rng_cpu", state.rng_cpu);
+        if (state.rng_cuda.defined())
+            ar.write("rng_cuda", state.rng_cuda.cpu());
+    });
+    // The trainer file goes last: it marks the checkpoint as complete.
+    for (const auto& p : parts) {
+        fs::rename(p.tmp_path, p.final_path, ec);
+        if (ec)
+            throw CheckpointError("cannot move " + p.tmp_path + " to " + p.final_path + ": " + ec.message());
+    }
+}
+
+CheckpointState load_checkpoint(const std::string& experiment_dir, int epoch, const torch::Device& device,
+                                torch::nn::Module& generator, torch::optim::Optimizer& opt_g,
+                                torch::nn::Module& discriminator, torch::optim::Optimizer& opt_d)
+{
+    require_files(experiment_dir, epoch, {"netG", "netD", "trainer"});
+    auto load_net = [&](const std::string& part, torch::nn::Module& m, torch::optim::Optimizer& o) {
+        const std::string file = checkpoint_file(experiment_dir, epoch, part);
+        torch::serialize::InputArchive ar, model, optim;
+        load_archive(ar, file, device);
+        try {
+            ar.read("model", model);
+            ar.read("optimizer", optim);
+            m.load(model);
+            o.load(optim);
+        } catch (const c10::Error& e) {
+            throw CheckpointError("checkpoint " + file + " does not match the model/optimizer: "
+                                  + e.what_without_backtrace());
+        }
+    };
+    load_net("netG", generator, opt_g);
+    load_net("netD", discriminator, opt_d);
+
+    const std::string file = checkpoint_file(experiment_dir, epoch, "trainer");
+    torch::serialize::InputArchive ar;
+    load_archive(ar, file, torch::kCPU);
+    CheckpointState st;
+    try {
+        c10::IValue v;
+        ar.read("epoch", v);
+        st.epoch = static_cast<int>(v.toInt());
+        ar.read("global_iteration", v);
+        st.global_iteration = v.toInt();
+        ar.read("lr_g", v);
+        st.lr_g = v.toDouble();
+        ar.read("lr_d", v);
+        st.lr_d = v.toDouble();
+        ar.read("extra", v);
+        st.extra = nlohmann::json::parse(v.toStringRef());
+        torch::Tensor t;
+        if (ar.try_read("rng_cpu", t))
+            st.rng_cpu = t;
+        torch::Tensor c;
+        if (ar.try_read("rng_cuda", c))
+            st.rng_cuda = c;
+    } catch (const std::exception& e) {
+        throw CheckpointError("checkpoint " + file + " is incomplete or corrupt: " + e.what());
+    }
+    return st;
+}
+
+void load_generator_weights(const std::string& experiment_dir, int epoch, const torch::Device& device,
+                            torch::nn::Module& generator)
+{
+    require_files(experiment_dir, epoch, {"netG"});
+    const std::string file = checkpoint_file(experiment_dir, epoch, "netG");
+    torch::serialize::InputArchive ar, model;
+    load_archive(ar, file, device);
+    try {
+        ar.read("model", model);
+        generator.load(model);
+    } catch (const c10::Error& e) {
+        throw CheckpointError("checkpoint " + file + " does not match the generator (check the experiment's "
+                              "train*_config.json model settings): " + e.what_without_backtrace());
+    }
+}
+
+} // namespace nectar
