@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -152,18 +153,70 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// Parses {"config": {...}} (the NectarGAN layout). Missing keys take defaults; unknown keys go to
-/// Config::unknown and are reported through `warnings` (one line each). Throws ConfigError.
+/// Which product-extension keys (see config_extension_keys()) config_to_json writes.
+enum class ExtensionKeys {
+    NonDefault, ///< only those that differ from the defaults: a NectarGAN file saves back unchanged
+    Always      ///< all of them (a complete, self-describing file)
+};
+
+/// JSON pointers of the keys this product adds to NectarGAN's layout (e.g. "/config/train/loss/spec").
+/// train.loss `extra` keys are not listed: they are written whenever present.
+const std::vector<std::string>& config_extension_keys();
+
+/// Parses {"config": {...}} (the NectarGAN layout) and validates it (validate_config).
+/// Missing keys take defaults; unknown keys go to Config::unknown and are reported through `warnings`
+/// (one line each); unknown NUMERIC keys under train.loss go to LossConfig::extra instead (usable as
+/// spec weights; a warning only when the name does not start with "lambda_").
+/// Throws ConfigError "<source>: <JSON path>: <problem> (got <value>)" for a wrong JSON type or a bad value.
 Config config_from_json(const nlohmann::json& j, std::vector<std::string>* warnings = nullptr,
                         const std::string& source = {});
-/// Writes the NectarGAN layout including unknown keys and product extensions.
-nlohmann::json config_to_json(const Config& c);
+/// Writes the NectarGAN layout including unknown keys and (per `ext`) product extensions.
+/// Keys come out in alphabetical order (nlohmann::json objects are sorted); the values are NectarGAN's.
+nlohmann::json config_to_json(const Config& c, ExtensionKeys ext = ExtensionKeys::NonDefault);
 /// Throws ConfigError naming the JSON path and value: negative / non-finite lambdas, crop_size > load_size,
 /// unknown direction, batch_size < 1, unknown block/upsample type, both LR epochs 0, ...
 void validate_config(const Config& c, const std::string& source = {});
 /// Reads and validates a config file. Throws ConfigError naming the file.
 Config load_config_file(const std::string& path, std::vector<std::string>* warnings = nullptr);
-/// Atomic write (temp file + rename). Throws std::runtime_error naming the file.
-void save_config_file(const Config& c, const std::string& path);
+/// Atomic write (QSaveFile: temp file + rename), 4-space indent like NectarGAN's export_config.
+/// Throws std::runtime_error naming the file.
+void save_config_file(const Config& c, const std::string& path, ExtensionKeys ext = ExtensionKeys::NonDefault);
+
+/// Per-section nlohmann serializers. to_json writes every field (extensions included).
+/// A standalone from_json (e.g. `j.get<LossConfig>()`) starts from the defaults, reads the keys it knows,
+/// and throws ConfigError (JSON path relative to the section, e.g. "/lambda_l1") for a wrong type or an
+/// unknown key; config_from_json instead keeps unknown keys in Config::unknown. Values are not range-checked
+/// here: validate_config does that.
+void to_json(nlohmann::json& j, const CommonConfig& c);
+void from_json(const nlohmann::json& j, CommonConfig& c);
+void to_json(nlohmann::json& j, const LoadConfig& c);
+void from_json(const nlohmann::json& j, LoadConfig& c);
+void to_json(nlohmann::json& j, const AugmentationsConfig& c);
+void from_json(const nlohmann::json& j, AugmentationsConfig& c);
+void to_json(nlohmann::json& j, const DataloaderConfig& c);
+void from_json(const nlohmann::json& j, DataloaderConfig& c);
+void to_json(nlohmann::json& j, const LearningRateConfig& c);
+void from_json(const nlohmann::json& j, LearningRateConfig& c);
+void to_json(nlohmann::json& j, const OptimizerConfig& c);
+void from_json(const nlohmann::json& j, OptimizerConfig& c);
+void to_json(nlohmann::json& j, const GeneratorConfig& c);
+void from_json(const nlohmann::json& j, GeneratorConfig& c);
+void to_json(nlohmann::json& j, const DiscriminatorConfig& c);
+void from_json(const nlohmann::json& j, DiscriminatorConfig& c);
+void to_json(nlohmann::json& j, const TrainLoadConfig& c);
+void from_json(const nlohmann::json& j, TrainLoadConfig& c);
+void to_json(nlohmann::json& j, const LossConfig& c);
+void from_json(const nlohmann::json& j, LossConfig& c);
+void to_json(nlohmann::json& j, const TrainConfig& c);
+void from_json(const nlohmann::json& j, TrainConfig& c);
+void to_json(nlohmann::json& j, const SaveConfig& c);
+void from_json(const nlohmann::json& j, SaveConfig& c);
+void to_json(nlohmann::json& j, const VisdomConfig& c);
+void from_json(const nlohmann::json& j, VisdomConfig& c);
+void to_json(nlohmann::json& j, const VisualizerConfig& c);
+void from_json(const nlohmann::json& j, VisualizerConfig& c);
+/// Same as config_to_json(c, ExtensionKeys::Always) / config_from_json(j).
+void to_json(nlohmann::json& j, const Config& c);
+void from_json(const nlohmann::json& j, Config& c);
 
 } // namespace nectar
