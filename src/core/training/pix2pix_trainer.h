@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file Pix2pix training (NectarGAN `nectargan/trainers/pix2pix_trainer.py`, Isola et al. 2017) for any
+/// loss spec: the losses and their operands come from the active spec (LMLoss::inputs), never from
+/// hard-coded names, so a JSON spec with extra losses trains without code changes.
+///
+/// One iteration (train_step), as NectarGAN's train_step / forward_D / backward_D / forward_G / backward_G:
+///   fake = G(x)
+///   D step: operands D_real = D(x, y), D_fake = D(x, fake.detach()) (computed only if a D-tagged loss uses
+///           them); loss_D = mean of the D-tagged losses ((D_real + D_fake) * 0.5 for pix2pix);
+///           backward, Adam step.
+///   G step: D_fake = D(x, fake) (with gradient to G); loss_G = sum of the G-tagged losses; backward, Adam.
+/// Adam(lr, betas = (beta1, 0.999)); lr per epoch from LrSchedule (G and D, `separate_lr_schedules`).
+/// D's weights get no gradient during the G step (requires_grad off): identical results, less work
+/// (NectarGAN computes those gradients and discards them at the next D zero_grad).
+/// Losses whose current weight is 0 are not computed; observers see them with enabled = false.
+///
+/// Device: common.device (see resolve_device). On CUDA, G/D forwards and losses run under float16 autocast
+/// with one dynamic LossScaler per network (NectarGAN shares one GradScaler between G and D).
+///
+/// Files in the experiment folder (see experiment.h, checkpoint.h, loss_log.h): train<K>_config.json,
+/// loss_log.json + journal (every `train.log_dump_rate` epochs, at the end and on stop), checkpoints
+/// epoch<N>_net{G,D}.pt + epoch<N>_trainer.pt (every `save.model_save_rate` epochs, at the end of the plan
+/// and on stop), examples/epoch<N>_<k>.png (input | generated | target from the val split, or train
+/// when val is empty, every `save.example_save_rate` epochs).
+///
+/// Non-finite losses (`train.nonfinite_policy`): "stop" (default) checks each step's total loss before the
+/// optimizer step (one host sync per network per iteration; the checkpoint is not replaced) and throws
+/// NonFiniteLossError naming the loss, its tags, the epoch and iteration; "skip" skips that optimizer step
+/// and warns; "ignore" checks nothing (no per-iteration sync).
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "config/config.h"
+#include "training/lr_schedule.h"
+#include "training/progress.h"
+#include "training/trainer.h"
+
+namespace nectar {
+
+class LossManager;
+class LossScaler;
+struct Preset;
+
+/// A loss turned NaN/Inf (policy "stop").
+class NonFiniteLossError : public std::runtime_error {
+public:
+    NonFiniteLossError(const std::string& what, std::string loss, std::vector<std::string> tags, int epoch,
+                       std::int64_t iteration)
+        : std::runtime_error(what), loss(std::move(loss)), tags(std::move(tags)), epoch(epoch), iteration(iteration)
+    {
+    }
+    std::string loss;
+    std::vector<std::string> tags;
+    int epoch;
+    std::int64_t iteration;   ///< 1-based within the epoch
+};
+
+/// Outcome of Pix2pixTrainer::run().
+struct TrainResult {
+    bool stopped = false;          ///< a stop request ended the run early
+    int first_epoch = 1;
+    int last_epoch_completed = 0;  ///< 0 if none
+    std::int64_t iterations = 0;   ///< iterations run by this call
+    std::string experiment_dir;
+    std::vector<int> checkpoints_saved;
+};
+
+class Pix2pixTrainer : public Trainer {
+public:
+    enum class Mode {
+        Train,     ///< full run: data, experiment folder, logs, checkpoints, examples
+        Benchmark  ///< models, optimizers and losses only (train_step on caller tensors, nothing written)
+    };
+
+    /// Cheap: stores the settings. `preset` (optional) overrides loss weights/tags/schedules after the
+    /// spec is built (apply it to the config first with apply_preset_to_config). `observer` and `control`
+    /// may be null and must outlive the trainer.
+    explicit Pix2pixTrainer(Config config, TrainingObserver* observer = nullptr, TrainingControl* control = nullptr,
+                            const Preset* preset = nullptr, Mode mode = Mode::Train);
+    ~Pix2pixTrainer() override;
+
+    /// Builds everything (device, threads, seed, experiment folder + config copy, models, optimizers,
+    /// losses, data, checkpoint when continuing). Throws std::invalid_argument / ConfigError / CheckpointError /
+    /// std::runtime_error with a message naming the bad setting, file or value. Called by run() if needed.
+    void setup();
+
+    /// Trains the remaining epochs of the plan (from load_epoch + 1 when continuing). Throws
+    /// NonFiniteLossError (policy "stop") or other std::exception on failure (logs are dumped first).
+    TrainResult run();
+
+    // --- hooks (Trainer) ---
+    void on_epoch_start(int epoch) override;
+    void train_step(const torch::Tensor& x, const torch::Tensor& y, std::int64_t idx) override;
+    void on_epoch_end(int epoch, bool stopped) override;
+
+    // --- state, for the CLI, the GUI, tests and the benchmark ---
+    const Config& config() const { return m_config; }
+    const torch::Device& device() const { return m_device; }
+    const std::string& experiment_dir() const { return m_experiment_dir; }
+    int first_epoch() const { return m_first_epoch; }
+    int last_epoch() const { return m_last_epoch; }
+    std::int64_t iterations_per_epoch() const;
+    LossManager& loss_manager();
+    torch::nn::Module& generator();
+    torch::nn::Module& discriminator();
+    torch::Tensor generate(const torch::Tensor& x);  ///< G(x) in eval mode without grad
+    /// Mean seconds per iteration by phase since the last reset ("G_forward", "D_forward", "D_backward",
+    /// "D_optimizer", "G_loss_forward", "G_backward", "G_optimizer", "data", "report").
+    std::map<std::string, double> phase_seconds() const;
+    void reset_phase_timers();
+    /// Saves a checkpoint for the last completed epoch now (atomic; refuses NaN weights).
+    void save_checkpoint_now(int epoch);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+    Config m_config;
+    torch::Device m_device{torch::kCPU};
+    std::string m_experiment_dir;
+    int m_first_epoch = 1;
+    int m_last_epoch = 1;
+};
+
+} // namespace nectar
