@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "data/paired_dataset.h"
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include <QtCore/QDir>
+#include <QtCore/QFileInfo>
+#include <QtGui/QImage>
+#include <QtGui/QImageReader>
+#include <QtGui/QPixelFormat>
+
+#include "config/config.h"
+
+namespace nectar {
+
+namespace {
+
+QString qs(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
+
+std::string ss(const QString& s)
+{
+    return s.toStdString();
+}
+
+std::string join(const std::vector<std::string>& v, std::size_t max_items = 20)
+{
+    std::string out;
+    for (std::size_t i = 0; i < v.size() && i < max_items; ++i)
+        out += (i ? ", " : "") + v[i];
+    if (v.size() > max_items)
+        out += ", ... (" + std::to_string(v.size() - max_items) + " more)";
+    return out;
+}
+
+bool is_gray_format(QImage::Format f)
+{
+    return f == QImage::Format_Grayscale8 || f == QImage::Format_Grayscale16 || f == QImage::Format_Mono
+        || f == QImage::Format_MonoLSB || f == QImage::Format_Alpha8;
+}
+
+bool is_deep_format(QImage::Format f)
+{
+    // More than 8 bits per channel (16-bit PNG, float formats).
+    const QPixelFormat pf = QImage::toPixelFormat(f);
+    return f == QImage::Format_Grayscale16 || pf.bitsPerPixel() > 32
+        || pf.typeInterpretation() == QPixelFormat::FloatingPoint;
+}
+
+std::uint32_t lo32(std::uint64_t v)
+{
+    return static_cast<std::uint32_t>(v & 0xffffffffu);
+}
+
+std::uint32_t hi32(std::uint64_t v)
+{
+    return static_cast<std::uint32_t>(v >> 32);
+}
+
+} // namespace
+
+Direction direction_from_string(const std::string& s)
+{
+    if (s == "AtoB")
+        return Direction::AtoB;
+    if (s == "BtoA")
+        return Direction::BtoA;
+    throw std::invalid_argument("unknown direction \"" + s + "\"; expected AtoB or BtoA");
+}
+
+std::string to_string(Direction d)
+{
+    return d == Direction::AtoB ? "AtoB" : "BtoA";
+}
+
+DatasetOptions dataset_options_from_config(const Config& config, const std::string& split)
+{
+    DatasetOptions o;
+    o.dataroot = config.dataloader.dataroot;
+    o.split = split;
+    o.direction = direction_from_string(config.dataloader.direction);
+    o.input_nc = config.dataloader.load.input_nc;
+    o.load_size = config.dataloader.load.load_size;
+    o.crop_size = config.dataloader.load.crop_size;
+    o.train = split == "train";
+    o.augmentations_both = config.dataloader.augmentations.both;
+    o.augmentations_input = config.dataloader.augmentations.input;
+    o.augmentations_target = config.dataloader.augmentations.target;
+    return o;
+}
+
+std::uint64_t item_seed(std::uint64_t seed, std::int64_t epoch, std::uint64_t index)
+{
+    const auto e = static_cast<std::uint64_t>(epoch);
+    std::seed_seq seq{lo32(seed), hi32(seed), lo32(e), hi32(e), lo32(index), hi32(index)};
+    std::mt19937_64 g(seq);
+    return g();
+}
+
+PairedDataset::PairedDataset(DatasetOptions options)
+    : m_options(std::move(options))
+{
+    const DatasetOptions& o = m_options;
+    if (o.input_nc != 1 && o.input_nc != 3)
+        throw std::invalid_argument("dataloader.load.input_nc: expected 1 or 3 channels, got "
+                                    + std::to_string(o.input_nc));
+    if (o.crop_size < 1)
+        throw std::invalid_argument("dataloader.load.crop_size: expected >= 1, got " + std::to_string(o.crop_size));
+    if (o.train && o.load_size < o.crop_size)
+        throw std::invalid_argument("dataloader.load.load_size " + std::to_string(o.load_size)
+                                    + " is smaller than crop_size " + std::to_string(o.crop_size)
+                                    + " (each half is resized to load_size, then cropped to crop_size)");
+    if (o.train)
+        m_augmentations
+            = parse_augmentations(o.augmentations_both, o.augmentations_input, o.augmentations_target, m_warnings);
+
+    if (o.dataroot.empty())
+        throw DataError("dataloader.dataroot is empty: expected a folder with train/, val/ and test/ sub-folders");
+    const QString folder = QDir(qs(o.dataroot)).absoluteFilePath(qs(o.split));
+    m_folder = ss(QDir::cleanPath(folder));
+    const QFileInfo folder_info(folder);
+    if (!folder_info.exists() || !folder_info.isDir())
+        throw DataError("dataset folder not found: " + m_folder + " (expected " + o.dataroot + "/" + o.split
+                        + "/ holding A|B image pairs)");
+
+    std::set<QByteArray> formats;
+    for (const QByteArray& f : QImageReader::supportedImageFormats())
+        formats.insert(f.toLower());
+
+    std::vector<std::string> non_images, unreadable, bad_aspect, gray, palette, alpha, deep, colour;
+    const QFileInfoList entries = QDir(folder).entryInfoList(
+        QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System, QDir::Name);
+    for (const QFileInfo& e : entries) {
+        const std::string name = ss(e.fileName());
+        if (e.isDir()) {
+            non_images.push_back(name + "/ (folder)");
+            continue;
+        }
+        if (!formats.count(e.suffix().toLower().toLatin1())) {
+            non_images.push_back(name);
+            continue;
+        }
+        QImageReader reader(e.absoluteFilePath());
+        if (!reader.canRead()) {
+            unreadable.push_back(name + " (" + ss(reader.errorString()) + ")");
+            continue;
+        }
+        const QSize size = reader.size();
+        if (!size.isValid()) {
+            unreadable.push_back(name + " (no size in the header)");
+            continue;
+        }
+        if (size.width() != 2 * size.height()) {
+            bad_aspect.push_back(name + " (" + std::to_string(size.width()) + "x" + std::to_string(size.height()) + ")");
+            continue;
+        }
+        const QImage::Format f = reader.imageFormat();
+        if (o.verify_decode) {
+            QImage img;
+            if (!reader.read(&img)) {
+                unreadable.push_back(name + " (" + ss(reader.errorString()) + ")");
+                continue;
+            }
+        }
+        if (f != QImage::Format_Invalid) {
+            if (is_gray_format(f) && o.input_nc == 3)
+                gray.push_back(name);
+            else if (f == QImage::Format_Indexed8)
+                palette.push_back(name);
+            else if (!is_gray_format(f) && o.input_nc == 1)
+                colour.push_back(name);
+            if (QImage::toPixelFormat(f).alphaUsage() == QPixelFormat::UsesAlpha && f != QImage::Format_Alpha8)
+                alpha.push_back(name);
+            if (is_deep_format(f))
+                deep.push_back(name);
+        }
+        m_files.push_back(ss(e.absoluteFilePath()));
+    }
+
+    const std::string in = " in " + m_folder + ": ";
+    const std::string nc = std::to_string(o.input_nc) + (o.input_nc == 1 ? " channel" : " channels");
+    auto warn = [&](const std::vector<std::string>& list, const std::string& what) {
+        if (!list.empty())
+            m_warnings.push_back(what + " (" + std::to_string(list.size()) + ")" + in + join(list));
+    };
+    warn(non_images, "skipped non-image entries");
+    warn(unreadable, "skipped unreadable images");
+    warn(bad_aspect, "skipped images whose width is not twice their height (expected A|B pairs side by side)");
+    warn(gray, "note: grayscale images converted to " + nc + " (R = G = B)");
+    warn(palette, "note: palette images converted to " + nc);
+    warn(colour, "note: colour images converted to 1 channel (luma)");
+    warn(alpha, "note: alpha channel dropped (not composited) from images");
+    warn(deep, "note: 16-bit images reduced to 8 bits per channel");
+
+    if (m_files.empty()) {
+        std::string why;
+        if (!entries.isEmpty())
+            why = " (" + std::to_string(entries.size()) + " entries, none usable: " + std::to_string(non_images.size())
+                + " non-image, " + std::to_string(unreadable.size()) + " unreadable, "
+                + std::to_string(bad_aspect.size()) + " not 2:1)";
+        throw DataError("no A|B image pairs in " + m_folder + why
+                        + "; expected images of width 2*S and height S (A left, B right)");
+    }
+}
+
+Sample PairedDataset::get(std::size_t index, std::uint64_t seed) const
+{
+    const std::int64_t c = m_options.input_nc;
+    const std::int64_t s = m_options.crop_size;
+    Sample out;
+    out.a = torch::empty({c, s, s}, torch::kFloat32);
+    out.b = torch::empty({c, s, s}, torch::kFloat32);
+    out.path = path(index);
+    load_into(index, seed, out.a.data_ptr<float>(), out.b.data_ptr<float>());
+    return out;
+}
+
+void PairedDataset::load_into(std::size_t index, std::uint64_t seed, float* a_out, float* b_out) const
+{
+    const DatasetOptions& o = m_options;
+    const std::string& file = path(index);
+    QImageReader reader(qs(file));
+    QImage img;
+    if (!reader.read(&img))
+        throw DataError("cannot decode image " + file + ": " + ss(reader.errorString()));
+    const int h = img.height();
+    if (img.width() != 2 * h || h < 1)
+        throw DataError("image " + file + " is " + std::to_string(img.width()) + "x" + std::to_string(h)
+                        + ": expected width = 2 * height (A|B pair side by side)");
+    img = img.convertToFormat(o.input_nc == 3 ? QImage::Format_RGB888 : QImage::Format_Grayscale8);
+
+    // Split first, then resample each half: nothing of B leaks into A at the seam.
+    QImage half_a = img.copy(0, 0, h, h);
+    QImage half_b = img.copy(h, 0, h, h);
+    if (o.direction == Direction::BtoA)
+        std::swap(half_a, half_b);
+
+    std::mt19937_64 rng(seed);
+    const int crop = o.crop_size;
+    const int target = o.train ? o.load_size : o.crop_size;
+    if (h != target) {
+        half_a = half_a.scaled(target, target, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+        half_b = half_b.scaled(target, target, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+        // The smooth scaler may hand back RGB32; the index map below reads packed 8-bit channels.
+        const QImage::Format fmt = o.input_nc == 3 ? QImage::Format_RGB888 : QImage::Format_Grayscale8;
+        half_a = half_a.convertToFormat(fmt);
+        half_b = half_b.convertToFormat(fmt);
+    }
+    int x0 = 0, y0 = 0;
+    AugmentationDraw draw;
+    if (o.train) {
+        std::uniform_int_distribution<int> offset(0, target - crop);
+        x0 = offset(rng);
+        y0 = offset(rng);
+        draw = draw_augmentations(m_augmentations, rng);
+    }
+
+    // Crop + flips + quarter turns as one index map (identical for both halves), then scale to [0, 1].
+    const int nc = o.input_nc;
+    const std::size_t plane = static_cast<std::size_t>(crop) * static_cast<std::size_t>(crop);
+    auto fill = [&](const QImage& src, float* dst) {
+        for (int i = 0; i < crop; ++i) {
+            for (int j = 0; j < crop; ++j) {
+                int r = i, col = j;
+                for (int k = 0; k < draw.rot90_k; ++k) {   // np.rot90: out[i][j] = in[j][N-1-i]
+                    const int t = r;
+                    r = col;
+                    col = crop - 1 - t;
+                }
+                if (draw.v_flip)
+                    r = crop - 1 - r;
+                if (draw.h_flip)
+                    col = crop - 1 - col;
+                const uchar* px = src.constScanLine(y0 + r) + static_cast<std::size_t>(x0 + col) * nc;
+                for (int ch = 0; ch < nc; ++ch)
+                    dst[ch * plane + static_cast<std::size_t>(i) * crop + j] = px[ch] / 255.0f;
+            }
+        }
+    };
+    fill(half_a, a_out);
+    fill(half_b, b_out);
+    if (o.train)
+        apply_input_augmentations(m_augmentations, draw, a_out, nc, crop, crop);
+
+    const std::size_t n = plane * static_cast<std::size_t>(nc);
+    for (std::size_t i = 0; i < n; ++i) {
+        a_out[i] = (a_out[i] - 0.5f) / 0.5f;
+        b_out[i] = (b_out[i] - 0.5f) / 0.5f;
+    }
+}
+
+} // namespace nectar
