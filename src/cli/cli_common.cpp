@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli_common.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <torch/torch.h>
+
+#include "config/config.h"
+#include "data/paired_dataset.h"
+#include "scheduling/schedule.h"
+#include "specs/spec_registry.h"
+#include "training/checkpoint.h"
+#include "training/preset.h"
+
+namespace fs = std::filesystem;
+
+namespace nectar::cli {
+
+std::string find_sample_dataset()
+{
+    std::vector<fs::path> candidates;
+    if (const char* env = std::getenv("NECTAR_SAMPLE_DATA"))
+        candidates.emplace_back(env);
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec)
+        candidates.push_back(exe.parent_path().parent_path() / "share/nectar-toolbox/sample-data/photo-colorize");
+#ifdef NECTAR_SAMPLE_DATA_SOURCE_DIR
+    candidates.emplace_back(NECTAR_SAMPLE_DATA_SOURCE_DIR);
+#endif
+    for (const auto& c : candidates)
+        if (fs::is_directory(c / "train", ec))
+            return fs::absolute(c).lexically_normal().string();
+    return {};
+}
+
+nlohmann::json objective_table(const std::map<std::string, LMLoss>& losses)
+{
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [name, l] : losses) {
+        nlohmann::json e;
+        e["name"] = name;
+        e["function"] = l.function_name;
+        e["weight"] = l.loss_weight;
+        e["tags"] = l.tags;
+        if (l.schedule.kind == Schedule::Kind::Custom)
+            e["schedule"] = {{"schedule", "custom"}};
+        else
+            e["schedule"] = l.schedule;
+        e["inputs"] = {{"prediction", operand_name(l.inputs.prediction)}, {"target", operand_name(l.inputs.target)}};
+        out.push_back(e);
+    }
+    return out;
+}
+
+std::string format_duration(double seconds)
+{
+    if (!std::isfinite(seconds) || seconds < 0)
+        return "--:--";
+    long s = std::lround(seconds);
+    char buf[32];
+    if (s >= 3600)
+        std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+    return buf;
+}
+
+ProgressPrinter::ProgressPrinter(std::FILE* out, bool quiet)
+    : m_out(out)
+    , m_tty(isatty(fileno(out)) != 0)
+    , m_quiet(quiet)
+{
+}
+
+void ProgressPrinter::end_line()
+{
+    if (m_open_line) {
+        std::fputc('\n', m_out);
+        m_open_line = false;
+    }
+}
+
+void ProgressPrinter::on_run_started(const RunInfo& info)
+{
+    m_info = info;
+    m_tags = info.loss_tags;
+    std::fprintf(m_out, "experiment: %s\ndevice: %s, epochs %d..%d, %lld iterations per epoch\n",
+                 info.experiment_dir.c_str(), info.device.c_str(), info.first_epoch, info.last_epoch,
+                 static_cast<long long>(info.iterations_per_epoch));
+    std::fflush(m_out);
+}
+
+void ProgressPrinter::on_progress(const ProgressReport& r)
+{
+    for (const auto& c : r.losses) {
+        m_tags[c.name] = c.tags;
+        m_enabled[c.name] = c.enabled;
+        if (!c.raw.empty()) {
+            m_latest[c.name] = c.raw.back();
+            m_latest_weighted[c.name] = c.raw.back() * c.weights.back();
+        }
+    }
+    if (m_quiet)
+        return;
+    const int width = 24;
+    const double frac = r.iterations_per_epoch > 0 ? double(r.iteration) / double(r.iterations_per_epoch) : 0.0;
+    const int filled = static_cast<int>(frac * width + 0.5);
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.resize(width, '-');
+    // Latest weighted losses grouped by tag (a loss with several tags shows in each group).
+    std::map<std::string, std::vector<std::string>> groups;
+    for (const auto& [name, tags] : m_tags) {
+        std::ostringstream v;
+        if (!m_enabled[name])
+            v << name << " off";
+        else if (m_latest_weighted.count(name))
+            v << name << " " << std::setprecision(4) << m_latest_weighted[name];
+        else
+            continue;
+        for (const auto& t : tags.empty() ? std::vector<std::string>{"-"} : tags)
+            groups[t].push_back(v.str());
+    }
+    std::ostringstream losses;
+    for (const auto& [tag, items] : groups) {
+        losses << " | " << tag << ":";
+        for (const auto& i : items)
+            losses << " " << i;
+    }
+    std::fprintf(m_out, "%sepoch %d/%d [%s] %lld/%lld %.2f it/s ETA %s%s%s", m_tty ? "\r\033[K" : "", r.epoch,
+                 r.last_epoch, bar.c_str(), static_cast<long long>(r.iteration),
+                 static_cast<long long>(r.iterations_per_epoch), r.iterations_per_second,
+                 format_duration(r.eta_seconds).c_str(), losses.str().c_str(), m_tty ? "" : "\n");
+    m_open_line = m_tty;
+    std::fflush(m_out);
+}
+
+void ProgressPrinter::on_epoch_end(const EpochSummary& s)
+{
+    end_line();
+    std::ostringstream mean;
+    for (const auto& [name, v] : s.mean_raw_loss)
+        mean << " " << name << "=" << std::setprecision(4) << v;
+    std::fprintf(m_out, "epoch %d done in %s, lr G %.8g D %.8g%s%s, mean raw losses:%s\n", s.epoch,
+                 format_duration(s.seconds).c_str(), s.lr_g, s.lr_d, s.checkpoint_saved ? ", checkpoint saved" : "",
+                 s.examples_saved ? ", examples saved" : "", mean.str().c_str());
+    std::fflush(m_out);
+}
+
+void ProgressPrinter::on_message(MessageLevel level, const std::string& text)
+{
+    end_line();
+    const char* prefix = level == MessageLevel::Error ? "error: " : level == MessageLevel::Warning ? "warning: " : "";
+    std::fprintf(m_out, "%s%s\n", prefix, text.c_str());
+    std::fflush(m_out);
+}
+
+void ProgressPrinter::on_run_finished(bool stopped)
+{
+    end_line();
+    if (stopped)
+        std::fprintf(m_out, "stopped on request; checkpoint and loss log saved\n");
+    std::fflush(m_out);
+}
+
+SignalStopper::SignalStopper(TrainingControl& control)
+    : m_control(control)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);  // used to wake the thread on destruction
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    m_thread = std::thread([this, set] {
+        for (;;) {
+            int sig = 0;
+            if (sigwait(&set, &sig) != 0 || m_done.load())
+                return;
+            if (sig == SIGUSR1)
+                continue;
+            if (m_triggered.exchange(true)) {
+                const char msg[] = "\nsecond interrupt: exiting without saving\n";
+                (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+                std::_Exit(130);
+            }
+            const char msg[] = "\ninterrupt: stopping after the current iteration (press Ctrl-C again to abort)\n";
+            (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+            m_control.request_stop();
+        }
+    });
+}
+
+SignalStopper::~SignalStopper()
+{
+    m_done.store(true);
+    pthread_kill(m_thread.native_handle(), SIGUSR1);
+    m_thread.join();
+}
+
+int guarded(const char* program, const std::function<int()>& body, int other_code)
+{
+    auto fail = [&](int code, const std::string& what) {
+        std::cerr << program << ": error: " << what << std::endl;
+        return code;
+    };
+    try {
+        return body();
+    } catch (const UsageError& e) {
+        return fail(kExitBadInput, e.what());
+    } catch (const ConfigError& e) {
+        return fail(kExitBadInput, e.what());
+    } catch (const PresetError& e) {
+        return fail(kExitBadInput, e.what());
+    } catch (const SpecError& e) {
+        return fail(kExitBadInput, e.what());
+    } catch (const DataError& e) {
+        return fail(kExitBadInput, e.what());
+    } catch (const CheckpointError& e) {
+        return fail(kExitBadInput, e.what());
+    } catch (const std::invalid_argument& e) {
+        return fail(kExitBadInput, e.what());
+    } catch (const c10::Error& e) {
+        return fail(other_code, e.what_without_backtrace());
+    } catch (const std::exception& e) {
+        return fail(other_code, e.what());
+    }
+}
+
+} // namespace nectar::cli

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file Helpers shared by nectar-train and nectar-test: exit codes, error mapping, the bundled sample
+/// dataset, the progress bar, the objective table and Ctrl-C handling.
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "losses/lm_types.h"
+#include "training/progress.h"
+
+namespace nectar::cli {
+
+enum ExitCode : int {
+    kExitOk = 0,
+    kExitTrainingFailure = 1,  ///< the run started and failed (NaN/Inf loss, I/O error during training)
+    kExitBadInput = 2,         ///< bad arguments, config, preset, spec, data or checkpoint (message on stderr)
+};
+
+/// Thrown for bad command-line input; main() prints the message and exits with kExitBadInput.
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Folder of the bundled sample dataset (photo-colorize): $NECTAR_SAMPLE_DATA if set, else
+/// <exe>/../share/nectar-toolbox/sample-data/photo-colorize (installed), else the source tree
+/// (NECTAR_SAMPLE_DATA_SOURCE_DIR). Empty if none exists.
+std::string find_sample_dataset();
+
+/// The resolved objective as JSON: [{name, function, weight, tags, schedule, inputs: {prediction, target}}],
+/// sorted by name.
+nlohmann::json objective_table(const std::map<std::string, LMLoss>& losses);
+
+/// Formats seconds as H:MM:SS or M:SS.
+std::string format_duration(double seconds);
+
+/// Progress bar on stderr: one line per epoch, redrawn in place on a terminal (a new line per report
+/// otherwise), with it/s, ETA and the latest losses grouped by tag. Messages go to stderr too.
+class ProgressPrinter : public TrainingObserver {
+public:
+    explicit ProgressPrinter(std::FILE* out = stderr, bool quiet = false);
+    void on_run_started(const RunInfo& info) override;
+    void on_progress(const ProgressReport& r) override;
+    void on_epoch_end(const EpochSummary& s) override;
+    void on_message(MessageLevel level, const std::string& text) override;
+    void on_run_finished(bool stopped) override;
+
+private:
+    void end_line();
+    std::FILE* m_out;
+    bool m_tty;
+    bool m_quiet;
+    bool m_open_line = false;
+    RunInfo m_info;
+    std::map<std::string, float> m_latest;                 // last raw value per loss
+    std::map<std::string, float> m_latest_weighted;
+    std::map<std::string, std::vector<std::string>> m_tags;
+    std::map<std::string, bool> m_enabled;
+};
+
+/// Turns SIGINT/SIGTERM into TrainingControl::request_stop() (from a dedicated thread that waits for
+/// the signals, so nothing unsafe runs in a signal handler). A second signal exits at once (code 130).
+/// Construct it in main() before any other thread starts (it blocks the signals process-wide).
+class SignalStopper {
+public:
+    explicit SignalStopper(TrainingControl& control);
+    ~SignalStopper();
+    bool triggered() const { return m_triggered.load(); }
+
+private:
+    TrainingControl& m_control;
+    std::atomic<bool> m_triggered{false};
+    std::atomic<bool> m_done{false};
+    std::thread m_thread;
+};
+
+/// Runs `body`, mapping exceptions to exit codes with the message on stderr:
+/// UsageError, ConfigError, PresetError, SpecError, DataError, CheckpointError, std::invalid_argument -> 2;
+/// anything else -> `other_code`.
+int guarded(const char* program, const std::function<int()>& body, int other_code = kExitTrainingFailure);
+
+} // namespace nectar::cli
