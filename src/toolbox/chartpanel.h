@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file Tag-grouped loss charts with their view controls (used live on the Training page and on
+/// the Review page).
+
+#include <QHash>
+#include <QMap>
+#include <QWidget>
+
+#include <memory>
+#include <vector>
+
+#include "training/progress.h"
+
+class LossChart;
+namespace Ui {
+class ChartPanel;
+}
+
+/// Keeps every received value (raw and weight per iteration, per loss and run) and shows it in one
+/// LossChart per tag: a loss with several tags appears in each chart, untagged losses in an
+/// "untagged" chart, and an optional chart shows the weight history. New values are appended to
+/// the charts; only a change of view mode (x axis, weighted/raw) rebuilds the lines.
+class ChartPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    enum class XMode { Iterations, Epochs };
+    enum class YMode { Weighted, Raw };
+    static QString untaggedTitle();
+    static QString weightsTitle();
+
+    explicit ChartPanel(QWidget* parent = nullptr);
+    ~ChartPanel() override;
+
+    /// Removes all charts and data.
+    void clear();
+    /// Removes one run's series (e.g. the overlay) and the charts left empty.
+    void clearRun(int run);
+    /// Maps iterations to fractional epochs for `run`: epoch = first_epoch - 1 + (iteration + 1) / per_epoch.
+    void setEpochMapping(qint64 iterationsPerEpoch, int firstEpoch, int run = 0);
+    /// Label prefixed to the overlay run's legend entries (run > 0).
+    void setRunLabel(int run, const QString& label);
+    /// Appends one loss's new values. Run 0 is the main run, run 1 an overlaid one (dashed lines).
+    void appendChunk(const nectar::LossSeriesChunk& chunk, int run = 0);
+
+    QStringList chartTitles() const;
+    LossChart* chart(const QString& title) const;
+    QStringList lossNames(int run = 0) const;
+    /// Points of a loss in a chart (0 if it is not there).
+    int pointCount(const QString& chartTitle, const QString& loss, int run = 0) const;
+    /// Values stored for a loss (all iterations received).
+    qint64 storedCount(const QString& loss, int run = 0) const;
+
+    XMode xMode() const { return m_xMode; }
+    YMode yMode() const { return m_yMode; }
+    void setXMode(XMode mode);
+    void setYMode(YMode mode);
+    void setLogScale(bool on);
+    void setSmoothing(double weight);
+    void setShowWeights(bool on);
+
+    /// Writes the visible charts as one PNG. Returns false and sets *error on failure.
+    bool exportPng(const QString& path, QString* error) const;
+    /// Writes all series as CSV (run, loss, tags, iteration, epoch, raw, weight, weighted), atomically.
+    bool exportCsv(const QString& path, QString* error) const;
+    /// Replots every chart now (tests, exports).
+    void replotAll();
+
+Q_SIGNALS:
+    void statusMessage(const QString& text);
+
+private:
+    struct Series {
+        int run = 0;
+        QString name;
+        QStringList tags;
+        QColor color;
+        std::vector<qint64> iterations;
+        std::vector<float> raw;
+        std::vector<float> weights;
+    };
+    static QString seriesKey(int run, const QString& name);
+    QStringList chartsFor(const Series& s) const;
+    LossChart* ensureChart(const QString& title);
+    void addToChart(LossChart* chart, const QString& key, const Series& s, std::size_t from);
+    double xFor(const Series& s, qint64 iteration) const;
+    void rebuildAll();
+    void relayout();
+    void updateAxisLabels();
+    void onExportPng();
+    void onExportCsv();
+
+    std::unique_ptr<Ui::ChartPanel> ui;
+    QMap<QString, Series> m_series;          // key "run/name"
+    QStringList m_seriesOrder;
+    QStringList m_lossOrder;                 // colour index by loss name
+    QMap<QString, LossChart*> m_charts;
+    QStringList m_chartOrder;
+    QHash<int, QPair<qint64, int>> m_epochMapping;
+    QHash<int, QString> m_runLabels;
+    XMode m_xMode = XMode::Iterations;
+    YMode m_yMode = YMode::Weighted;
+    bool m_log = false;
+    bool m_showWeights = false;
+    double m_smoothing = 0.6;
+};

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file One live loss chart (QCustomPlot): one line per loss, appended incrementally.
+
+#include <QHash>
+#include <QString>
+#include <QTimer>
+
+#include <qcustomplot.h>
+
+#include <vector>
+
+/// A chart of loss series against an x axis (iterations or fractional epochs; the caller supplies x).
+///
+/// Each series has a faint "raw" line and a bold line smoothed with TensorBoard's debiased EMA
+/// (weight 0 = no smoothing, the raw line is then hidden). Points are only ever appended
+/// (QCPGraph::addData on sorted keys) and replots are coalesced by a timer to at most ~30 per
+/// second, so a chart stays responsive with 10^6 points per line. Non-finite values leave a gap
+/// in the line and are marked with a red cross at the last finite value, so they never break
+/// the auto-range. The auto-range ignores the 0.5 % most extreme samples on each side, so a
+/// single spike does not flatten the rest; user zoom/drag switches it off, a double click restores it.
+class LossChart : public QCustomPlot
+{
+    Q_OBJECT
+public:
+    explicit LossChart(const QString& title, QWidget* parent = nullptr);
+    ~LossChart() override;
+
+    QString title() const { return m_title; }
+
+    /// Adds a series (no-op if `key` exists). `dashed` is used for overlaid runs.
+    void addSeries(const QString& key, const QString& label, const QColor& color, bool dashed = false);
+    bool hasSeries(const QString& key) const { return m_series.contains(key); }
+    QStringList seriesKeys() const;
+    /// Appends points; x must be >= the last x of the series. y may be NaN/Inf.
+    void appendPoints(const QString& key, const std::vector<double>& x, const std::vector<double>& y);
+    /// Removes all points of a series (for a mode change), keeping the series.
+    void clearSeries(const QString& key);
+    void removeAllSeries();
+    void removeSeries(const QString& key);
+
+    /// Number of points of a series (finite or not).
+    int pointCount(const QString& key) const;
+    int nonFiniteCount(const QString& key) const;
+    bool seriesVisible(const QString& key) const;
+    void setSeriesVisible(const QString& key, bool visible);
+
+    /// EMA weight in [0, 1); recomputes the smoothed lines from the raw ones.
+    void setSmoothing(double weight);
+    void setLogScale(bool on);
+    void setAxisLabels(const QString& x, const QString& y);
+    /// Auto-range on/off (off after the user zooms or drags).
+    void setAutoRange(bool on);
+    bool autoRange() const { return m_autoRange; }
+
+    /// Requests a replot; replots are coalesced (at most one per ~33 ms).
+    void scheduleReplot();
+    /// Replots now (rescaling if auto-range is on). Used by tests and exports.
+    void replotNow();
+    /// Outlier-robust y range over the visible series (0.5 % / 99.5 % quantiles of a sample, 5 % margin).
+    QCPRange robustValueRange(bool* ok) const;
+
+Q_SIGNALS:
+    void seriesVisibilityChanged(const QString& key, bool visible);
+
+protected:
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
+
+private:
+    struct Series {
+        QString label;
+        QCPGraph* raw = nullptr;       ///< faint, unsmoothed (NaN where non-finite)
+        QCPGraph* smooth = nullptr;    ///< bold, EMA-smoothed; legend entry
+        QCPGraph* marks = nullptr;     ///< red crosses at non-finite points
+        double emaLast = 0.0;          ///< EMA state (TensorBoard debiasing)
+        qint64 emaCount = 0;
+        double lastFinite = 0.0;
+        int nonFinite = 0;
+    };
+    void onLegendClick(QCPLegend* legend, QCPAbstractLegendItem* item, QMouseEvent* event);
+    void applySeriesStyle(Series& s);
+    void rescale();
+
+    QString m_title;
+    QHash<QString, Series> m_series;
+    QStringList m_order;
+    double m_smoothing = 0.6;
+    bool m_log = false;
+    bool m_autoRange = true;
+    QTimer m_replotTimer;
+};

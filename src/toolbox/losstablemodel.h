@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file Table model of the objective's losses: the single source the trainer's objective is built from.
+
+#include <QAbstractTableModel>
+#include <QStringList>
+#include <QVariantMap>
+
+#include <vector>
+
+#include "scheduling/schedule.h"
+
+/// One loss as the GUI holds it (a value snapshot; no tensors, no callables).
+struct LossRow {
+    QString name;
+    QString function;        ///< LossFunctionRegistry name
+    double weight = 1.0;     ///< lambda, used when the schedule is "none"
+    QStringList tags;
+    nectar::Schedule schedule;
+    QString prediction;      ///< operand name (engine's operand_names())
+    QString target;
+    bool operator==(const LossRow& o) const;
+};
+
+/// Rows = losses; columns = name, function, weight, tags, schedule, inputs.
+/// Weight, tags and schedule are editable. setData validates (weight finite and >= 0, tags
+/// trimmed and non-empty, schedule fields valid with ordered epochs); an invalid edit changes
+/// nothing, returns false and emits editRejected() with a message the page shows inline.
+class LossTableModel : public QAbstractTableModel
+{
+    Q_OBJECT
+public:
+    enum Columns { NameColumn, FunctionColumn, WeightColumn, TagsColumn, ScheduleColumn, InputsColumn, ColumnCount };
+    enum Roles {
+        NameRole = Qt::UserRole + 1,
+        FunctionRole,   ///< QString
+        WeightRole,     ///< double
+        TagsRole,       ///< QStringList
+        ScheduleRole,   ///< QVariantMap {schedule, start_epoch, end_epoch, initial_value, target_value}
+        InputsRole,     ///< QStringList {prediction, target}
+    };
+
+    explicit LossTableModel(QObject* parent = nullptr);
+    ~LossTableModel() override;
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+    bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
+    QHash<int, QByteArray> roleNames() const override;
+
+    void setRows(std::vector<LossRow> rows);
+    const std::vector<LossRow>& rows() const { return m_rows; }
+    int rowOf(const QString& name) const;
+    /// Appends a loss. Returns false (and sets *error) for an empty or duplicate name, bad weight or tags.
+    bool addLoss(const LossRow& row, QString* error);
+    bool removeLoss(int row);
+
+    static QVariantMap scheduleToMap(const nectar::Schedule& s);
+    /// Parses and validates; returns false with a message naming the field on error.
+    static bool scheduleFromMap(const QVariantMap& map, nectar::Schedule* out, QString* error);
+    static QString scheduleText(const nectar::Schedule& s);
+    /// Parses "G, D" or a QStringList into trimmed tags; false with a message if one is empty.
+    static bool parseTags(const QVariant& value, QStringList* out, QString* error);
+    /// Parses a weight (number or text); false with a message unless finite and >= 0.
+    static bool parseWeight(const QVariant& value, double* out, QString* error);
+
+Q_SIGNALS:
+    /// An edit was refused; nothing changed.
+    void editRejected(const QString& message);
+    /// Weight or tags of a loss changed through setData (for live edits during training).
+    void lossEdited(const QString& name);
+
+private:
+    std::vector<LossRow> m_rows;
+};

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mainwindow.h"
+
+#include <QCloseEvent>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStandardPaths>
+
+#include "enginebridge.h"
+#include "losstablemodel.h"
+#include "objectivepage.h"
+#include "reviewpage.h"
+#include "trainingpage.h"
+#include "trainingsession.h"
+#include "ui_mainwindow.h"
+
+// Resources of a static library must be registered explicitly (outside any namespace).
+static void initToolboxResources()
+{
+    Q_INIT_RESOURCE(toolbox);
+}
+
+namespace {
+constexpr int kMaxRecent = 8;
+const QString kRecentKey = QStringLiteral("presets/recent");
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent)
+    , ui(std::make_unique<Ui::MainWindow>())
+    , m_session(new TrainingSession(this))
+    , m_stateLabel(new QLabel(this))
+{
+    initToolboxResources();
+    ui->setupUi(this);
+    setWindowIcon(QIcon(QStringLiteral(":/icons/nectar-toolbox.png")));
+    setCentralWidget(ui->pages);
+    m_objective = new ObjectivePage(ui->pages);
+    m_training = new TrainingPage(m_session, ui->pages);
+    m_review = new ReviewPage(ui->pages);
+    ui->pages->addTab(m_objective, QIcon(QStringLiteral(":/icons/objective.png")), tr("&Objective"));
+    ui->pages->addTab(m_training, QIcon(QStringLiteral(":/icons/start.png")), tr("&Training"));
+    ui->pages->addTab(m_review, QIcon(QStringLiteral(":/icons/review.png")), tr("&Review"));
+    m_stateLabel->setToolTip(tr("Training state"));
+    statusBar()->addPermanentWidget(m_stateLabel);
+    m_confirmStop = [this] {
+        return QMessageBox::question(this, tr("Training is running"),
+                                     tr("Stop the training (a checkpoint is saved) and close?"),
+                                     QMessageBox::Yes | QMessageBox::No, QMessageBox::No)
+            == QMessageBox::Yes;
+    };
+
+    auto status = [this](const QString& text) { statusBar()->showMessage(text, 10000); };
+    connect(m_objective, &ObjectivePage::statusMessage, this, status);
+    connect(m_training, &TrainingPage::statusMessage, this, status);
+    connect(m_review, &ReviewPage::statusMessage, this, status);
+    connect(m_training, &TrainingPage::startRequested, this, &MainWindow::startTraining);
+    connect(m_session, &TrainingSession::stateChanged, this, &MainWindow::onSessionStateChanged);
+    connect(m_objective->model(), &LossTableModel::lossEdited, this, &MainWindow::onLossEdited);
+    auto closeIfAsked = [this] {
+        if (m_closeAfterStop)
+            close();
+    };
+    connect(m_session, &TrainingSession::finished, this, closeIfAsked);
+    connect(m_session, &TrainingSession::failed, this, closeIfAsked);
+    setupActions();
+
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    ui->pages->setCurrentIndex(settings.value(QStringLiteral("window/page"), 0).toInt());
+    setPresetsIncludeSettings(settings.value(QStringLiteral("presets/includeSettings"), true).toBool());
+    rebuildPresetMenus();
+    onSessionStateChanged();
+    const QStringList specErrors = engine::loadSpecDirectories();
+    if (!specErrors.isEmpty())
+        m_objective->showMessage(tr("Some spec files could not be loaded:\n%1").arg(specErrors.join(QLatin1Char('\n'))));
+    m_objective->refreshSpecs();
+    statusBar()->showMessage(tr("Ready — sample dataset: %1").arg(engine::sampleDatasetDirectory()), 10000);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::setupActions()
+{
+    ui->actionStart->setIcon(QIcon(QStringLiteral(":/icons/start.png")));
+    ui->actionPause->setIcon(QIcon(QStringLiteral(":/icons/pause.png")));
+    ui->actionStop->setIcon(QIcon(QStringLiteral(":/icons/stop.png")));
+    connect(ui->actionOpenConfig, &QAction::triggered, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open config"), lastPath(QStringLiteral("config")), tr("JSON (*.json)"));
+        if (!f.isEmpty())
+            loadConfigFile(f);
+    });
+    connect(ui->actionSaveConfig, &QAction::triggered, this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("Save config"), lastPath(QStringLiteral("config")), tr("JSON (*.json)"));
+        if (!f.isEmpty())
+            saveConfigFile(f);
+    });
+    connect(ui->actionLoadPreset, &QAction::triggered, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Load preset"), lastPath(QStringLiteral("preset")), tr("Presets (*.json)"));
+        if (!f.isEmpty())
+            loadPresetFile(f);
+    });
+    connect(ui->actionSavePreset, &QAction::triggered, this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("Save preset"), lastPath(QStringLiteral("preset")), tr("Presets (*.json)"));
+        if (!f.isEmpty())
+            savePresetFile(f.endsWith(QStringLiteral(".json")) ? f : f + QStringLiteral(".json"));
+    });
+    connect(ui->actionPresetSettings, &QAction::toggled, this, [](bool on) {
+        QSettings().setValue(QStringLiteral("presets/includeSettings"), on);
+    });
+    connect(ui->actionQuit, &QAction::triggered, this, &QWidget::close);
+    connect(ui->actionStart, &QAction::triggered, this, &MainWindow::startTraining);
+    connect(ui->actionPause, &QAction::triggered, this, [this] {
+        if (m_session->state() == TrainingSession::State::Paused)
+            m_session->resume();
+        else
+            m_session->pause();
+    });
+    connect(ui->actionStop, &QAction::triggered, m_session, &TrainingSession::stop);
+    connect(ui->actionOpenRun, &QAction::triggered, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open run"), lastPath(QStringLiteral("review")));
+        if (dir.isEmpty())
+            return;
+        setLastPath(QStringLiteral("review"), dir);
+        showPage(2);
+        m_review->openRun(dir);
+    });
+    connect(ui->actionObjectivePage, &QAction::triggered, this, [this] { showPage(0); });
+    connect(ui->actionTrainingPage, &QAction::triggered, this, [this] { showPage(1); });
+    connect(ui->actionReviewPage, &QAction::triggered, this, [this] { showPage(2); });
+    connect(ui->actionAbout, &QAction::triggered, this, [this] {
+        QMessageBox::about(this, tr("About Nectar Toolbox"),
+                           tr("<b>Nectar Toolbox %1</b><br>Design pix2pix loss objectives, train them and review runs.<br>"
+                              "A C++ take on NectarGAN's loss-spec API (Apache-2.0).")
+                               .arg(QCoreApplication::applicationVersion()));
+    });
+}
+
+void MainWindow::showPage(int index)
+{
+    ui->pages->setCurrentIndex(index);
+}
+
+QString MainWindow::lastPath(const QString& key) const
+{
+    return QSettings().value(QStringLiteral("paths/") + key, QDir::homePath()).toString();
+}
+
+void MainWindow::setLastPath(const QString& key, const QString& file)
+{
+    QSettings().setValue(QStringLiteral("paths/") + key, QFileInfo(file).absolutePath());
+}
+
+void MainWindow::setPresetsIncludeSettings(bool on)
+{
+    ui->actionPresetSettings->setChecked(on);
+}
+
+QStringList MainWindow::recentPresets() const
+{
+    return QSettings().value(kRecentKey).toStringList();
+}
+
+void MainWindow::addRecentPreset(const QString& path)
+{
+    QStringList recent = recentPresets();
+    const QString abs = path.startsWith(QStringLiteral(":/")) ? path : QFileInfo(path).absoluteFilePath();
+    recent.removeAll(abs);
+    recent.prepend(abs);
+    while (recent.size() > kMaxRecent)
+        recent.removeLast();
+    QSettings().setValue(kRecentKey, recent);
+    rebuildPresetMenus();
+}
+
+void MainWindow::rebuildPresetMenus()
+{
+    ui->menuRecentPresets->clear();
+    const QStringList recent = recentPresets();
+    for (int i = 0; i < recent.size(); ++i) {
+        QAction* a = ui->menuRecentPresets->addAction(QStringLiteral("&%1 %2").arg(i + 1).arg(QFileInfo(recent[i]).fileName()));
+        a->setToolTip(recent[i]);
+        a->setStatusTip(recent[i]);
+        const QString path = recent[i];
+        connect(a, &QAction::triggered, this, [this, path] { loadPresetFile(path); });
+    }
+    ui->menuRecentPresets->setEnabled(!recent.isEmpty());
+    ui->menuBundledPresets->clear();
+    for (const QString& path : engine::bundledPresets()) {
+        const QString name = engine::presetName(path);
+        QAction* a = ui->menuBundledPresets->addAction(name.isEmpty() ? QFileInfo(path).fileName() : name);
+        a->setToolTip(tr("Bundled preset %1").arg(QFileInfo(path).fileName()));
+        a->setStatusTip(a->toolTip());
+        connect(a, &QAction::triggered, this, [this, path] { loadPresetFile(path); });
+    }
+    ui->menuBundledPresets->setEnabled(!ui->menuBundledPresets->isEmpty());
+}
+
+bool MainWindow::loadPresetFile(const QString& path)
+{
+    engine::PresetContent content;
+    QString error;
+    if (!engine::loadPreset(path, m_objective->config(), &content, &error)) {
+        m_objective->showMessage(tr("Preset not loaded: %1").arg(error));
+        showPage(0);
+        return false;
+    }
+    m_objective->applyPreset(content);
+    if (!path.startsWith(QStringLiteral(":/")))
+        setLastPath(QStringLiteral("preset"), path);
+    addRecentPreset(path);
+    statusBar()->showMessage(tr("Preset loaded: %1").arg(path), 10000);
+    return true;
+}
+
+bool MainWindow::savePresetFile(const QString& path)
+{
+    QString error;
+    const nectar::Config config = m_objective->config();
+    if (!engine::savePreset(path, m_objective->spec(), m_objective->subspec(), m_objective->model()->rows(),
+                            ui->actionPresetSettings->isChecked() ? &config : nullptr, &error)) {
+        m_objective->showMessage(tr("Preset not saved: %1").arg(error));
+        return false;
+    }
+    setLastPath(QStringLiteral("preset"), path);
+    addRecentPreset(path);
+    statusBar()->showMessage(tr("Preset saved: %1").arg(path), 10000);
+    return true;
+}
+
+bool MainWindow::loadConfigFile(const QString& path)
+{
+    nectar::Config config;
+    QStringList warnings;
+    QString error;
+    if (!engine::loadConfig(path, &config, &warnings, &error)) {
+        m_objective->showMessage(tr("Config not loaded: %1").arg(error));
+        return false;
+    }
+    m_objective->setConfig(config);
+    setLastPath(QStringLiteral("config"), path);
+    if (!warnings.isEmpty())
+        m_objective->showMessage(warnings.join(QLatin1Char('\n')));
+    statusBar()->showMessage(tr("Config loaded: %1").arg(path), 10000);
+    return true;
+}
+
+bool MainWindow::saveConfigFile(const QString& path)
+{
+    QString error;
+    if (!engine::saveConfig(m_objective->config(), path, &error)) {
+        m_objective->showMessage(tr("Config not saved: %1").arg(error));
+        return false;
+    }
+    setLastPath(QStringLiteral("config"), path);
+    statusBar()->showMessage(tr("Config saved: %1").arg(path), 10000);
+    return true;
+}
+
+bool MainWindow::startTraining()
+{
+    if (m_session->isActive())
+        return false;
+    TrainingJob job;
+    job.config = m_objective->config();
+    if (job.config.common.output_directory.empty()) {
+        job.config.common.output_directory =
+            QDir(QStandardPaths::writableLocation(QStandardPaths::HomeLocation)).filePath(QStringLiteral("nectar-runs")).toStdString();
+    }
+    QString error;
+    if (!engine::validateConfig(job.config, &error)) {
+        m_training->showError(tr("Cannot start: %1").arg(error));
+        showPage(1);
+        return false;
+    }
+    job.rows = m_objective->model()->rows();
+    m_training->showError({});
+    showPage(1);
+    return m_session->start(std::move(job));
+}
+
+void MainWindow::onSessionStateChanged()
+{
+    using S = TrainingSession::State;
+    const S state = m_session->state();
+    ui->actionStart->setEnabled(state == S::Idle);
+    ui->actionPause->setEnabled(state == S::Running || state == S::Paused);
+    ui->actionStop->setEnabled(state == S::Running || state == S::Paused);
+    ui->actionLoadPreset->setEnabled(state == S::Idle);
+    ui->menuRecentPresets->setEnabled(state == S::Idle && !recentPresets().isEmpty());
+    ui->menuBundledPresets->setEnabled(state == S::Idle && !ui->menuBundledPresets->isEmpty());
+    ui->actionOpenConfig->setEnabled(state == S::Idle);
+    m_objective->setTrainingActive(state != S::Idle);
+    m_stateLabel->setText(m_training->stateText());
+}
+
+void MainWindow::onLossEdited(const QString& name)
+{
+    if (!m_session->isActive())
+        return;
+    const int row = m_objective->model()->rowOf(name);
+    if (row < 0)
+        return;
+    const LossRow& r = m_objective->model()->rows()[static_cast<std::size_t>(row)];
+    m_session->setLossWeight(name, r.weight);
+    m_session->setLossTags(name, r.tags);
+    statusBar()->showMessage(tr("%1: weight %2, tags %3 from the next iteration").arg(name).arg(r.weight).arg(r.tags.join(QStringLiteral(", "))), 10000);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    if (m_session->isActive()) {
+        if (!m_closeAfterStop) {
+            if (!m_confirmStop()) {
+                event->ignore();
+                return;
+            }
+            m_closeAfterStop = true;
+            m_session->stop();
+            statusBar()->showMessage(tr("Stopping the training; the window closes when the checkpoint is saved…"));
+        }
+        event->ignore(); // closes from the session's finished/failed signal
+        return;
+    }
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/page"), ui->pages->currentIndex());
+    QMainWindow::closeEvent(event);
+}

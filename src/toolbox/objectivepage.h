@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file Objective page: spec and subspec choice, the loss table, adding/removing losses, saving
+/// the objective as a JSON spec, and the training settings form.
+
+#include <QWidget>
+
+#include <memory>
+
+#include "config/config.h"
+
+class LossTableModel;
+class SettingsForm;
+struct PresetContentView;
+namespace engine {
+struct PresetContent;
+}
+namespace Ui {
+class ObjectivePage;
+}
+
+class ObjectivePage : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit ObjectivePage(QWidget* parent = nullptr);
+    ~ObjectivePage() override;
+
+    LossTableModel* model() const { return m_model; }
+    SettingsForm* settings() const;
+    QString spec() const;
+    QString subspec() const;
+    /// Selects a spec and subspec (repopulates the table). False + message if unknown.
+    bool selectSpec(const QString& spec, const QString& subspec);
+    /// The settings with the chosen spec/subspec (what a run and a saved config use).
+    nectar::Config config() const;
+    void setConfig(const nectar::Config& config);
+    /// Applies a loaded preset (spec, subspec, table, settings if any) in one go.
+    void applyPreset(const engine::PresetContent& preset);
+    /// Refills the spec list from the registry (keeps the selection when possible).
+    void refreshSpecs();
+    /// Shows an inline message (empty hides it).
+    void showMessage(const QString& text);
+    QString message() const;
+    /// While training, the table stays editable (weights/tags go to the run) but structure is locked.
+    void setTrainingActive(bool active);
+
+Q_SIGNALS:
+    void statusMessage(const QString& text);
+
+private:
+    void onSpecChanged();
+    void onSubspecChanged();
+    void repopulate();
+    void addLoss();
+    void removeLoss();
+    void saveAsSpec();
+
+    std::unique_ptr<Ui::ObjectivePage> ui;
+    LossTableModel* m_model;
+    bool m_updating = false;
+};

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file Review page: plots a saved run's loss_log.json (ours or NectarGAN's) with the tag-grouped
+/// charts, overlays a second run and browses the example images by epoch.
+
+#include <QWidget>
+
+#include <memory>
+
+class ChartPanel;
+class QThread;
+class QTimer;
+namespace nectar {
+struct LossLogData;
+}
+namespace Ui {
+class ReviewPage;
+}
+
+class ReviewPage : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit ReviewPage(QWidget* parent = nullptr);
+    ~ReviewPage() override;
+
+    ChartPanel* charts() const;
+    /// Loads a run (run 0) or an overlay (run 1) asynchronously: the log is read off the GUI thread,
+    /// then appended to the charts in slices with progress. Emits loaded() or failed().
+    void openRun(const QString& dir, int run = 0);
+    bool isLoading() const;
+    QString errorText() const;
+    QStringList exampleEpochs() const;
+    /// Shows the examples of an epoch (by its text in the epoch list).
+    void showEpoch(const QString& epoch);
+    QString shownImage() const { return m_shownImage; }
+
+Q_SIGNALS:
+    void loaded(const QString& dir, int run);
+    void failed(const QString& error);
+    void statusMessage(const QString& text);
+
+private:
+    struct Pending;
+    void browse(int run);
+    void onReadDone();
+    void appendSlice();
+    void scanExamples(const QString& dir);
+    void showError(const QString& text);
+
+    std::unique_ptr<Ui::ReviewPage> ui;
+    QThread* m_reader = nullptr;
+    std::unique_ptr<Pending> m_pending;
+    QTimer* m_sliceTimer;
+    QString m_runDir;
+    QMap<int, QStringList> m_examples; // epoch -> files
+    QString m_shownImage;
+};

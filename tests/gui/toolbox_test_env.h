@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// Shared set-up for the GUI tests: isolated QSettings and user spec folder, artifact folder.
+#include <QCoreApplication>
+#include <QDir>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QWidget>
+
+namespace testenv {
+
+/// Call first in initTestCase(): settings go to Qt's test location and are cleared; the user spec
+/// folder is a fresh temporary folder (NECTAR_SPECS_DIR).
+inline void isolate(QTemporaryDir& scratch)
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("NectarToolboxTest"));
+    QCoreApplication::setApplicationName(QStringLiteral("nectar-toolbox-test"));
+    QSettings().clear();
+    QDir(scratch.path()).mkpath(QStringLiteral("user-specs"));
+    qputenv("NECTAR_SPECS_DIR", QDir(scratch.path()).filePath(QStringLiteral("user-specs")).toLocal8Bit());
+}
+
+inline QString artifactDir()
+{
+    const QString dir = qEnvironmentVariable("NECTAR_TEST_OUTPUT_DIR", QDir::temp().filePath(QStringLiteral("nectar-gui-artifacts")));
+    QDir().mkpath(dir);
+    return dir;
+}
+
+/// Saves a screenshot of `w` (rendered with QWidget::grab) as <artifacts>/<name>.png.
+inline bool screenshot(QWidget* w, const QString& name)
+{
+    return w->grab().save(QDir(artifactDir()).filePath(name + QStringLiteral(".png")));
+}
+
+} // namespace testenv

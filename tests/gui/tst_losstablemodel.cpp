@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+// LossTableModel: model invariants (QAbstractItemModelTester), validated edits, add/remove.
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QtTest>
+
+#include <cmath>
+
+#include "losstablemodel.h"
+
+class TestLossTableModel : public QObject
+{
+    Q_OBJECT
+private:
+    static std::vector<LossRow> sampleRows()
+    {
+        LossRow a;
+        a.name = QStringLiteral("G_L1");
+        a.function = QStringLiteral("L1");
+        a.weight = 100.0;
+        a.tags = {QStringLiteral("G")};
+        a.prediction = QStringLiteral("fake");
+        a.target = QStringLiteral("real");
+        LossRow b = a;
+        b.name = QStringLiteral("D_real");
+        b.function = QStringLiteral("BCEWithLogits");
+        b.weight = 1.0;
+        b.tags = {QStringLiteral("D")};
+        b.prediction = QStringLiteral("D_real");
+        b.target = QStringLiteral("ones");
+        return {a, b};
+    }
+
+private Q_SLOTS:
+    void modelTester()
+    {
+        LossTableModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.setRows(sampleRows());
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.columnCount(), int(LossTableModel::ColumnCount));
+        LossRow c = sampleRows()[0];
+        c.name = QStringLiteral("G_L2");
+        QString error;
+        QVERIFY(model.addLoss(c, &error));
+        QVERIFY(model.setData(model.index(0, LossTableModel::WeightColumn), 5.0));
+        QVERIFY(model.removeLoss(1));
+        QCOMPARE(model.rowCount(), 2);
+        model.setRows({});
+        QCOMPARE(model.rowCount(), 0);
+    }
+
+    void displayAndRoles()
+    {
+        LossTableModel model;
+        model.setRows(sampleRows());
+        const QModelIndex w = model.index(0, LossTableModel::WeightColumn);
+        QCOMPARE(w.data(Qt::DisplayRole).toString(), QStringLiteral("100"));
+        QCOMPARE(w.data(LossTableModel::WeightRole).toDouble(), 100.0);
+        QCOMPARE(model.index(1, LossTableModel::InputsColumn).data().toString(), QStringLiteral("(D_real, ones)"));
+        QCOMPARE(model.index(1, 0).data(LossTableModel::InputsRole).toStringList(),
+                 QStringList({QStringLiteral("D_real"), QStringLiteral("ones")}));
+        QCOMPARE(model.index(0, LossTableModel::ScheduleColumn).data().toString(), QStringLiteral("none"));
+        QVERIFY(model.flags(w) & Qt::ItemIsEditable);
+        QVERIFY(!(model.flags(model.index(0, LossTableModel::NameColumn)) & Qt::ItemIsEditable));
+        QVERIFY(!(model.flags(model.index(0, LossTableModel::FunctionColumn)) & Qt::ItemIsEditable));
+    }
+
+    void setWeight_data()
+    {
+        QTest::addColumn<QVariant>("value");
+        QTest::addColumn<bool>("accepted");
+        QTest::addColumn<double>("expected");
+        QTest::newRow("number") << QVariant(50.0) << true << 50.0;
+        QTest::newRow("text") << QVariant(QStringLiteral(" 12.5 ")) << true << 12.5;
+        QTest::newRow("zero") << QVariant(0.0) << true << 0.0;
+        QTest::newRow("negative") << QVariant(-1.0) << false << 100.0;
+        QTest::newRow("nan") << QVariant(std::nan("")) << false << 100.0;
+        QTest::newRow("inf") << QVariant(INFINITY) << false << 100.0;
+        QTest::newRow("garbage") << QVariant(QStringLiteral("abc")) << false << 100.0;
+        QTest::newRow("inf text") << QVariant(QStringLiteral("inf")) << false << 100.0;
+    }
+    void setWeight()
+    {
+        QFETCH(QVariant, value);
+        QFETCH(bool, accepted);
+        QFETCH(double, expected);
+        LossTableModel model;
+        model.setRows(sampleRows());
+        QSignalSpy rejected(&model, &LossTableModel::editRejected);
+        QSignalSpy changed(&model, &LossTableModel::dataChanged);
+        QSignalSpy edited(&model, &LossTableModel::lossEdited);
+        QCOMPARE(model.setData(model.index(0, LossTableModel::WeightColumn), value), accepted);
+        QCOMPARE(model.rows()[0].weight, expected);
+        QCOMPARE(rejected.count(), accepted ? 0 : 1);
+        QCOMPARE(changed.count(), accepted && expected != 100.0 ? 1 : 0);
+        QCOMPARE(edited.count(), accepted && expected != 100.0 ? 1 : 0);
+        if (!accepted) {
+            const QString msg = rejected.first().first().toString();
+            QVERIFY2(msg.contains(QStringLiteral("G_L1")) && msg.contains(QStringLiteral("≥ 0")), qPrintable(msg));
+        }
+    }
+
+    void setTags_data()
+    {
+        QTest::addColumn<QVariant>("value");
+        QTest::addColumn<bool>("accepted");
+        QTest::addColumn<QStringList>("expected");
+        const QStringList g{QStringLiteral("G")};
+        QTest::newRow("trimmed") << QVariant(QStringLiteral("  G ,  edges ")) << true << QStringList{QStringLiteral("G"), QStringLiteral("edges")};
+        QTest::newRow("list") << QVariant(QStringList{QStringLiteral(" D ")}) << true << QStringList{QStringLiteral("D")};
+        QTest::newRow("duplicates merged") << QVariant(QStringLiteral("G, G")) << true << g;
+        QTest::newRow("empty = untagged") << QVariant(QStringLiteral("  ")) << true << QStringList{};
+        QTest::newRow("empty tag") << QVariant(QStringLiteral("G,,D")) << false << g;
+        QTest::newRow("trailing comma") << QVariant(QStringLiteral("G,")) << false << g;
+        QTest::newRow("blank in list") << QVariant(QStringList{QStringLiteral("G"), QStringLiteral(" ")}) << false << g;
+    }
+    void setTags()
+    {
+        QFETCH(QVariant, value);
+        QFETCH(bool, accepted);
+        QFETCH(QStringList, expected);
+        LossTableModel model;
+        model.setRows(sampleRows());
+        QSignalSpy rejected(&model, &LossTableModel::editRejected);
+        QCOMPARE(model.setData(model.index(0, LossTableModel::TagsColumn), value), accepted);
+        QCOMPARE(model.rows()[0].tags, expected);
+        QCOMPARE(rejected.count(), accepted ? 0 : 1);
+    }
+
+    void setSchedule()
+    {
+        LossTableModel model;
+        model.setRows(sampleRows());
+        QSignalSpy rejected(&model, &LossTableModel::editRejected);
+        const QModelIndex i = model.index(0, LossTableModel::ScheduleColumn);
+        QVariantMap m{{QStringLiteral("schedule"), QStringLiteral("linear")},
+                      {QStringLiteral("start_epoch"), 10},
+                      {QStringLiteral("end_epoch"), 20},
+                      {QStringLiteral("initial_value"), 0.0},
+                      {QStringLiteral("target_value"), 50.0}};
+        QVERIFY(model.setData(i, m, LossTableModel::ScheduleRole));
+        QCOMPARE(model.rows()[0].schedule.kind, nectar::Schedule::Kind::Linear);
+        QCOMPARE(model.rows()[0].schedule.start_epoch, 10);
+        QCOMPARE(model.rows()[0].schedule.target_value, 50.0);
+        QCOMPARE(i.data(LossTableModel::ScheduleRole).toMap().value(QStringLiteral("end_epoch")).toInt(), 20);
+        QVERIFY(i.data().toString().contains(QStringLiteral("linear")));
+
+        // Unordered epochs: refused, unchanged.
+        QVariantMap bad = m;
+        bad[QStringLiteral("start_epoch")] = 30;
+        QVERIFY(!model.setData(i, bad, Qt::EditRole));
+        QCOMPARE(model.rows()[0].schedule.start_epoch, 10);
+        QCOMPARE(rejected.count(), 1);
+        // Unknown kind: refused with the engine's list of kinds.
+        bad = m;
+        bad[QStringLiteral("schedule")] = QStringLiteral("cosine");
+        QVERIFY(!model.setData(i, bad, Qt::EditRole));
+        QVERIFY2(rejected.last().first().toString().contains(QStringLiteral("linear")), qPrintable(rejected.last().first().toString()));
+        // Negative value refused.
+        bad = m;
+        bad[QStringLiteral("target_value")] = -1.0;
+        QVERIFY(!model.setData(i, bad, Qt::EditRole));
+        QCOMPARE(model.rows()[0].schedule.target_value, 50.0);
+        // Back to none.
+        QVERIFY(model.setData(i, QVariantMap{{QStringLiteral("schedule"), QStringLiteral("none")}}, Qt::EditRole));
+        QVERIFY(!model.rows()[0].schedule.active());
+    }
+
+    void readOnlyColumnsRefuse()
+    {
+        LossTableModel model;
+        model.setRows(sampleRows());
+        QVERIFY(!model.setData(model.index(0, LossTableModel::NameColumn), QStringLiteral("X")));
+        QCOMPARE(model.rows()[0].name, QStringLiteral("G_L1"));
+    }
+
+    void addDuplicateRefused()
+    {
+        LossTableModel model;
+        model.setRows(sampleRows());
+        QString error;
+        LossRow dup = sampleRows()[0];
+        dup.name = QStringLiteral(" G_L1 ");
+        QVERIFY(!model.addLoss(dup, &error));
+        QVERIFY(error.contains(QStringLiteral("G_L1")));
+        LossRow bad = sampleRows()[0];
+        bad.name = QStringLiteral("G_X");
+        bad.weight = -3;
+        QVERIFY(!model.addLoss(bad, &error));
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.rowOf(QStringLiteral("D_real")), 1);
+    }
+};
+
+QTEST_MAIN(TestLossTableModel)
+#include "tst_losstablemodel.moc"

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: Apache-2.0
+// Training through the worker on tests/data/tiny (tiny model: a run takes seconds): live charts,
+// pause/stop, live weight edits, injected failures, closing while training, review of the saved
+// run, the done-scenario, and screenshots of every page.
+#include <QDirIterator>
+#include <QElapsedTimer>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QtTest>
+
+#include "chartpanel.h"
+#include "losschart.h"
+#include "losstablemodel.h"
+#include "mainwindow.h"
+#include "objectivepage.h"
+#include "reviewpage.h"
+#include "toolbox_test_env.h"
+#include "trainingpage.h"
+#include "trainingsession.h"
+
+namespace {
+constexpr int kRunTimeoutMs = 180000;
+
+/// Tiny model on the tiny dataset: 8 train pairs, batch 2 -> 4 iterations per epoch.
+void useTinySettings(MainWindow& w, const QString& output, int epochs)
+{
+    nectar::Config c = w.objectivePage()->config();
+    c.dataloader.dataroot = NECTAR_TEST_DATA_DIR "/tiny";
+    c.dataloader.load.load_size = 32;
+    c.dataloader.load.crop_size = 32;
+    c.dataloader.batch_size = 2;
+    c.dataloader.num_workers = 0;
+    c.train.generator.features = 4;
+    c.train.generator.n_downs = 2;
+    c.train.discriminator.n_layers = 2;
+    c.train.discriminator.base_channels = 4;
+    c.train.discriminator.max_channels = 8;
+    for (auto* lr : {&c.train.generator.learning_rate, &c.train.discriminator.learning_rate}) {
+        lr->epochs = epochs;
+        lr->epochs_decay = 0;
+    }
+    c.train.update_rate = 1;
+    c.common.device = "cpu";
+    c.common.seed = 1;
+    c.common.output_directory = output.toStdString();
+    c.common.experiment_name = "gui";
+    c.save.model_save_rate = 1;
+    c.save.example_save_rate = 1;
+    w.objectivePage()->setConfig(c);
+}
+
+LossTableModel* table(MainWindow& w)
+{
+    return w.objectivePage()->model();
+}
+
+/// Last value of a loss's line in a chart (smoothing off in that chart).
+double lastValue(LossChart* chart, const QString& loss)
+{
+    for (int i = 0; i < chart->graphCount(); ++i)
+        if (chart->graph(i)->name() == loss && chart->graph(i)->dataCount() > 0)
+            return (chart->graph(i)->data()->constEnd() - 1)->value;
+    return std::nan("");
+}
+} // namespace
+
+class TestTrainingRun : public QObject
+{
+    Q_OBJECT
+private:
+    QTemporaryDir m_scratch;
+    QString m_runDir;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_scratch.isValid());
+        testenv::isolate(m_scratch);
+    }
+
+    void fullRunFillsTagCharts()
+    {
+        MainWindow w;
+        w.resize(1400, 950);
+        w.show();
+        QVERIFY(w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")));
+        useTinySettings(w, m_scratch.filePath(QStringLiteral("runs")), 2);
+        QSignalSpy finished(w.session(), &TrainingSession::finished);
+        QSignalSpy progress(w.session(), &TrainingSession::progress);
+        QVERIFY(w.startTraining());
+        QVERIFY(finished.wait(kRunTimeoutMs) || finished.count() == 1);
+        QCOMPARE(finished.first().at(0).toBool(), false); // not stopped
+        m_runDir = finished.first().at(1).toString();
+        QVERIFY(QDir(m_runDir).exists());
+        QCOMPARE(w.session()->state(), TrainingSession::State::Idle);
+
+        ChartPanel* charts = w.trainingPage()->charts();
+        constexpr int kIterations = 2 * 4; // epochs x iterations per epoch
+        for (const char* g : {"G_GAN", "G_L1"}) {
+            QCOMPARE(charts->pointCount(QStringLiteral("G"), QString::fromLatin1(g)), kIterations);
+            QCOMPARE(charts->pointCount(QStringLiteral("D"), QString::fromLatin1(g)), 0);
+        }
+        for (const char* d : {"D_real", "D_fake"}) {
+            QCOMPARE(charts->pointCount(QStringLiteral("D"), QString::fromLatin1(d)), kIterations);
+            QCOMPARE(charts->pointCount(QStringLiteral("G"), QString::fromLatin1(d)), 0);
+        }
+        QVERIFY(!charts->chartTitles().contains(ChartPanel::untaggedTitle()));
+        QVERIFY(progress.count() >= kIterations); // update rate 1: a report per iteration
+        QVERIFY(w.trainingPage()->errorText().isEmpty());
+        w.showPage(1);
+        charts->replotAll();
+        QVERIFY(testenv::screenshot(&w, QStringLiteral("page_training")));
+    }
+
+    void reviewSavedRun()
+    {
+        QVERIFY(!m_runDir.isEmpty());
+        MainWindow w;
+        w.resize(1400, 950);
+        w.show();
+        w.showPage(2);
+        ReviewPage* review = w.reviewPage();
+        QSignalSpy loaded(review, &ReviewPage::loaded);
+        review->openRun(m_runDir);
+        QVERIFY(loaded.wait(60000) || loaded.count() == 1);
+        ChartPanel* charts = review->charts();
+        QCOMPARE(charts->pointCount(QStringLiteral("G"), QStringLiteral("G_L1")), 8);
+        QCOMPARE(charts->pointCount(QStringLiteral("D"), QStringLiteral("D_fake")), 8);
+        QCOMPARE(charts->pointCount(QStringLiteral("G"), QStringLiteral("D_fake")), 0);
+        QCOMPARE(review->exampleEpochs(), QStringList({QStringLiteral("1"), QStringLiteral("2")}));
+        QVERIFY(!review->shownImage().isEmpty());
+        // Overlay the same run as a second one: dashed lines in the same charts.
+        review->openRun(m_runDir, 1);
+        QVERIFY(loaded.wait(60000) || loaded.count() == 2);
+        QCOMPARE(charts->pointCount(QStringLiteral("G"), QStringLiteral("G_L1"), 1), 8);
+        charts->replotAll();
+        QVERIFY(testenv::screenshot(&w, QStringLiteral("page_review")));
+        // A folder without a log: inline error.
+        QSignalSpy failed(review, &ReviewPage::failed);
+        review->openRun(m_scratch.filePath(QStringLiteral("user-specs")));
+        QVERIFY(failed.wait(30000) || failed.count() == 1);
+        QVERIFY(!review->errorText().isEmpty());
+    }
+
+    void reviewNectarGanLogFallsBackToPrefixes()
+    {
+        QTemporaryDir dir;
+        QVERIFY(QFile::copy(QStringLiteral(NECTAR_TEST_DATA_DIR "/reference/nectargan_loss_log_example.json"),
+                            dir.filePath(QStringLiteral("loss_log.json"))));
+        ReviewPage review;
+        QSignalSpy loaded(&review, &ReviewPage::loaded);
+        review.openRun(dir.path());
+        QVERIFY(loaded.wait(30000) || loaded.count() == 1);
+        QCOMPARE(review.charts()->pointCount(QStringLiteral("G"), QStringLiteral("G_L1")), 3);
+        QCOMPARE(review.charts()->pointCount(QStringLiteral("D"), QStringLiteral("D_real")), 3);
+    }
+
+    void pauseLiveEditAndStopWithinTwoSeconds()
+    {
+        MainWindow w;
+        QVERIFY(w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")));
+        useTinySettings(w, m_scratch.filePath(QStringLiteral("runs")), 500);
+        QSignalSpy progress(w.session(), &TrainingSession::progress);
+        QSignalSpy finished(w.session(), &TrainingSession::finished);
+        QVERIFY(w.startTraining());
+        QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 3, kRunTimeoutMs);
+
+        w.session()->pause();
+        QCOMPARE(w.trainingPage()->stateText(), QStringLiteral("Paused"));
+        QTest::qWait(300); // a report already queued may still arrive
+        const int paused = progress.count();
+        QTest::qWait(400);
+        QCOMPARE(progress.count(), paused); // the trainer waits on the condition variable
+
+        // Live edit while paused: applies from the next iteration and shows in the weight history.
+        LossTableModel* m = table(w);
+        QVERIFY(m->setData(m->index(m->rowOf(QStringLiteral("G_L1")), LossTableModel::WeightColumn), 7.0));
+        w.session()->resume();
+        QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= paused + 3, 60000);
+        LossChart* weights = w.trainingPage()->charts()->chart(ChartPanel::weightsTitle());
+        QVERIFY(weights);
+        QCOMPARE(lastValue(weights, QStringLiteral("G_L1")), 7.0);
+
+        QElapsedTimer t;
+        t.start();
+        w.session()->stop();
+        QTRY_VERIFY_WITH_TIMEOUT(w.session()->state() == TrainingSession::State::Idle, 2000);
+        qInfo("stop -> idle in %lld ms", static_cast<long long>(t.elapsed()));
+        QCOMPARE(finished.count(), 1);
+        QCOMPARE(finished.first().at(0).toBool(), true); // stopped
+        const QString dir = finished.first().at(1).toString();
+        QDirIterator it(dir, {QStringLiteral("*.pt")}, QDir::Files, QDirIterator::Subdirectories);
+        QVERIFY2(it.hasNext(), "a stop saves a checkpoint");
+        QVERIFY(QFile::exists(dir + QStringLiteral("/loss_log.json")));
+        QCOMPARE(w.trainingPage()->stateText(), QStringLiteral("Idle"));
+    }
+
+    void injectedFailureShowsErrorAndReturnsToIdle()
+    {
+        MainWindow w;
+        QVERIFY(w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")));
+        useTinySettings(w, m_scratch.filePath(QStringLiteral("runs")), 50);
+        QSignalSpy failed(w.session(), &TrainingSession::failed);
+        TrainingJob job;
+        job.config = w.objectivePage()->config();
+        job.rows = table(w)->rows();
+        job.failAtReport = 3;
+        QVERIFY(w.session()->start(job));
+        QVERIFY(failed.wait(kRunTimeoutMs) || failed.count() == 1);
+        QVERIFY(failed.first().first().toString().contains(QStringLiteral("injected failure")));
+        QCOMPARE(w.session()->state(), TrainingSession::State::Idle);
+        QVERIFY(w.trainingPage()->errorText().contains(QStringLiteral("injected failure")));
+        QVERIFY(w.trainingPage()->findChild<QPushButton*>(QStringLiteral("startButton"))->isEnabled());
+
+        // A real failure: a dataset folder that does not exist.
+        nectar::Config c = w.objectivePage()->config();
+        c.dataloader.dataroot = "/nonexistent/dataset";
+        w.objectivePage()->setConfig(c);
+        QVERIFY(w.startTraining());
+        QVERIFY(failed.wait(kRunTimeoutMs) || failed.count() == 2);
+        QVERIFY2(w.trainingPage()->errorText().contains(QStringLiteral("/nonexistent/dataset")), qPrintable(w.trainingPage()->errorText()));
+        QCOMPARE(w.session()->state(), TrainingSession::State::Idle);
+        // And it can train again afterwards.
+        useTinySettings(w, m_scratch.filePath(QStringLiteral("runs")), 1);
+        QSignalSpy finished(w.session(), &TrainingSession::finished);
+        QVERIFY(w.startTraining());
+        QVERIFY(finished.wait(kRunTimeoutMs) || finished.count() == 1);
+        QVERIFY(w.trainingPage()->errorText().isEmpty());
+    }
+
+    void closeDuringTrainingAsksThenStops()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")));
+        useTinySettings(w, m_scratch.filePath(QStringLiteral("runs")), 500);
+        QSignalSpy progress(w.session(), &TrainingSession::progress);
+        QVERIFY(w.startTraining());
+        QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 1, kRunTimeoutMs);
+        int asked = 0;
+        w.setStopConfirmation([&asked] { ++asked; return false; });
+        QVERIFY(!w.close()); // declined: keeps training
+        QCOMPARE(asked, 1);
+        QVERIFY(w.session()->isActive());
+        w.setStopConfirmation([&asked] { ++asked; return true; });
+        w.close();
+        QCOMPARE(asked, 2);
+        QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 5000);
+        QCOMPARE(w.session()->state(), TrainingSession::State::Idle);
+    }
+
+    void doneScenario()
+    {
+        // pick pix2pix / extended, set G_L1 to 50, train, watch G and D grow, stop, save the preset,
+        // restart the app, load it back.
+        const QString preset = m_scratch.filePath(QStringLiteral("done.json"));
+        {
+            MainWindow w;
+            w.resize(1400, 950);
+            w.show();
+            QVERIFY(w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("extended")));
+            useTinySettings(w, m_scratch.filePath(QStringLiteral("runs")), 500);
+            LossTableModel* m = table(w);
+            QVERIFY(m->setData(m->index(m->rowOf(QStringLiteral("G_L1")), LossTableModel::WeightColumn), QStringLiteral("50")));
+            QVERIFY(w.startTraining());
+            ChartPanel* charts = w.trainingPage()->charts();
+            QTRY_VERIFY_WITH_TIMEOUT(charts->pointCount(QStringLiteral("G"), QStringLiteral("G_L1")) >= 4, kRunTimeoutMs);
+            const int g = charts->pointCount(QStringLiteral("G"), QStringLiteral("G_SOBEL"));
+            QTRY_VERIFY_WITH_TIMEOUT(charts->pointCount(QStringLiteral("D"), QStringLiteral("D_real")) >= 8, kRunTimeoutMs);
+            QVERIFY(charts->pointCount(QStringLiteral("G"), QStringLiteral("G_SOBEL")) >= g); // growing
+            // The G_L1 weight used by the trainer is the table's 50.
+            w.trainingPage()->charts()->replotAll();
+            QCOMPARE(lastValue(charts->chart(ChartPanel::weightsTitle()), QStringLiteral("G_L1")), 50.0);
+            w.session()->stop();
+            QTRY_VERIFY_WITH_TIMEOUT(!w.session()->isActive(), 2000);
+            QVERIFY(w.savePresetFile(preset));
+        }
+        MainWindow restarted;
+        QVERIFY(restarted.recentPresets().contains(QFileInfo(preset).absoluteFilePath()));
+        QVERIFY(restarted.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")));
+        QVERIFY(restarted.loadPresetFile(preset));
+        QCOMPARE(restarted.objectivePage()->subspec(), QStringLiteral("extended"));
+        LossTableModel* m = table(restarted);
+        QCOMPARE(m->rows()[m->rowOf(QStringLiteral("G_L1"))].weight, 50.0);
+    }
+};
+
+QTEST_MAIN(TestTrainingRun)
+#include "tst_trainingrun.moc"
