@@ -718,7 +718,8 @@ Config load_config_file(const std::string& path, std::vector<std::string>* warni
     json j;
     try {
         j = json::parse(in);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+        // parse_error, or out_of_range for a number literal that overflows a double (1e999).
         throw ConfigError(path + ": not valid JSON: " + e.what());
     }
     return config_from_json(j, warnings, path);

@@ -434,7 +434,8 @@ SpecDefinition load_spec_file(const std::string& path)
     json j;
     try {
         j = json::parse(in);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+        // parse_error, or out_of_range for a number literal that overflows a double (1e999).
         throw SpecError(path + ": not valid JSON: " + e.what());
     }
     return spec_from_json(j, path);
