@@ -195,6 +195,7 @@ void LossLog::set_metadata(const LossLogMetadata& metadata)
 void LossLog::ensure_journal_open()
 {
     if (m_fd >= 0) return;
+    if (m_dir.empty()) throw std::runtime_error("LossLog: no experiment folder given, cannot write the loss log");
     std::error_code ec;
     fs::create_directories(m_dir, ec);
     if (ec) throw std::runtime_error("Cannot create experiment folder " + m_dir + ": " + ec.message());
@@ -262,6 +263,7 @@ void LossLog::export_base_log()
                                             {"dataset_length", m_meta.dataset_length},
                                             {"experiment", m_meta.experiment},
                                             {"loss_functions", functions}}}};
+    if (m_dir.empty()) throw std::runtime_error("LossLog: no experiment folder given, cannot write the loss log");
     std::error_code ec;
     fs::create_directories(m_dir, ec);
     if (ec) throw std::runtime_error("Cannot create experiment folder " + m_dir + ": " + ec.message());

@@ -103,7 +103,6 @@ struct LossManager::Impl {
         std::vector<float> pending_weights;
         // Values synced but not yet written to the log.
         std::vector<float> unlogged_weighted;
-        size_t logged = 0; // history entries already in the journal
         float last_raw = std::numeric_limits<float>::quiet_NaN();
         float last_weighted = std::numeric_limits<float>::quiet_NaN();
         float last_weight = std::numeric_limits<float>::quiet_NaN();

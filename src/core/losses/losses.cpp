@@ -194,6 +194,7 @@ public:
                 if (n > 0 && n < 8 && (b[n - 1] & 0x80))
                     v |= ~std::uint64_t(0) << (8 * n);   // sign-extend
                 push_int(std::int64_t(v));
+                m_stack.back()->s.assign(reinterpret_cast<const char*>(b), n); // raw bytes (> 64-bit ints)
                 break;
             }
             case 'I': case 'L': {
@@ -400,7 +401,9 @@ std::map<std::string, torch::Tensor> load_torch_state_dict(const std::string& pa
     auto none_loader = [](const std::string&, torch::ScalarType, std::int64_t) { return torch::Tensor(); };
     std::map<std::string, std::shared_ptr<StorageRef>> storages;
     auto magic = next_pickle(none_loader).first;
-    if (magic->t != PyObj::T::Int || magic->i != 0x1950a86a20f9469cLL)
+    // torch.serialization MAGIC_NUMBER 0x1950a86a20f9469cfc6c, little endian
+    static const std::string kMagic("\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 10);
+    if (magic->t != PyObj::T::Int || magic->s != kMagic)
         throw std::runtime_error(path + ": not a torch.save file (bad magic number)");
     next_pickle(none_loader); // protocol version
     next_pickle(none_loader); // sys_info

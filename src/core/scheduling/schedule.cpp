@@ -18,11 +18,12 @@ constexpr double kZeroEpsilon = 1e-9; // NectarGAN's replacement for 0 in expone
 // Progress s in [0, 1]. NectarGAN: s = clamp((epoch - start') / (end' - start')) with
 // start' = start - 1, end' = end - 1 evaluated at the 1-based epoch, i.e. one epoch early.
 // Ours evaluates the same expression with the user's start/end, so our epoch e + 1 equals
-// NectarGAN's epoch e. start == end: a step (0 up to start, 1 after it; NectarGAN divides by 0).
+// NectarGAN's epoch e. start == end: a step AT that epoch (initial before it, target from it
+// on, since the target is reached at end_epoch); NectarGAN divides by zero there.
 double progress(const Schedule& s, int epoch)
 {
     if (s.end_epoch == s.start_epoch)
-        return epoch > s.start_epoch ? 1.0 : 0.0;
+        return epoch >= s.end_epoch ? 1.0 : 0.0;
     const double t = double(epoch - s.start_epoch) / double(s.end_epoch - s.start_epoch);
     return std::clamp(t, 0.0, 1.0);
 }

@@ -15,7 +15,8 @@ namespace nectar {
 /// Epochs are 1-based and mean what they say (fixes NectarGAN's one-epoch shift):
 /// the value is `initial_value` for every epoch <= `start_epoch`, moves towards
 /// `target_value` after it and equals `target_value` from `end_epoch` on.
-/// `start_epoch == end_epoch` is a step at that epoch (NectarGAN divides by zero).
+/// `start_epoch == end_epoch` is a step at that epoch: initial_value before it, target_value from it on
+/// (NectarGAN divides by zero).
 /// Kind::None means "no schedule: the loss uses its own loss_weight".
 struct Schedule {
     enum class Kind { None, Linear, Exponential, Custom };

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: Apache-2.0
+// Loss log: NectarGAN layout (reference f_loss_log and its example file), reading NectarGAN's log,
+// non-finite encoding, and crash safety (a child writing dumps is SIGKILLed, then we reread).
+#include <cmath>
+#include <csignal>
+#include <fstream>
+#include <limits>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "config/config.h"
+#include "losses/loss_log.h"
+#include "losses/loss_manager.h"
+#include "losses/loss_registry.h"
+
+using namespace nectar;
+using nlohmann::json;
+using ojson = nlohmann::ordered_json;
+
+namespace {
+const std::string kRef = std::string(NECTAR_TEST_DATA_DIR) + "/reference/";
+
+json load(const std::string& path)
+{
+    std::ifstream in(path);
+    return json::parse(in);
+}
+
+torch::Tensor formula(const json& f)
+{
+    const auto shape = f["shape"].get<std::vector<int64_t>>();
+    int64_t n = 1;
+    for (auto s : shape) n *= s;
+    const bool use_sin = f["fn"] == "sin";
+    const double a = f["a"], b = f["b"], amp = f["amp"];
+    std::vector<float> v(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+        double t = a * double(i);
+        t = t + b;
+        v[size_t(i)] = float(amp * (use_sin ? std::sin(t) : std::cos(t)));
+    }
+    return torch::from_blob(v.data(), {n}, torch::kFloat32).clone().reshape(shape);
+}
+
+LossFn make(const std::string& type)
+{
+    return LossFunctionRegistry::instance().create(type, Config{}).function;
+}
+
+// Key structure of a JSON value: objects keep their keys (in order), arrays become their length.
+ojson shape_of(const ojson& j)
+{
+    if (j.is_object()) {
+        ojson o = ojson::object();
+        for (const auto& [k, v] : j.items()) o[k] = shape_of(v);
+        return o;
+    }
+    if (j.is_array()) return "array[" + std::to_string(j.size()) + "]";
+    return j.type_name();
+}
+} // namespace
+
+class TestLossLog : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { torch::set_num_threads(1); }
+
+    void reproducesNectarganExample()
+    {
+        const json f = load(kRef + "nectargan_reference.json")["f_loss_log"];
+        std::ifstream ein(kRef + "nectargan_loss_log_example.json");
+        const ojson example = ojson::parse(ein);
+        QTemporaryDir dir;
+        const std::string exp = dir.filePath(QStringLiteral("NectarGAN_v1")).toStdString();
+        const json& lambdas = f["config_lambdas"];
+        LossManager lm(Config{}, exp);
+        lm.register_loss_fn("G_GAN", make("BCEWithLogits"), lambdas["lambda_gan"], {}, {"G"});
+        lm.register_loss_fn("G_L1", make("L1"), lambdas["lambda_l1"], {}, {"G"});
+        lm.register_loss_fn("D_real", make("BCEWithLogits"), 1.0, {}, {"D"});
+        lm.register_loss_fn("D_fake", make("BCEWithLogits"), 1.0, {}, {"D"});
+        lm.register_loss_fn("G_L2", make("MSE"), lambdas["lambda_l2"], {}, {"G"});
+        lm.register_loss_fn("G_SOBEL", make("Sobel"), lambdas["lambda_sobel"], {}, {"G"});
+        lm.register_loss_fn("G_LAP", make("Laplacian"), lambdas["lambda_laplacian"], {}, {"G"});
+        lm.set_log_metadata("cpu", f["dataroot"], f["dataroot_train_entries"]);
+        const auto names = lm.names();
+        for (int call = 0; call < 3; ++call)
+            for (const auto& name : names) {
+                const json& c = f["per_call_values"][name][call];
+                const auto x = formula(c["x"]);
+                torch::Tensor y;
+                if (c["y"].is_string())
+                    y = c["y"] == "ones_like(x)" ? torch::ones_like(x) : torch::zeros_like(x);
+                else
+                    y = formula(c["y"]);
+                const float r = lm.compute_loss_xy(name, x, y, 1).item<float>();
+                QVERIFY(std::abs(r - c["returned"].get<double>()) <= 1e-5 * std::abs(c["returned"].get<double>()));
+            }
+        lm.update_loss_log();
+        lm.export_base_log();
+
+        std::ifstream oin(exp + "/loss_log.json");
+        const ojson ours = ojson::parse(oin);
+        // Same structure as NectarGAN's file, plus our raw_loss per loss.
+        ojson ours_shape = shape_of(ours);
+        for (auto& [name, e] : ours_shape["LOSSMANAGER_LOG"]["loss_functions"].items()) {
+            QCOMPARE(e["raw_loss"].get<std::string>(), std::string("array[3]"));
+            e.erase("raw_loss");
+        }
+        QCOMPARE(QString::fromStdString(ours_shape.dump()), QString::fromStdString(shape_of(example).dump()));
+        const auto& ol = ours["LOSSMANAGER_LOG"];
+        const auto& el = example["LOSSMANAGER_LOG"];
+        QCOMPARE(ol["device"], el["device"]);
+        QCOMPARE(ol["dataroot"], el["dataroot"]);
+        QCOMPARE(ol["dataset_length"], el["dataset_length"]);
+        QCOMPARE(ol["experiment"], el["experiment"]);
+        for (const auto& [name, e] : el["loss_functions"].items()) {
+            for (int k = 0; k < 3; ++k) {
+                const double want = e["loss"][k];
+                QVERIFY(std::abs(ol["loss_functions"][name]["loss"][k].get<double>() - want) <= 1e-5 * std::abs(want));
+                QCOMPARE(ol["loss_functions"][name]["weights"][k].get<double>(), e["weights"][k].get<double>());
+                QVERIFY(std::abs(ol["loss_functions"][name]["raw_loss"][k].get<double>()
+                                 - f["per_call_values"][name][k]["raw"].get<double>())
+                        <= 1e-5 * f["per_call_values"][name][k]["raw"].get<double>());
+            }
+        }
+    }
+
+    void readsNectarganLog()
+    {
+        const auto d = LossLog::read(kRef + "nectargan_loss_log_example.json");
+        QCOMPARE(d.device, std::string("cpu"));
+        QCOMPARE(d.dataroot, std::string("/data/nectargan_ref_losslog/dataroot"));
+        QCOMPARE(d.dataset_length, std::int64_t(3));
+        QCOMPARE(d.experiment, std::string("NectarGAN_v1"));
+        QCOMPARE(d.order, (std::vector<std::string>{"G_GAN", "G_L1", "D_real", "D_fake", "G_L2", "G_SOBEL", "G_LAP"}));
+        const auto& l1 = d.losses.at("G_L1");
+        QVERIFY(l1.raw_derived);
+        QCOMPARE(l1.weighted, (std::vector<float>{69.13671875f, 69.12667846679688f, 69.1954345703125f}));
+        QCOMPARE(l1.weights, (std::vector<float>{100.f, 100.f, 100.f}));
+        QVERIFY(std::abs(l1.raw[0] - 0.6913671493530273f) < 1e-7f);
+        // A missing file or a wrong layout names the file.
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, LossLog::read("/nonexistent/loss_log.json"));
+        QTemporaryDir dir;
+        const std::string bad = dir.filePath(QStringLiteral("loss_log.json")).toStdString();
+        std::ofstream(bad) << R"({"LOSSMANAGER_LOG": {"loss_functions": {"G": {"loss": [1, "x"]}}}})";
+        try {
+            LossLog::read(bad);
+            QFAIL("expected an error");
+        } catch (const std::runtime_error& e) {
+            const std::string m = e.what();
+            QVERIFY(m.find(bad) != std::string::npos);
+            QVERIFY(m.find("/LOSSMANAGER_LOG/loss_functions/G/loss/1") != std::string::npos);
+        }
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, LossLog::read(dir.path().toStdString() + "/empty_dir_missing"));
+    }
+
+    void nonFiniteRoundTrip()
+    {
+        const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+        QCOMPARE(LossLog::encode_value(nan), std::string("null"));
+        QCOMPARE(LossLog::encode_value(inf), std::string("\"Infinity\""));
+        QCOMPARE(LossLog::encode_value(-inf), std::string("\"-Infinity\""));
+        QCOMPARE(LossLog::encode_value(0.5f), std::string("0.5"));
+        QTemporaryDir dir;
+        const std::string exp = dir.path().toStdString();
+        {
+            LossLog log(exp);
+            log.append({{"G", {nan, inf, -inf, 1.5f}, {1.f, 1.f, 2.f, 2.f}, {}}});
+            log.export_base_log();
+        }
+        // Every journal line and the base file are strict JSON.
+        std::ifstream jin(exp + "/" + LossLog::kJournalFileName);
+        std::string line;
+        int lines = 0;
+        while (std::getline(jin, line)) {
+            QVERIFY(json::accept(line));
+            ++lines;
+        }
+        QCOMPARE(lines, 2); // header + one dump
+        std::ifstream bin(exp + "/" + LossLog::kLogFileName);
+        const std::string text{std::istreambuf_iterator<char>(bin), std::istreambuf_iterator<char>()};
+        QVERIFY(json::accept(text));
+        for (const std::string& src : {exp, exp + "/" + LossLog::kLogFileName}) {
+            const auto d = LossLog::read(src);
+            const auto& s = d.losses.at("G");
+            QVERIFY(std::isnan(s.raw[0]) && std::isnan(s.weighted[0]));
+            QVERIFY(std::isinf(s.raw[1]) && s.raw[1] > 0);
+            QVERIFY(std::isinf(s.raw[2]) && s.raw[2] < 0 && s.weighted[2] < 0);
+            QCOMPARE(s.raw[3], 1.5f);
+            QCOMPARE(s.weighted[3], 3.0f);
+            QVERIFY(!s.raw_derived);
+        }
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, LossLog(exp).append({{"G", {1.f}, {}, {}}}));
+    }
+
+    void survivesSigkill()
+    {
+        QTemporaryDir dir;
+        const std::string exp = dir.path().toStdString() + "/run";
+        int pipefd[2];
+        QVERIFY(::pipe(pipefd) == 0);
+        const pid_t child = ::fork();
+        QVERIFY(child >= 0);
+        if (child == 0) {
+            // Child: dump forever (values 0, 1, 2, ... with 3 losses), export now and then,
+            // report each completed dump on the pipe.
+            ::close(pipefd[0]);
+            try {
+                LossLog log(exp);
+                for (std::int64_t i = 0;; ++i) {
+                    std::vector<float> raw(64), w(64, 0.5f);
+                    for (int k = 0; k < 64; ++k) raw[size_t(k)] = float(i * 64 + k);
+                    log.append({{"A", raw, w, {}}, {"B", raw, w, {}}, {"C", {float(i)}, {1.f}, {}}});
+                    if (i % 7 == 0) log.export_base_log();
+                    const std::int64_t done = i;
+                    if (::write(pipefd[1], &done, sizeof done) != sizeof done) ::_exit(2);
+                }
+            } catch (...) {
+                ::_exit(3);
+            }
+        }
+        ::close(pipefd[1]);
+        std::int64_t last = -1, v;
+        while (last < 300 && ::read(pipefd[0], &v, sizeof v) == sizeof v) last = v;
+        ::kill(child, SIGKILL);
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        ::close(pipefd[0]);
+        QVERIFY(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        QVERIFY(last >= 300);
+
+        // Every file parses, and no reported dump is lost.
+        std::ifstream bin(exp + "/" + LossLog::kLogFileName);
+        const std::string text{std::istreambuf_iterator<char>(bin), std::istreambuf_iterator<char>()};
+        QVERIFY(json::accept(text));
+        const auto base = LossLog::read(exp + "/" + LossLog::kLogFileName);
+        const auto d = LossLog::read(exp);
+        const auto& c = d.losses.at("C").raw;
+        QVERIFY(std::int64_t(c.size()) >= last + 1);
+        for (size_t i = 0; i < c.size(); ++i) QCOMPARE(c[i], float(i));
+        QCOMPARE(d.losses.at("A").raw.size(), c.size() * 64);
+        QCOMPARE(d.losses.at("A").weighted[100], 50.0f);
+        QVERIFY(base.losses.at("C").raw.size() <= c.size()); // base: a consistent earlier snapshot
+        for (size_t i = 0; i < base.losses.at("C").raw.size(); ++i) QCOMPARE(base.losses.at("C").raw[i], float(i));
+
+        // A torn last line (simulated) is skipped, and a new writer starts on a fresh line.
+        {
+            std::ofstream j(exp + "/" + LossLog::kJournalFileName, std::ios::app);
+            j << R"({"dump": 99999, "losses": {"C": {"loss": [1)";
+        }
+        const auto torn = LossLog::read(exp);
+        QCOMPARE(torn.losses.at("C").raw.size(), c.size());
+        QCOMPARE(torn.warnings.size(), size_t(1));
+        {
+            LossLog again(exp);
+            again.append({{"C", {-1.f}, {1.f}, {}}});
+            again.export_base_log();
+        }
+        const auto resumed = LossLog::read(exp);
+        QCOMPARE(resumed.losses.at("C").raw.size(), c.size() + 1);
+        QCOMPARE(resumed.losses.at("C").raw.back(), -1.0f);
+        QCOMPARE(LossLog::read(exp + "/" + LossLog::kLogFileName).losses.at("C").raw.size(), c.size() + 1);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLossLog)
+#include "tst_loss_log.moc"
