@@ -7,6 +7,7 @@
 #include <QTextStream>
 
 #include <cmath>
+#include <iterator>
 
 #include "losschart.h"
 #include "ui_chartpanel.h"
@@ -71,7 +72,7 @@ void ChartPanel::clearRun(int run)
 {
     const QStringList keys = m_seriesOrder;
     for (const QString& key : keys) {
-        if (m_series.value(key).run != run)
+        if (m_series.constFind(key)->run != run)
             continue;
         for (LossChart* c : std::as_const(m_charts))
             c->removeSeries(key);
@@ -245,7 +246,7 @@ QStringList ChartPanel::lossNames(int run) const
 {
     QStringList out;
     for (const QString& key : m_seriesOrder) {
-        const Series& s = m_series[key];
+        const Series& s = *m_series.constFind(key);
         if (s.run == run)
             out.append(s.name);
     }
@@ -369,7 +370,7 @@ bool ChartPanel::exportCsv(const QString& path, QString* error) const
         return std::isfinite(v) ? QString::number(v, 'g', 9) : (std::isnan(v) ? QStringLiteral("nan") : (v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf")));
     };
     for (const QString& key : m_seriesOrder) {
-        const Series& s = m_series[key];
+        const Series& s = *m_series.constFind(key);
         const auto mapping = m_epochMapping.value(s.run, {1, 1});
         for (std::size_t i = 0; i < s.raw.size(); ++i) {
             const double epoch = mapping.second - 1 + static_cast<double>(s.iterations[i] + 1) / mapping.first;

@@ -1,4 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
+// LibTorch headers come first and without Qt's `slots` keyword macro (ATen has a slots() method).
+#pragma push_macro("slots")
+#undef slots
+#include <torch/cuda.h>
+
+#include "losses/lm_types.h"
+#include "losses/loss_registry.h"
+#include "models/model_types.h"
+#include "specs/spec_definition.h"
+#include "specs/spec_registry.h"
+#include "training/preset.h"
+#pragma pop_macro("slots")
+
 #include "enginebridge.h"
 #include "enginebridge_p.h"
 
@@ -8,17 +21,9 @@
 #include <QRegularExpression>
 #include <QTemporaryFile>
 
-#include <fstream>
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
-#include <torch/cuda.h>
-
-#include "losses/lm_types.h"
-#include "losses/loss_registry.h"
-#include "models/model_types.h"
-#include "specs/spec_definition.h"
-#include "specs/spec_registry.h"
-#include "training/preset.h"
 
 namespace engine {
 namespace {
@@ -60,15 +65,15 @@ LossRow rowFromLoss(const nectar::LMLoss& l)
 
 QString withSource(const QString& path, const QString& message)
 {
-    return message.contains(path) ? message : path + QStringLiteral(": ") + message;
+    return message.contains(path) ? message : QString(path + QStringLiteral(": ") + message);
 }
 
 /// First existing directory among the source tree and the installed data dir.
 QString dataPath(const QString& relativeToSource, const QString& relativeToInstall)
 {
     const QStringList candidates{
-        QStringLiteral(NECTAR_SOURCE_DIR) + QLatin1Char('/') + relativeToSource,
-        QStringLiteral(NECTAR_DATA_INSTALL_DIR) + QLatin1Char('/') + relativeToInstall,
+        QString::fromUtf8(NECTAR_SOURCE_DIR) + QLatin1Char('/') + relativeToSource,
+        QString::fromUtf8(NECTAR_DATA_INSTALL_DIR) + QLatin1Char('/') + relativeToInstall,
         QCoreApplication::applicationDirPath() + QStringLiteral("/../share/nectar-toolbox/") + relativeToInstall,
     };
     for (const QString& c : candidates)

@@ -7,9 +7,14 @@
 #include <string>
 #include <vector>
 
+// LibTorch without Qt's `slots` keyword macro (ATen has a slots() method).
+#pragma push_macro("slots")
+#undef slots
 #include "losses/lm_types.h"
-#include "losstablemodel.h"
 #include "training/preset.h"
+#pragma pop_macro("slots")
+
+#include "losstablemodel.h"
 
 namespace engine {
 /// Function-less LMLoss values from table rows (for presets and spec definitions).

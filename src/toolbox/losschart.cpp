@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace {
 constexpr int kReplotIntervalMs = 33;   // <= ~30 replots per second
 constexpr int kRangeSamplesPerGraph = 4000;
+constexpr int kAntialiasLimit = 100000;   // points per line above which lines are drawn aliased
 
 QColor faint(QColor c)
 {
@@ -21,7 +23,7 @@ LossChart::LossChart(const QString& title, QWidget* parent)
     : QCustomPlot(parent)
     , m_title(title)
 {
-    setObjectName(QStringLiteral("chart_") + title);
+    setObjectName(QString(QStringLiteral("chart_") + title));
     setMinimumHeight(220);
     setToolTip(tr("Chart of the losses tagged \"%1\". Hover a line for its value, click a legend entry to "
                   "hide/show it, wheel to zoom, drag to pan, double-click to restore auto-range.")
@@ -35,6 +37,9 @@ LossChart::LossChart(const QString& title, QWidget* parent)
     axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectLegend);
     setNoAntialiasingOnDrag(true);
+    // Long noisy lines: draw polylines segment-wise (much faster for wide pens) and, past
+    // kAntialiasLimit points, without antialiasing (see appendPoints).
+    setPlottingHint(QCP::phFastPolylines, true);
     m_replotTimer.setSingleShot(true);
     m_replotTimer.setInterval(kReplotIntervalMs);
     connect(&m_replotTimer, &QTimer::timeout, this, &LossChart::replotNow);
@@ -114,6 +119,10 @@ void LossChart::appendPoints(const QString& key, const std::vector<double>& x, c
     s.smooth->addData(keys, smooth, /*alreadySorted=*/true);
     if (!markKeys.isEmpty())
         s.marks->addData(markKeys, markValues, /*alreadySorted=*/true);
+    if (s.raw->dataCount() > kAntialiasLimit && s.raw->antialiased()) {
+        s.raw->setAntialiased(false);
+        s.smooth->setAntialiased(false);
+    }
     scheduleReplot();
 }
 
@@ -263,7 +272,7 @@ void LossChart::replotNow()
     m_replotTimer.stop();
     if (m_autoRange)
         rescale();
-    replot(QCustomPlot::rpQueuedReplot);
+    replot(QCustomPlot::rpRefreshHint); // already coalesced by m_replotTimer
 }
 
 QCPRange LossChart::robustValueRange(bool* ok) const

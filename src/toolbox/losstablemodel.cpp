@@ -165,7 +165,7 @@ QVariant LossTableModel::data(const QModelIndex& index, int role) const
         }
     case Qt::ForegroundRole:
         if (index.column() == WeightColumn && r.weight == 0.0 && !r.schedule.active())
-            return QColor(Qt::gray); // weight 0: the trainer skips this loss
+            return QVariant::fromValue(QColor(Qt::gray)); // weight 0: the trainer skips this loss
         return {};
     default:
         return {};

@@ -108,7 +108,7 @@ void MainWindow::setupActions()
     connect(ui->actionSavePreset, &QAction::triggered, this, [this] {
         const QString f = QFileDialog::getSaveFileName(this, tr("Save preset"), lastPath(QStringLiteral("preset")), tr("Presets (*.json)"));
         if (!f.isEmpty())
-            savePresetFile(f.endsWith(QStringLiteral(".json")) ? f : f + QStringLiteral(".json"));
+            savePresetFile(f.endsWith(QStringLiteral(".json")) ? f : QString(f + QStringLiteral(".json")));
     });
     connect(ui->actionPresetSettings, &QAction::toggled, this, [](bool on) {
         QSettings().setValue(QStringLiteral("presets/includeSettings"), on);
@@ -148,12 +148,12 @@ void MainWindow::showPage(int index)
 
 QString MainWindow::lastPath(const QString& key) const
 {
-    return QSettings().value(QStringLiteral("paths/") + key, QDir::homePath()).toString();
+    return QSettings().value(QString(QStringLiteral("paths/") + key), QDir::homePath()).toString();
 }
 
 void MainWindow::setLastPath(const QString& key, const QString& file)
 {
-    QSettings().setValue(QStringLiteral("paths/") + key, QFileInfo(file).absolutePath());
+    QSettings().setValue(QString(QStringLiteral("paths/") + key), QFileInfo(file).absolutePath());
 }
 
 void MainWindow::setPresetsIncludeSettings(bool on)

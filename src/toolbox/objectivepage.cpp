@@ -26,6 +26,7 @@ ObjectivePage::ObjectivePage(QWidget* parent)
     ui->messageLabel->hide();
     ui->splitter->setStretchFactor(0, 3);
     ui->splitter->setStretchFactor(1, 2);
+    ui->splitter->setSizes({740, 540});
 
     ui->newFunctionCombo->addItems(engine::lossFunctionNames());
     for (int i = 0; i < ui->newFunctionCombo->count(); ++i)
@@ -44,7 +45,8 @@ ObjectivePage::ObjectivePage(QWidget* parent)
     connect(ui->newNameEdit, &QLineEdit::returnPressed, this, &ObjectivePage::addLoss);
     connect(ui->removeLossButton, &QPushButton::clicked, this, &ObjectivePage::removeLoss);
     connect(ui->saveSpecButton, &QPushButton::clicked, this, &ObjectivePage::saveAsSpec);
-    auto* del = new QShortcut(QKeySequence::Delete, ui->lossTable, nullptr, nullptr, Qt::WidgetShortcut);
+    auto* del = new QShortcut(QKeySequence(QKeySequence::Delete), ui->lossTable);
+    del->setContext(Qt::WidgetShortcut);
     connect(del, &QShortcut::activated, this, &ObjectivePage::removeLoss);
 
     nectar::Config initial;
@@ -80,7 +82,7 @@ void ObjectivePage::refreshSpecs()
         for (const QString& name : engine::specNames()) {
             ui->specCombo->addItem(name);
             const auto info = engine::spec(name);
-            ui->specCombo->setItemData(ui->specCombo->count() - 1, info.description + QStringLiteral("\n") + info.source,
+            ui->specCombo->setItemData(ui->specCombo->count() - 1, QString(info.description + QStringLiteral("\n") + info.source),
                                        Qt::ToolTipRole);
         }
     }
@@ -189,7 +191,7 @@ void ObjectivePage::showMessage(const QString& text)
 
 QString ObjectivePage::message() const
 {
-    return ui->messageLabel->isVisible() ? ui->messageLabel->text() : QString();
+    return ui->messageLabel->isHidden() ? QString() : ui->messageLabel->text();
 }
 
 void ObjectivePage::setTrainingActive(bool active)

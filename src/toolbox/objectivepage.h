@@ -11,7 +11,6 @@
 
 class LossTableModel;
 class SettingsForm;
-struct PresetContentView;
 namespace engine {
 struct PresetContent;
 }

@@ -11,6 +11,7 @@
 #include <QTimer>
 
 #include <cmath>
+#include <limits>
 
 #include "chartpanel.h"
 #include "enginebridge.h"
@@ -62,6 +63,8 @@ ReviewPage::ReviewPage(QWidget* parent)
         ui->exampleImage->setPixmap(p.isNull() ? QPixmap() : p.scaledToHeight(std::max(128, std::min(p.height(), 384)), Qt::SmoothTransformation));
     });
     connect(ui->charts, &ChartPanel::statusMessage, this, &ReviewPage::statusMessage);
+    ui->pathLabel->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    ui->imageCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     ui->overlayButton->setEnabled(false);
     ui->clearOverlayButton->setEnabled(false);
 }
@@ -84,7 +87,7 @@ bool ReviewPage::isLoading() const
 
 QString ReviewPage::errorText() const
 {
-    return ui->messageLabel->isVisible() ? ui->messageLabel->text() : QString();
+    return ui->messageLabel->isHidden() ? QString() : ui->messageLabel->text();
 }
 
 void ReviewPage::showError(const QString& text)
@@ -166,7 +169,7 @@ void ReviewPage::onReadDone()
     QStringList notes;
     for (const auto& w : p.data.warnings)
         notes.append(QString::fromStdString(w));
-    Q_EMIT statusMessage(tagSource + (notes.isEmpty() ? QString() : QStringLiteral("; ") + notes.join(QStringLiteral("; "))));
+    Q_EMIT statusMessage(notes.isEmpty() ? tagSource : QString(tagSource + QStringLiteral("; ") + notes.join(QStringLiteral("; "))));
     m_sliceTimer->start();
 }
 

@@ -3,6 +3,7 @@
 /// @file Review page: plots a saved run's loss_log.json (ours or NectarGAN's) with the tag-grouped
 /// charts, overlays a second run and browses the example images by epoch.
 
+#include <QMap>
 #include <QWidget>
 
 #include <memory>

@@ -2,6 +2,8 @@
 #include "settingsform.h"
 
 #include <QFileDialog>
+
+#include <algorithm>
 #include <QStandardItemModel>
 
 #include "enginebridge.h"

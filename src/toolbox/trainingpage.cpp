@@ -4,6 +4,9 @@
 #include <QImage>
 #include <QPixmap>
 
+#include <algorithm>
+#include <climits>
+
 #include "chartpanel.h"
 #include "ui_trainingpage.h"
 
@@ -55,7 +58,7 @@ ChartPanel* TrainingPage::charts() const
 
 QString TrainingPage::errorText() const
 {
-    return ui->messageLabel->isVisible() ? ui->messageLabel->text() : QString();
+    return ui->messageLabel->isHidden() ? QString() : ui->messageLabel->text();
 }
 
 QString TrainingPage::stateText() const

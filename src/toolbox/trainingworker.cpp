@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
+// LibTorch headers first and without Qt's `slots` keyword macro (ATen has a slots() method).
+#pragma push_macro("slots")
+#undef slots
+#include "training/pix2pix_trainer.h"
+#pragma pop_macro("slots")
+
+#include "enginebridge_p.h"
 #include "trainingworker.h"
 
 #include <stdexcept>
-
-#include "enginebridge_p.h"
-#include "training/pix2pix_trainer.h"
 
 namespace {
 

@@ -2,8 +2,12 @@
 // Objective page: spec/subspec switching, presets (round trip, every bad-preset case), config files,
 // "Save as spec…" into the user folder.
 #include <QAbstractItemModelTester>
+#include <QAbstractButton>
+#include <QAbstractSlider>
 #include <QComboBox>
+#include <QLineEdit>
 #include <QSpinBox>
+#include <QTabBar>
 #include <QTableView>
 #include <QtTest>
 
@@ -63,6 +67,23 @@ private Q_SLOTS:
         const QString root = QString::fromStdString(w.objectivePage()->config().dataloader.dataroot);
         QVERIFY2(root.endsWith(QStringLiteral("resources/sample-data/photo-colorize")), qPrintable(root));
         QVERIFY(QDir(root + QStringLiteral("/train")).exists());
+    }
+
+    void everyControlHasATooltip()
+    {
+        MainWindow w;
+        QStringList missing;
+        for (QWidget* c : w.findChildren<QWidget*>()) {
+            if (!(qobject_cast<QAbstractButton*>(c) || qobject_cast<QComboBox*>(c) || qobject_cast<QAbstractSpinBox*>(c)
+                  || qobject_cast<QLineEdit*>(c) || qobject_cast<QAbstractSlider*>(c) || qobject_cast<QAbstractItemView*>(c)))
+                continue;
+            if (c->objectName().isEmpty() || c->objectName().startsWith(QStringLiteral("qt_"))
+                || qobject_cast<QTabBar*>(c->parentWidget())) // QTabBar's own scroll arrows
+                continue;
+            if (c->toolTip().isEmpty())
+                missing.append(c->objectName());
+        }
+        QVERIFY2(missing.isEmpty(), qPrintable(missing.join(QStringLiteral(", "))));
     }
 
     void specSwitchingRepopulates()

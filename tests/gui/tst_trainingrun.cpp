@@ -167,9 +167,19 @@ private Q_SLOTS:
 
         w.session()->pause();
         QCOMPARE(w.trainingPage()->stateText(), QStringLiteral("Paused"));
-        QTest::qWait(300); // a report already queued may still arrive
-        const int paused = progress.count();
-        QTest::qWait(400);
+        // The iteration in flight (and an epoch-end flush) may still report; then nothing moves.
+        int paused = -1;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                const int now = progress.count();
+                QTest::qWait(700);
+                if (progress.count() != now)
+                    return false;
+                paused = now;
+                return true;
+            }(),
+            20000);
+        QTest::qWait(1000);
         QCOMPARE(progress.count(), paused); // the trainer waits on the condition variable
 
         // Live edit while paused: applies from the next iteration and shows in the weight history.
@@ -245,7 +255,7 @@ private Q_SLOTS:
         w.setStopConfirmation([&asked] { ++asked; return true; });
         w.close();
         QCOMPARE(asked, 2);
-        QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 20000); // after the checkpoint is written
         QCOMPARE(w.session()->state(), TrainingSession::State::Idle);
     }
 
