@@ -94,28 +94,28 @@ private Q_SLOTS:
 void TestDataset::shapesAndRange()
 {
     PairedDataset ds(tiny("train", 72, 64));
-    QCOMPARE(ds.size(), std::size_t{8});
+    QCOMPARE(ds.size(), std::size_t { 8 });
     QVERIFY(ds.warnings().empty());
     const Sample s = ds.get(0, 1);
-    QCOMPARE(s.a.sizes().vec(), (std::vector<std::int64_t>{3, 64, 64}));
-    QCOMPARE(s.b.sizes().vec(), (std::vector<std::int64_t>{3, 64, 64}));
+    QCOMPARE(s.a.sizes().vec(), (std::vector<std::int64_t> { 3, 64, 64 }));
+    QCOMPARE(s.b.sizes().vec(), (std::vector<std::int64_t> { 3, 64, 64 }));
     QCOMPARE(s.a.dtype(), torch::kFloat32);
     QVERIFY(s.a.min().item<float>() >= -1.0f && s.a.max().item<float>() <= 1.0f);
     QVERIFY(s.b.min().item<float>() >= -1.0f && s.b.max().item<float>() <= 1.0f);
-    QVERIFY(s.b.max().item<float>() - s.b.min().item<float>() > 1.0f);   // real content, not a constant
+    QVERIFY(s.b.max().item<float>() - s.b.min().item<float>() > 1.0f); // real content, not a constant
     QVERIFY(QString::fromStdString(s.path).endsWith(QStringLiteral("train/0001.png")));
 
     DatasetOptions gray = tiny("val");
     gray.input_nc = 1;
     const Sample g = PairedDataset(gray).get(0);
-    QCOMPARE(g.a.sizes().vec(), (std::vector<std::int64_t>{1, 64, 64}));
+    QCOMPARE(g.a.sizes().vec(), (std::vector<std::int64_t> { 1, 64, 64 }));
 }
 
 void TestDataset::halvesDoNotBleed()
 {
     // tiny's A half is gray (R = G = B) and B is colour: after resampling (64 -> 80, crop 64) A must still be
     // exactly gray everywhere, including the columns next to the seam.
-    for (const bool btoa : {false, true}) {
+    for (const bool btoa : { false, true }) {
         DatasetOptions o = tiny("train", 80, 64);
         o.direction = btoa ? Direction::BtoA : Direction::AtoB;
         PairedDataset ds(o);
@@ -139,7 +139,8 @@ void TestDataset::valMatchesPixelsExactly()
     const Sample s = ds.get(0);
     QImage img(QString::fromStdString(ds.path(0)));
     img = img.convertToFormat(QImage::Format_RGB888);
-    for (const auto& [x, y] : std::vector<std::pair<int, int>>{{0, 0}, {63, 0}, {5, 17}, {63, 63}, {31, 40}}) {
+    for (const auto& [x, y] :
+        std::vector<std::pair<int, int>> { { 0, 0 }, { 63, 0 }, { 5, 17 }, { 63, 63 }, { 31, 40 } }) {
         const QColor a = img.pixelColor(x, y);
         const QColor b = img.pixelColor(64 + x, y);
         QCOMPARE(s.a[0][y][x].item<float>(), (a.red() / 255.0f - 0.5f) / 0.5f);
@@ -172,32 +173,32 @@ void TestDataset::geometricAugmentationsIdenticalOnBothHalves()
     const PairedDataset plain(base);
 
     DatasetOptions h = base;
-    h.augmentations_both = {{"h_flip_chance", 1.0}};
+    h.augmentations_both = { { "h_flip_chance", 1.0 } };
     DatasetOptions v = base;
-    v.augmentations_both = {{"v_flip_chance", 1.0}};
+    v.augmentations_both = { { "v_flip_chance", 1.0 } };
     DatasetOptions r = base;
-    r.augmentations_both = {{"rot90_chance", 1.0}};
+    r.augmentations_both = { { "rot90_chance", 1.0 } };
     const PairedDataset hds(h), vds(v), rds(r);
 
     int rotations_seen = 0;
     for (std::uint64_t seed = 1; seed <= 6; ++seed) {
         const Sample p = plain.get(2, seed);
-        const Sample hs = hds.get(2, seed);   // same seed -> same crop offsets
-        QVERIFY(torch::equal(hs.a, torch::flip(p.a, {2})));
-        QVERIFY(torch::equal(hs.b, torch::flip(p.b, {2})));
+        const Sample hs = hds.get(2, seed); // same seed -> same crop offsets
+        QVERIFY(torch::equal(hs.a, torch::flip(p.a, { 2 })));
+        QVERIFY(torch::equal(hs.b, torch::flip(p.b, { 2 })));
         const Sample vs = vds.get(2, seed);
-        QVERIFY(torch::equal(vs.a, torch::flip(p.a, {1})));
-        QVERIFY(torch::equal(vs.b, torch::flip(p.b, {1})));
+        QVERIFY(torch::equal(vs.a, torch::flip(p.a, { 1 })));
+        QVERIFY(torch::equal(vs.b, torch::flip(p.b, { 1 })));
         const Sample rs = rds.get(2, seed);
         int k_found = -1;
         for (int k = 0; k < 4 && k_found < 0; ++k)
-            if (torch::equal(rs.a, torch::rot90(p.a, k, {1, 2})))
+            if (torch::equal(rs.a, torch::rot90(p.a, k, { 1, 2 })))
                 k_found = k;
         QVERIFY(k_found >= 0);
-        QVERIFY(torch::equal(rs.b, torch::rot90(p.b, k_found, {1, 2})));   // same turn on the target
+        QVERIFY(torch::equal(rs.b, torch::rot90(p.b, k_found, { 1, 2 }))); // same turn on the target
         rotations_seen |= 1 << k_found;
     }
-    QVERIFY(rotations_seen != 1);   // not always the identity
+    QVERIFY(rotations_seen != 1); // not always the identity
 }
 
 void TestDataset::inputAugmentationsOnlyTouchInput()
@@ -210,11 +211,13 @@ void TestDataset::inputAugmentationsOnlyTouchInput()
         const char* name;
         json input;
     };
-    const std::vector<Case> cases{
-        {"colorjitter", {{"colorjitter_chance", 1.0}, {"colorjitter_min_brightness", 1.3}, {"colorjitter_max_brightness", 1.4}}},
-        {"gaussnoise", {{"gaussnoise_chance", 1.0}, {"gaussnoise_min", 0.1}, {"gaussnoise_max", 0.2}}},
-        {"randgamma", {{"randgamma_chance", 1.0}, {"randgamma_min", 150}, {"randgamma_max", 160}}},
-        {"grayscale", {{"grayscale_chance", 1.0}}},
+    const std::vector<Case> cases {
+        { "colorjitter",
+            { { "colorjitter_chance", 1.0 }, { "colorjitter_min_brightness", 1.3 },
+                { "colorjitter_max_brightness", 1.4 } } },
+        { "gaussnoise", { { "gaussnoise_chance", 1.0 }, { "gaussnoise_min", 0.1 }, { "gaussnoise_max", 0.2 } } },
+        { "randgamma", { { "randgamma_chance", 1.0 }, { "randgamma_min", 150 }, { "randgamma_max", 160 } } },
+        { "grayscale", { { "grayscale_chance", 1.0 } } },
     };
     for (const auto& c : cases) {
         DatasetOptions o = base;
@@ -256,13 +259,14 @@ void TestDataset::augmentationWarnings()
     both["elastic_transform_chance"] = 0.3;
     json input = aug.at("input");
     input["motionblur_chance"] = 0.2;
-    json target = {{"h_flip_chance", 0.5}, {"brand_new", 1}};
+    json target = { { "h_flip_chance", 0.5 }, { "brand_new", 1 } };
     parse_augmentations(both, input, target, warnings);
-    QCOMPARE(warnings.size(), std::size_t{1});
+    QCOMPARE(warnings.size(), std::size_t { 1 });
     const QString w = QString::fromStdString(warnings[0]);
-    QVERIFY2(w.contains(QStringLiteral("both.elastic_transform_chance=0.3")) && w.contains(QStringLiteral("input.motionblur_chance=0.2"))
-                 && w.contains(QStringLiteral("target.h_flip_chance=0.5")) && w.contains(QStringLiteral("target.brand_new")),
-             warnings[0].c_str());
+    QVERIFY2(w.contains(QStringLiteral("both.elastic_transform_chance=0.3"))
+            && w.contains(QStringLiteral("input.motionblur_chance=0.2"))
+            && w.contains(QStringLiteral("target.h_flip_chance=0.5")) && w.contains(QStringLiteral("target.brand_new")),
+        warnings[0].c_str());
 
     // Reported through the dataset, once.
     DatasetOptions o = tiny("train");
@@ -275,22 +279,24 @@ void TestDataset::augmentationWarnings()
     QVERIFY(PairedDataset(o).warnings().empty());
 
     std::vector<std::string> ignored;
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, parse_augmentations(json{{"h_flip_chance", 1.5}}, json::object(), json::object(), ignored));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+        parse_augmentations(json { { "h_flip_chance", 1.5 } }, json::object(), json::object(), ignored));
     try {
-        parse_augmentations(json{{"v_flip_chance", "often"}}, json::object(), json::object(), ignored);
+        parse_augmentations(json { { "v_flip_chance", "often" } }, json::object(), json::object(), ignored);
         QFAIL("string chance accepted");
     } catch (const std::invalid_argument& e) {
         QVERIFY(QString::fromUtf8(e.what()).contains(QStringLiteral("dataloader.augmentations.both.v_flip_chance")));
     }
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
-                             parse_augmentations(json::object(), json{{"gaussnoise_min", 0.5}, {"gaussnoise_max", 0.1}}, json::object(), ignored));
+        parse_augmentations(
+            json::object(), json { { "gaussnoise_min", 0.5 }, { "gaussnoise_max", 0.1 } }, json::object(), ignored));
 }
 
 void TestDataset::deterministicPerSeed()
 {
     DatasetOptions o = tiny("train", 86, 64);
-    o.augmentations_both = {{"h_flip_chance", 0.5}, {"rot90_chance", 0.5}};
-    o.augmentations_input = {{"gaussnoise_chance", 0.5}, {"colorjitter_chance", 0.5}};
+    o.augmentations_both = { { "h_flip_chance", 0.5 }, { "rot90_chance", 0.5 } };
+    o.augmentations_input = { { "gaussnoise_chance", 0.5 }, { "colorjitter_chance", 0.5 } };
     const PairedDataset ds(o);
     QVERIFY(torch::equal(ds.get(4, 77).a, ds.get(4, 77).a));
     QVERIFY(torch::equal(ds.get(4, 77).b, ds.get(4, 77).b));
@@ -316,13 +322,13 @@ void TestDataset::badDataIsReported()
     write_bytes(train + QStringLiteral("/.DS_Store"), QByteArray("\0\0\0\1Bud1", 8));
     write_bytes(train + QStringLiteral("/notes.txt"), QByteArray("pairs from the beach trip\n"));
     write_bytes(train + QStringLiteral("/broken.png"), QByteArray("this is not a png at all"));
-    QVERIFY(make_pair(32).scaled(96, 32).save(train + QStringLiteral("/wide.png")));   // 3:1
-    QVERIFY(make_pair(32).scaled(64, 64).save(train + QStringLiteral("/square.png")));  // 1:1
+    QVERIFY(make_pair(32).scaled(96, 32).save(train + QStringLiteral("/wide.png"))); // 3:1
+    QVERIFY(make_pair(32).scaled(64, 64).save(train + QStringLiteral("/square.png"))); // 1:1
 
     DatasetOptions o = tiny("train");
     o.dataroot = tmp.path().toStdString();
     const PairedDataset bad(o);
-    QCOMPARE(bad.size(), std::size_t{2});
+    QCOMPARE(bad.size(), std::size_t { 2 });
     const auto& w = bad.warnings();
     QCOMPARE(count_containing(w, QStringLiteral("non-image")), 1);
     QVERIFY(contains(w, QStringLiteral(".DS_Store")));
@@ -333,9 +339,9 @@ void TestDataset::badDataIsReported()
     QCOMPARE(count_containing(w, QStringLiteral("not twice")), 1);
     QVERIFY(contains(w, QStringLiteral("wide.png (96x32)")));
     QVERIFY(contains(w, QStringLiteral("square.png (64x64)")));
-    QCOMPARE(w.size(), std::size_t{3});
+    QCOMPARE(w.size(), std::size_t { 3 });
     // The usable pairs still load.
-    QCOMPARE(bad.get(1).a.size(1), std::int64_t{64});
+    QCOMPARE(bad.get(1).a.size(1), std::int64_t { 64 });
 }
 
 void TestDataset::imageKindsConvertedToInputNc()
@@ -360,21 +366,22 @@ void TestDataset::imageKindsConvertedToInputNc()
     o.train = false;
     o.crop_size = 32;
     const PairedDataset ds(o);
-    QCOMPARE(ds.size(), std::size_t{4});
+    QCOMPARE(ds.size(), std::size_t { 4 });
     const auto& w = ds.warnings();
-    QVERIFY2(contains(w, QStringLiteral("grayscale images converted to 3 channels")) && contains(w, QStringLiteral("gray.png")),
-             qPrintable(QString::fromStdString(w.empty() ? std::string() : w[0])));
+    QVERIFY2(contains(w, QStringLiteral("grayscale images converted to 3 channels"))
+            && contains(w, QStringLiteral("gray.png")),
+        qPrintable(QString::fromStdString(w.empty() ? std::string() : w[0])));
     QVERIFY(contains(w, QStringLiteral("palette images converted")) && contains(w, QStringLiteral("palette.png")));
     QVERIFY(contains(w, QStringLiteral("alpha channel dropped")) && contains(w, QStringLiteral("rgba.png")));
     QVERIFY(contains(w, QStringLiteral("16-bit")) && contains(w, QStringLiteral("deep.png")));
 
     for (std::size_t i = 0; i < ds.size(); ++i) {
         const Sample s = ds.get(i);
-        QCOMPARE(s.a.size(0), std::int64_t{3});
+        QCOMPARE(s.a.size(0), std::int64_t { 3 });
         // B is solid (200, 40, 10) in every file (palette: nearest palette colour, so allow a little).
         const float tol = QString::fromStdString(s.path).endsWith(QStringLiteral("palette.png")) ? 0.1f : 0.01f;
         if (QString::fromStdString(s.path).endsWith(QStringLiteral("gray.png"))) {
-            QVERIFY(torch::equal(s.b[0], s.b[1]));   // gray file: R = G = B after conversion
+            QVERIFY(torch::equal(s.b[0], s.b[1])); // gray file: R = G = B after conversion
             continue;
         }
         QVERIFY2(std::abs(s.b[0][5][5].item<float>() - (200 / 127.5f - 1)) < tol, s.path.c_str());
@@ -386,7 +393,7 @@ void TestDataset::imageKindsConvertedToInputNc()
     o.input_nc = 1;
     const PairedDataset one(o);
     QVERIFY(contains(one.warnings(), QStringLiteral("colour images converted to 1 channel")));
-    QCOMPARE(one.get(2).a.sizes().vec(), (std::vector<std::int64_t>{1, 32, 32}));
+    QCOMPARE(one.get(2).a.sizes().vec(), (std::vector<std::int64_t> { 1, 32, 32 }));
 }
 
 void TestDataset::truncatedImageReportedByPath()
@@ -399,12 +406,12 @@ void TestDataset::truncatedImageReportedByPath()
     QFile good(kTiny + QStringLiteral("/train/0004.png"));
     QVERIFY(good.open(QIODevice::ReadOnly));
     const QByteArray bytes = good.readAll();
-    write_bytes(train + QStringLiteral("/cut.png"), bytes.left(bytes.size() / 3));   // header intact, pixels cut
+    write_bytes(train + QStringLiteral("/cut.png"), bytes.left(bytes.size() / 3)); // header intact, pixels cut
 
     DatasetOptions o = tiny("train");
     o.dataroot = tmp.path().toStdString();
-    const PairedDataset ds(o);   // header-only scan: it looks fine
-    QCOMPARE(ds.size(), std::size_t{2});
+    const PairedDataset ds(o); // header-only scan: it looks fine
+    QCOMPARE(ds.size(), std::size_t { 2 });
     try {
         ds.get(1, 0);
         QFAIL("truncated PNG decoded without error");
@@ -414,7 +421,7 @@ void TestDataset::truncatedImageReportedByPath()
     // With verify_decode the scan finds it and skips it.
     o.verify_decode = true;
     const PairedDataset verified(o);
-    QCOMPARE(verified.size(), std::size_t{1});
+    QCOMPARE(verified.size(), std::size_t { 1 });
     QVERIFY(contains(verified.warnings(), QStringLiteral("cut.png")));
 }
 
@@ -446,37 +453,37 @@ void TestDataset::emptyOrMissingSplitIsAnError()
         QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("not found")), e.what());
     }
     o.dataroot.clear();
-    QVERIFY_THROWS_EXCEPTION(DataError, PairedDataset{o});
+    QVERIFY_THROWS_EXCEPTION(DataError, PairedDataset { o });
 }
 
 void TestDataset::loaderBatches()
 {
     auto ds = std::make_shared<const PairedDataset>(tiny("train", 72, 64));
     DataLoader loader(ds, 3, /*shuffle=*/true, /*num_workers=*/0, /*seed=*/5);
-    QCOMPARE(loader.size(), std::size_t{8});
-    QCOMPARE(loader.batches_per_epoch(), std::size_t{3});
-    QVERIFY(!loader.next().has_value());   // no epoch begun
+    QCOMPARE(loader.size(), std::size_t { 8 });
+    QCOMPARE(loader.batches_per_epoch(), std::size_t { 3 });
+    QVERIFY(!loader.next().has_value()); // no epoch begun
     loader.begin_epoch(1);
     std::vector<std::int64_t> sizes;
     std::set<std::string> seen;
     while (auto b = loader.next()) {
-        QCOMPARE(b->a.dim(), std::int64_t{4});
+        QCOMPARE(b->a.dim(), std::int64_t { 4 });
         QCOMPARE(b->a.sizes(), b->b.sizes());
-        QCOMPARE(b->a.size(1), std::int64_t{3});
+        QCOMPARE(b->a.size(1), std::int64_t { 3 });
         QCOMPARE(static_cast<std::int64_t>(b->paths.size()), b->a.size(0));
         sizes.push_back(b->a.size(0));
         seen.insert(b->paths.begin(), b->paths.end());
     }
-    QCOMPARE(sizes, (std::vector<std::int64_t>{3, 3, 2}));   // drop_last = false
-    QCOMPARE(seen.size(), std::size_t{8});
+    QCOMPARE(sizes, (std::vector<std::int64_t> { 3, 3, 2 })); // drop_last = false
+    QCOMPARE(seen.size(), std::size_t { 8 });
     QVERIFY(!loader.next().has_value());
 }
 
 void TestDataset::workersEqualInlineLoading()
 {
     DatasetOptions o = tiny("train", 80, 64);
-    o.augmentations_both = {{"h_flip_chance", 0.5}, {"rot90_chance", 0.5}};
-    o.augmentations_input = {{"gaussnoise_chance", 0.5}};
+    o.augmentations_both = { { "h_flip_chance", 0.5 }, { "rot90_chance", 0.5 } };
+    o.augmentations_input = { { "gaussnoise_chance", 0.5 } };
     auto ds = std::make_shared<const PairedDataset>(o);
     DataLoader inline_loader(ds, 3, true, 0, 11);
     DataLoader worker_loader(ds, 3, true, 3, 11, /*prefetch=*/2);
@@ -497,7 +504,7 @@ void TestDataset::workersEqualInlineLoading()
             order.insert(order.end(), x->paths.begin(), x->paths.end());
         }
     }
-    QVERIFY(order1 != order2);   // reshuffled per epoch
+    QVERIFY(order1 != order2); // reshuffled per epoch
     // Same seed, new loader: same epoch-1 order.
     DataLoader again(ds, 3, true, 2, 11);
     again.begin_epoch(1);
@@ -515,14 +522,14 @@ void TestDataset::stopMidEpochDoesNotHang()
         DataLoader loader(ds, 1, true, 4, 1, /*prefetch=*/2);
         loader.begin_epoch(1);
         QVERIFY(loader.next().has_value());
-        loader.begin_epoch(2);   // abandons epoch 1 with workers blocked on a full window
+        loader.begin_epoch(2); // abandons epoch 1 with workers blocked on a full window
         QVERIFY(loader.next().has_value());
         QVERIFY(loader.next().has_value());
         loader.stop();
         QVERIFY(!loader.next().has_value());
         loader.begin_epoch(3);
         QVERIFY(loader.next().has_value());
-    }   // destructor mid-epoch
+    } // destructor mid-epoch
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     QVERIFY2(seconds < 10.0, qPrintable(QString::number(seconds)));
 }
@@ -533,8 +540,9 @@ void TestDataset::workerErrorPropagates()
     QDir root(tmp.path());
     QVERIFY(root.mkpath(QStringLiteral("train")));
     const QString train = root.filePath(QStringLiteral("train"));
-    for (const char* f : {"0001.png", "0002.png", "0003.png", "0004.png"})
-        QVERIFY(QFile::copy(kTiny + QStringLiteral("/train/") + QLatin1String(f), train + QLatin1Char('/') + QLatin1String(f)));
+    for (const char* f : { "0001.png", "0002.png", "0003.png", "0004.png" })
+        QVERIFY(QFile::copy(
+            kTiny + QStringLiteral("/train/") + QLatin1String(f), train + QLatin1Char('/') + QLatin1String(f)));
     QFile good(kTiny + QStringLiteral("/train/0005.png"));
     QVERIFY(good.open(QIODevice::ReadOnly));
     write_bytes(train + QStringLiteral("/0005.png"), good.readAll().left(200));
@@ -542,30 +550,29 @@ void TestDataset::workerErrorPropagates()
     DatasetOptions o = tiny("train");
     o.dataroot = tmp.path().toStdString();
     auto ds = std::make_shared<const PairedDataset>(o);
-    QCOMPARE(ds->size(), std::size_t{5});
-    for (int workers : {0, 2}) {
+    QCOMPARE(ds->size(), std::size_t { 5 });
+    for (int workers : { 0, 2 }) {
         DataLoader loader(ds, 2, true, workers, 3);
         loader.begin_epoch(1);
         bool thrown = false;
         try {
-            while (loader.next()) {
-            }
+            while (loader.next()) { }
         } catch (const DataError& e) {
             thrown = true;
             QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("0005.png")), e.what());
         }
         QVERIFY(thrown);
-        QVERIFY(!loader.next().has_value());   // the epoch ended; no hang
+        QVERIFY(!loader.next().has_value()); // the epoch ended; no hang
     }
 }
 
 void TestDataset::badOptions()
 {
     DatasetOptions o = tiny("train", 32, 64);
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, PairedDataset{o});
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, PairedDataset { o });
     o = tiny();
     o.input_nc = 2;
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, PairedDataset{o});
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, PairedDataset { o });
     auto ds = std::make_shared<const PairedDataset>(tiny());
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, DataLoader(ds, 0, false, 0, 0));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, DataLoader(ds, 1, false, -1, 0));

@@ -70,15 +70,19 @@ void compare_summary(const torch::Tensor& out, const json& expected)
     const double eabs = expected.at("abs_sum_float64");
     // Float32 through ~12 conv layers: allow 1e-4 of the absolute mass.
     QVERIFY2(std::abs(sum - esum) <= 1e-4 * eabs + 1e-4,
-             qPrintable(QStringLiteral("sum %1 vs reference %2").arg(sum, 0, 'g', 12).arg(esum, 0, 'g', 12)));
+        qPrintable(QStringLiteral("sum %1 vs reference %2").arg(sum, 0, 'g', 12).arg(esum, 0, 'g', 12)));
     QVERIFY2(std::abs(abs_sum - eabs) <= 1e-4 * eabs + 1e-4,
-             qPrintable(QStringLiteral("abs sum %1 vs reference %2").arg(abs_sum, 0, 'g', 12).arg(eabs, 0, 'g', 12)));
-    const auto flat = out.reshape({-1});
+        qPrintable(QStringLiteral("abs sum %1 vs reference %2").arg(abs_sum, 0, 'g', 12).arg(eabs, 0, 'g', 12)));
+    const auto flat = out.reshape({ -1 });
     const auto first = expected.at("first_values").get<std::vector<double>>();
     // Relative: PatchGAN logits reach |5| after 4096-term sums (seen: 6e-5 relative from reduction order).
     for (std::size_t i = 0; i < first.size(); ++i)
-        QVERIFY2(std::abs(flat[static_cast<std::int64_t>(i)].item<double>() - first[i]) < 1e-4 * std::max(1.0, std::abs(first[i])),
-                 qPrintable(QStringLiteral("value %1: %2 vs %3").arg(i).arg(flat[static_cast<std::int64_t>(i)].item<double>()).arg(first[i])));
+        QVERIFY2(std::abs(flat[static_cast<std::int64_t>(i)].item<double>() - first[i])
+                < 1e-4 * std::max(1.0, std::abs(first[i])),
+            qPrintable(QStringLiteral("value %1: %2 vs %3")
+                           .arg(i)
+                           .arg(flat[static_cast<std::int64_t>(i)].item<double>())
+                           .arg(first[i])));
     const double last = expected.at("last_value");
     QVERIFY(std::abs(flat[-1].item<double>() - last) < 1e-4 * std::max(1.0, std::abs(last)));
     qDebug("forward check: sum %.9g (reference %.9g), abs sum %.9g (reference %.9g)", sum, esum, abs_sum, eabs);
@@ -101,9 +105,9 @@ json state_dict_shapes(torch::nn::Module& m)
 {
     json out = json::array();
     for (const auto& p : m.named_parameters(true))
-        out.push_back({p.key(), p.value().sizes().vec()});
+        out.push_back({ p.key(), p.value().sizes().vec() });
     for (const auto& b : m.named_buffers(true))
-        out.push_back({b.key(), b.value().sizes().vec()});
+        out.push_back({ b.key(), b.value().sizes().vec() });
     return out;
 }
 
@@ -138,12 +142,12 @@ void TestModels::unetMatchesReference_data()
 {
     QTest::addColumn<int>("index");
     const auto& configs = reference().at("d_unet").at("configs");
-    QCOMPARE(configs.size(), std::size_t{12});
+    QCOMPARE(configs.size(), std::size_t { 12 });
     for (std::size_t i = 0; i < configs.size(); ++i) {
         const auto& c = configs[i];
-        const std::string name = std::to_string(c.at("input_size").get<int>()) + "/" + std::to_string(c.at("features").get<int>())
-            + "/" + std::to_string(c.at("n_downs").get<int>()) + " " + c.at("block_type").get<std::string>() + " "
-            + c.at("upconv_type").get<std::string>();
+        const std::string name = std::to_string(c.at("input_size").get<int>()) + "/"
+            + std::to_string(c.at("features").get<int>()) + "/" + std::to_string(c.at("n_downs").get<int>()) + " "
+            + c.at("block_type").get<std::string>() + " " + c.at("upconv_type").get<std::string>();
         QTest::newRow(name.c_str()) << static_cast<int>(i);
     }
 }
@@ -179,14 +183,16 @@ void TestModels::unetMatchesReference()
     g->eval();
     torch::NoGradGuard no_grad;
     const int s = c.at("input_size");
-    const auto out = g->forward(torch::zeros({1, 3, s, s}));
+    const auto out = g->forward(torch::zeros({ 1, 3, s, s }));
     QCOMPARE(out.sizes().vec(), c.at("output_shape").get<std::vector<std::int64_t>>());
 
     if (c.contains("deterministic_forward")) {
         const json& df = c.at("deterministic_forward");
         deterministic_fill(*g, df.at("param_order"));
         const auto x = formula(df.at("input"));
-        QVERIFY(std::abs(x.to(torch::kFloat64).sum().item<double>() - df.at("input").at("check_sum_float64").get<double>()) < 1e-9);
+        QVERIFY(
+            std::abs(x.to(torch::kFloat64).sum().item<double>() - df.at("input").at("check_sum_float64").get<double>())
+            < 1e-9);
         compare_summary(g->forward(x), df.at("output"));
     }
 }
@@ -218,12 +224,12 @@ void TestModels::residualUnetWorksAtTwiceMinSize()
     UnetGenerator g(o);
     g->eval();
     torch::NoGradGuard no_grad;
-    const auto out = g->forward(torch::randn({2, 3, 2 * size, 2 * size}));
-    QCOMPARE(out.sizes().vec(), (std::vector<std::int64_t>{2, 3, 2 * size, 2 * size}));
+    const auto out = g->forward(torch::randn({ 2, 3, 2 * size, 2 * size }));
+    QCOMPARE(out.sizes().vec(), (std::vector<std::int64_t> { 2, 3, 2 * size, 2 * size }));
     QVERIFY(torch::isfinite(out).all().item<bool>());
     // The same model also runs at its minimum size (bottleneck 1x1) and at 3x.
-    QCOMPARE(g->forward(torch::randn({1, 3, size, size})).size(2), std::int64_t{size});
-    QCOMPARE(g->forward(torch::randn({1, 3, 3 * size, 3 * size})).size(3), std::int64_t{3 * size});
+    QCOMPARE(g->forward(torch::randn({ 1, 3, size, size })).size(2), std::int64_t { size });
+    QCOMPARE(g->forward(torch::randn({ 1, 3, 3 * size, 3 * size })).size(3), std::int64_t { 3 * size });
 }
 
 void TestModels::unetRefusesBadInputSizeBeforeBuilding()
@@ -234,7 +240,7 @@ void TestModels::unetRefusesBadInputSizeBeforeBuilding()
     o.input_size = 300;
     // Nothing may be built: the global generator must not have been used by any layer init.
     torch::manual_seed(42);
-    const float expected = torch::rand({1}).item<float>();
+    const float expected = torch::rand({ 1 }).item<float>();
     torch::manual_seed(42);
     try {
         UnetGenerator g(o);
@@ -242,17 +248,17 @@ void TestModels::unetRefusesBadInputSizeBeforeBuilding()
     } catch (const std::invalid_argument& e) {
         const QString msg = QString::fromUtf8(e.what());
         QVERIFY2(msg.contains(QStringLiteral("300")) && msg.contains(QStringLiteral("256"))
-                     && msg.contains(QStringLiteral("512")) && msg.contains(QStringLiteral("n_downs=6")),
-                 e.what());
+                && msg.contains(QStringLiteral("512")) && msg.contains(QStringLiteral("n_downs=6")),
+            e.what());
     }
-    QCOMPARE(torch::rand({1}).item<float>(), expected);
+    QCOMPARE(torch::rand({ 1 }).item<float>(), expected);
 
     const UnetSizeCheck c = check_unet_input_size(96, 4);
     QVERIFY(!c.ok);
     QCOMPARE(c.multiple, 64);
     QCOMPARE(c.lower, 64);
     QCOMPARE(c.upper, 128);
-    QVERIFY(check_unet_input_size(192, 4).ok);   // any positive multiple, not only powers of two
+    QVERIFY(check_unet_input_size(192, 4).ok); // any positive multiple, not only powers of two
     const UnetSizeCheck small = check_unet_input_size(100, 5);
     QVERIFY(!small.ok);
     QCOMPARE(small.lower, 0);
@@ -273,9 +279,9 @@ void TestModels::unetMinSizeBoundary()
         o.features = 4;
         o.n_downs = n;
         o.input_size = m - 1;
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, UnetGenerator{o});
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, UnetGenerator { o });
         o.input_size = m;
-        UnetGenerator ok(o);   // as NectarGAN: the minimum itself is accepted
+        UnetGenerator ok(o); // as NectarGAN: the minimum itself is accepted
         QCOMPARE(ok->options().input_size, m);
     }
 }
@@ -287,14 +293,14 @@ void TestModels::unetForwardRejectsWrongInput()
     o.features = 4;
     o.n_downs = 4;
     UnetGenerator g(o);
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, g->forward(torch::zeros({1, 1, 64, 64})));
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, g->forward(torch::zeros({1, 3, 96, 96})));
-    QCOMPARE(g->forward(torch::zeros({1, 3, 128, 64})).sizes().vec(), (std::vector<std::int64_t>{1, 3, 128, 64}));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, g->forward(torch::zeros({ 1, 1, 64, 64 })));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, g->forward(torch::zeros({ 1, 3, 96, 96 })));
+    QCOMPARE(g->forward(torch::zeros({ 1, 3, 128, 64 })).sizes().vec(), (std::vector<std::int64_t> { 1, 3, 128, 64 }));
 
     o.out_channels = 1;
     UnetGenerator gray(o);
-    QCOMPARE(gray->forward(torch::zeros({1, 3, 64, 64})).size(1), std::int64_t{1});
-    QCOMPARE(gray->channel_map().final_up, (std::pair<int, int>{8, 1}));
+    QCOMPARE(gray->forward(torch::zeros({ 1, 3, 64, 64 })).size(1), std::int64_t { 1 });
+    QCOMPARE(gray->channel_map().final_up, (std::pair<int, int> { 8, 1 }));
 }
 
 void TestModels::unetWeightInit()
@@ -311,14 +317,14 @@ void TestModels::unetWeightInit()
         if (p.key().size() >= 4 && p.key().compare(p.key().size() - 4, 4, "bias") == 0)
             QVERIFY2(torch::all(p.value() == 0).item<bool>(), p.key().c_str());
         else
-            weights.push_back(p.value().reshape({-1}));
+            weights.push_back(p.value().reshape({ -1 }));
     }
     const auto all = torch::cat(weights);
     QVERIFY(all.numel() > 1000000);
     const double mean = all.mean().item<double>();
     const double std = all.std().item<double>();
     QVERIFY2(std::abs(mean) < 1e-3, qPrintable(QString::number(mean)));
-    QVERIFY2(std::abs(std - 0.02) < 0.02 * 0.02, qPrintable(QString::number(std)));   // N(0, 0.02), not kaiming
+    QVERIFY2(std::abs(std - 0.02) < 0.02 * 0.02, qPrintable(QString::number(std))); // N(0, 0.02), not kaiming
 }
 
 void TestModels::unetOptionsJson()
@@ -345,12 +351,12 @@ void TestModels::unetOptionsJson()
     QCOMPARE(json(defaults).at("out_channels"), json(nullptr));
 
     try {
-        json{{"block_type", "unetblock"}}.get<UnetOptions>();
+        json { { "block_type", "unetblock" } }.get<UnetOptions>();
         QFAIL("lower-case block type accepted");
     } catch (const std::invalid_argument& e) {
         QVERIFY(QString::fromUtf8(e.what()).contains(QStringLiteral("ResidualUnetBlock")));
     }
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, json({{"upsample_type", "Nearest"}}).get<UnetOptions>());
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, json({ { "upsample_type", "Nearest" } }).get<UnetOptions>());
 
     o.features = 0;
     o.input_size = 128;
@@ -359,8 +365,8 @@ void TestModels::unetOptionsJson()
 
 void TestModels::registries()
 {
-    QCOMPARE(unet_block_type_names(), (std::vector<std::string>{"UnetBlock", "ResidualUnetBlock"}));
-    QCOMPARE(upsample_type_names(), (std::vector<std::string>{"Transposed", "Bilinear"}));
+    QCOMPARE(unet_block_type_names(), (std::vector<std::string> { "UnetBlock", "ResidualUnetBlock" }));
+    QCOMPARE(upsample_type_names(), (std::vector<std::string> { "Transposed", "Bilinear" }));
     for (const auto& n : unet_block_type_names())
         QCOMPARE(to_string(unet_block_type_from_string(n)), n);
     for (const auto& n : upsample_type_names())
@@ -371,12 +377,12 @@ void TestModels::patchganMatchesReference_data()
 {
     QTest::addColumn<int>("index");
     const auto& configs = reference().at("e_patchgan").at("configs");
-    QCOMPARE(configs.size(), std::size_t{4});
+    QCOMPARE(configs.size(), std::size_t { 4 });
     for (std::size_t i = 0; i < configs.size(); ++i) {
         const auto& c = configs[i];
         const std::string name = "in" + std::to_string(c.at("in_channels").get<int>()) + " base"
-            + std::to_string(c.at("base_channels").get<int>()) + " n" + std::to_string(c.at("n_layers").get<int>()) + " max"
-            + std::to_string(c.at("max_channels").get<int>());
+            + std::to_string(c.at("base_channels").get<int>()) + " n" + std::to_string(c.at("n_layers").get<int>())
+            + " max" + std::to_string(c.at("max_channels").get<int>());
         QTest::newRow(name.c_str()) << static_cast<int>(i);
     }
 }
@@ -399,7 +405,7 @@ void TestModels::patchganMatchesReference()
     torch::NoGradGuard no_grad;
     for (const auto& [key, shape] : c.at("output_shapes").items()) {
         const int s = std::stoi(key.substr(0, key.find('x')));
-        const auto x = torch::zeros({1, o.in_channels, s, s});
+        const auto x = torch::zeros({ 1, o.in_channels, s, s });
         QCOMPARE(d->forward(x, x).sizes().vec(), shape.get<std::vector<std::int64_t>>());
         QCOMPARE(static_cast<std::int64_t>(patchgan_output_size(o, s)), shape[2].get<std::int64_t>());
     }
@@ -416,16 +422,19 @@ void TestModels::patchganOptionsAndErrors()
     o.in_channels = 1;
     o.n_layers = 4;
     const json j = o;
-    QCOMPARE(j, (json{{"in_channels", 1}, {"base_channels", 64}, {"n_layers", 4}, {"max_channels", 512}}));
+    QCOMPARE(j, (json { { "in_channels", 1 }, { "base_channels", 64 }, { "n_layers", 4 }, { "max_channels", 512 } }));
     QCOMPARE(json(j.get<PatchGANOptions>()), j);
 
     PatchGAN d(o);
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, d->forward(torch::zeros({1, 3, 64, 64}), torch::zeros({1, 3, 64, 64})));
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, d->forward(torch::zeros({1, 1, 64, 64}), torch::zeros({1, 1, 32, 32})));
+    QVERIFY_THROWS_EXCEPTION(
+        std::invalid_argument, d->forward(torch::zeros({ 1, 3, 64, 64 }), torch::zeros({ 1, 3, 64, 64 })));
+    QVERIFY_THROWS_EXCEPTION(
+        std::invalid_argument, d->forward(torch::zeros({ 1, 1, 64, 64 }), torch::zeros({ 1, 1, 32, 32 })));
     QCOMPARE(patchgan_output_size(o, 4), -1);
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, d->forward(torch::zeros({1, 1, 4, 4}), torch::zeros({1, 1, 4, 4})));
+    QVERIFY_THROWS_EXCEPTION(
+        std::invalid_argument, d->forward(torch::zeros({ 1, 1, 4, 4 }), torch::zeros({ 1, 1, 4, 4 })));
     o.n_layers = 0;
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, PatchGAN{o});
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, PatchGAN { o });
 }
 
 QTEST_GUILESS_MAIN(TestModels)

@@ -16,12 +16,11 @@ const char* const kPrefix = "dataloader.augmentations.";
 
 // Parameters of augmentations this loader does not implement: accepted without a warning while their
 // `_chance` is 0 (NectarGAN's default.json lists them all).
-const std::set<std::string> kUnsupportedParams{
-    "elastic_transform_alpha",  "elastic_transform_sigma",  "optical_distortion_min", "optical_distortion_max",
-    "optical_distortion_mode",  "coarse_dropout_holes_min", "coarse_dropout_holes_max",
-    "coarse_dropout_height_min", "coarse_dropout_height_max", "coarse_dropout_width_min",
-    "coarse_dropout_width_max", "motionblur_limit",          "compression_type",       "compression_quality_min",
-    "compression_quality_max"};
+const std::set<std::string> kUnsupportedParams { "elastic_transform_alpha", "elastic_transform_sigma",
+    "optical_distortion_min", "optical_distortion_max", "optical_distortion_mode", "coarse_dropout_holes_min",
+    "coarse_dropout_holes_max", "coarse_dropout_height_min", "coarse_dropout_height_max", "coarse_dropout_width_min",
+    "coarse_dropout_width_max", "motionblur_limit", "compression_type", "compression_quality_min",
+    "compression_quality_max" };
 
 double number_at(const nlohmann::json& v, const std::string& path)
 {
@@ -49,7 +48,7 @@ std::string fmt_value(const nlohmann::json& v)
 } // namespace
 
 AugmentationSettings parse_augmentations(const nlohmann::json& both, const nlohmann::json& input,
-                                         const nlohmann::json& target, std::vector<std::string>& warnings)
+    const nlohmann::json& target, std::vector<std::string>& warnings)
 {
     AugmentationSettings s;
     std::vector<std::string> unsupported;
@@ -110,10 +109,10 @@ AugmentationSettings parse_augmentations(const nlohmann::json& both, const nlohm
             if (!v.is_string())
                 throw std::invalid_argument(path + ": expected a string, got " + v.dump());
             s.grayscale_method = v.get<std::string>();
-            static const std::set<std::string> methods{"weighted_average", "average", "max", "desaturation"};
+            static const std::set<std::string> methods { "weighted_average", "average", "max", "desaturation" };
             if (!methods.count(s.grayscale_method))
                 throw std::invalid_argument(path + ": unsupported grayscale method \"" + s.grayscale_method
-                                            + "\"; expected weighted_average, average, max or desaturation");
+                    + "\"; expected weighted_average, average, max or desaturation");
         } else
             return false;
         return true;
@@ -123,14 +122,15 @@ AugmentationSettings parse_augmentations(const nlohmann::json& both, const nlohm
 
     auto range = [](double lo, double hi, const std::string& what) {
         if (lo > hi)
-            throw std::invalid_argument(kPrefix + what + ": min " + std::to_string(lo) + " > max " + std::to_string(hi));
+            throw std::invalid_argument(
+                kPrefix + what + ": min " + std::to_string(lo) + " > max " + std::to_string(hi));
     };
     range(s.colorjitter_min_brightness, s.colorjitter_max_brightness, "input.colorjitter_*_brightness");
     range(s.gaussnoise_min, s.gaussnoise_max, "input.gaussnoise_min/max");
     range(s.randgamma_min, s.randgamma_max, "input.randgamma_min/max");
     if (s.colorjitter_min_brightness < 0.0 || s.gaussnoise_min < 0.0 || s.randgamma_min <= 0.0)
-        throw std::invalid_argument(std::string(kPrefix)
-                                    + "input: brightness and noise bounds must be >= 0 and gamma bounds > 0");
+        throw std::invalid_argument(
+            std::string(kPrefix) + "input: brightness and noise bounds must be >= 0 and gamma bounds > 0");
 
     if (!unsupported.empty() || !unknown.empty()) {
         std::string w = "augmentations:";
@@ -166,8 +166,8 @@ AugmentationDraw draw_augmentations(const AugmentationSettings& s, std::mt19937_
     d.rot90_k = rot ? k : 0;
 
     const bool jitter = u01(rng) < s.colorjitter_chance;
-    const double brightness = s.colorjitter_min_brightness
-        + u01(rng) * (s.colorjitter_max_brightness - s.colorjitter_min_brightness);
+    const double brightness
+        = s.colorjitter_min_brightness + u01(rng) * (s.colorjitter_max_brightness - s.colorjitter_min_brightness);
     d.brightness = jitter ? brightness : 1.0;
 
     const bool noise = u01(rng) < s.gaussnoise_chance;
@@ -183,8 +183,8 @@ AugmentationDraw draw_augmentations(const AugmentationSettings& s, std::mt19937_
     return d;
 }
 
-void apply_input_augmentations(const AugmentationSettings& s, const AugmentationDraw& d, float* chw, int channels,
-                               int height, int width)
+void apply_input_augmentations(
+    const AugmentationSettings& s, const AugmentationDraw& d, float* chw, int channels, int height, int width)
 {
     const std::size_t plane = static_cast<std::size_t>(height) * static_cast<std::size_t>(width);
     const std::size_t n = plane * static_cast<std::size_t>(channels);
@@ -215,9 +215,9 @@ void apply_input_augmentations(const AugmentationSettings& s, const Augmentation
             if (s.grayscale_method == "average")
                 y = (r[i] + g[i] + b[i]) / 3.0f;
             else if (s.grayscale_method == "max")
-                y = std::max({r[i], g[i], b[i]});
+                y = std::max({ r[i], g[i], b[i] });
             else if (s.grayscale_method == "desaturation")
-                y = 0.5f * (std::max({r[i], g[i], b[i]}) + std::min({r[i], g[i], b[i]}));
+                y = 0.5f * (std::max({ r[i], g[i], b[i] }) + std::min({ r[i], g[i], b[i] }));
             else
                 y = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
             r[i] = g[i] = b[i] = y;

@@ -34,10 +34,10 @@ struct AugmentationSettings {
     double colorjitter_min_brightness = 0.8;
     double colorjitter_max_brightness = 1.2;
     double gaussnoise_chance = 0.0;
-    double gaussnoise_min = 0.2;          ///< noise std as a fraction of the full range (1.0 = 255 levels)
+    double gaussnoise_min = 0.2; ///< noise std as a fraction of the full range (1.0 = 255 levels)
     double gaussnoise_max = 0.44;
     double randgamma_chance = 0.0;
-    double randgamma_min = 80.0;          ///< gamma * 100
+    double randgamma_min = 80.0; ///< gamma * 100
     double randgamma_max = 120.0;
     double grayscale_chance = 0.0;
     std::string grayscale_method = "weighted_average";
@@ -50,7 +50,7 @@ struct AugmentationSettings {
 /// min > max. Adds at most one line to `warnings` listing the unsupported augmentations with a non-zero
 /// chance and unknown keys.
 AugmentationSettings parse_augmentations(const nlohmann::json& both, const nlohmann::json& input,
-                                         const nlohmann::json& target, std::vector<std::string>& warnings);
+    const nlohmann::json& target, std::vector<std::string>& warnings);
 AugmentationSettings parse_augmentations(const AugmentationsConfig& config, std::vector<std::string>& warnings);
 
 /// The random draws for one pair, made in a fixed order from `rng` so a pair's augmentation depends only
@@ -58,17 +58,17 @@ AugmentationSettings parse_augmentations(const AugmentationsConfig& config, std:
 struct AugmentationDraw {
     bool h_flip = false;
     bool v_flip = false;
-    int rot90_k = 0;                      ///< counter-clockwise quarter turns, 0..3
-    double brightness = 1.0;              ///< 1 = unchanged
-    double noise_std = 0.0;               ///< 0 = no noise
+    int rot90_k = 0; ///< counter-clockwise quarter turns, 0..3
+    double brightness = 1.0; ///< 1 = unchanged
+    double noise_std = 0.0; ///< 0 = no noise
     std::uint64_t noise_seed = 0;
-    double gamma = 1.0;                   ///< 1 = unchanged
+    double gamma = 1.0; ///< 1 = unchanged
     bool grayscale = false;
 };
 AugmentationDraw draw_augmentations(const AugmentationSettings& s, std::mt19937_64& rng);
 
 /// Applies the input-only (photometric) part of `d` in place to a float image in [0, 1], layout [C, H, W].
-void apply_input_augmentations(const AugmentationSettings& s, const AugmentationDraw& d, float* chw, int channels,
-                               int height, int width);
+void apply_input_augmentations(
+    const AugmentationSettings& s, const AugmentationDraw& d, float* chw, int channels, int height, int width);
 
 } // namespace nectar

@@ -11,13 +11,15 @@
 namespace nectar {
 
 DataLoader::DataLoader(std::shared_ptr<const PairedDataset> dataset, int batch_size, bool shuffle, int num_workers,
-                       std::int64_t seed, int prefetch)
+    std::int64_t seed, int prefetch)
     : m_dataset(std::move(dataset))
     , m_batch_size(batch_size)
     , m_shuffle(shuffle)
     , m_num_workers(num_workers)
-    , m_prefetch(prefetch > 0 ? static_cast<std::size_t>(prefetch) : static_cast<std::size_t>(2 * std::max(1, num_workers)))
-    , m_seed(seed >= 0 ? static_cast<std::uint64_t>(seed) : std::random_device{}() * 0x9e3779b97f4a7c15ull + std::random_device{}())
+    , m_prefetch(
+          prefetch > 0 ? static_cast<std::size_t>(prefetch) : static_cast<std::size_t>(2 * std::max(1, num_workers)))
+    , m_seed(seed >= 0 ? static_cast<std::uint64_t>(seed)
+                       : std::random_device {}() * 0x9e3779b97f4a7c15ull + std::random_device {}())
 {
     if (!m_dataset)
         throw std::invalid_argument("DataLoader: dataset is null");
@@ -52,7 +54,7 @@ void DataLoader::stop()
     m_threads.clear();
     std::lock_guard<std::mutex> lock(m_mutex);
     m_ready.clear();
-    m_next = m_num_batches;   // the epoch is over
+    m_next = m_num_batches; // the epoch is over
 }
 
 void DataLoader::begin_epoch(std::int64_t epoch)
@@ -60,10 +62,10 @@ void DataLoader::begin_epoch(std::int64_t epoch)
     stop();
     m_epoch = epoch;
     m_order.resize(m_dataset->size());
-    std::iota(m_order.begin(), m_order.end(), std::size_t{0});
+    std::iota(m_order.begin(), m_order.end(), std::size_t { 0 });
     if (m_shuffle) {
         // Fisher-Yates with our own index draws: the order depends only on (seed, epoch).
-        std::mt19937_64 rng(item_seed(m_seed, epoch, ~std::uint64_t{0}));
+        std::mt19937_64 rng(item_seed(m_seed, epoch, ~std::uint64_t { 0 }));
         for (std::size_t i = m_order.size(); i > 1; --i) {
             const std::size_t j = static_cast<std::size_t>(rng() % i);
             std::swap(m_order[i - 1], m_order[j]);
@@ -89,15 +91,15 @@ Batch DataLoader::build_batch(std::size_t k) const
     const std::int64_t c = m_dataset->options().input_nc;
     const std::int64_t s = m_dataset->options().crop_size;
     Batch batch;
-    batch.a = torch::empty({n, c, s, s}, torch::kFloat32);
-    batch.b = torch::empty({n, c, s, s}, torch::kFloat32);
+    batch.a = torch::empty({ n, c, s, s }, torch::kFloat32);
+    batch.b = torch::empty({ n, c, s, s }, torch::kFloat32);
     float* a = batch.a.data_ptr<float>();
     float* b = batch.b.data_ptr<float>();
     const std::size_t stride = static_cast<std::size_t>(c * s * s);
     for (std::size_t i = begin; i < end; ++i) {
         const std::size_t index = m_order[i];
-        m_dataset->load_into(index, item_seed(m_seed, m_epoch, index), a + (i - begin) * stride,
-                             b + (i - begin) * stride);
+        m_dataset->load_into(
+            index, item_seed(m_seed, m_epoch, index), a + (i - begin) * stride, b + (i - begin) * stride);
         batch.paths.push_back(m_dataset->path(index));
     }
     return batch;
@@ -109,9 +111,8 @@ void DataLoader::worker_loop()
         std::size_t k;
         {
             std::unique_lock<std::mutex> lock(m_mutex);
-            m_work_cv.wait(lock, [this] {
-                return m_stopping || m_claimed >= m_num_batches || m_claimed < m_next + m_prefetch;
-            });
+            m_work_cv.wait(
+                lock, [this] { return m_stopping || m_claimed >= m_num_batches || m_claimed < m_next + m_prefetch; });
             if (m_stopping || m_claimed >= m_num_batches)
                 return;
             k = m_claimed++;
@@ -158,7 +159,7 @@ std::optional<Batch> DataLoader::next()
         m_ready.erase(it);
         ++m_next;
     }
-    m_work_cv.notify_all();   // the prefetch window moved
+    m_work_cv.notify_all(); // the prefetch window moved
     if (slot.error) {
         stop();
         std::rethrow_exception(slot.error);
@@ -170,8 +171,8 @@ std::unique_ptr<DataLoader> make_data_loader(const Config& config, const std::st
 {
     auto dataset = std::make_shared<const PairedDataset>(dataset_options_from_config(config, split));
     const bool train = split == "train";
-    return std::make_unique<DataLoader>(dataset, config.dataloader.batch_size, /*shuffle=*/train,
-                                        config.dataloader.num_workers, config.common.seed);
+    return std::make_unique<DataLoader>(
+        dataset, config.dataloader.batch_size, /*shuffle=*/train, config.dataloader.num_workers, config.common.seed);
 }
 
 } // namespace nectar

@@ -45,7 +45,7 @@ public:
     /// Throws std::invalid_argument for batch_size < 1 or num_workers < 0.
     /// prefetch: batches decoded ahead (0 = 2 * num_workers).
     DataLoader(std::shared_ptr<const PairedDataset> dataset, int batch_size, bool shuffle, int num_workers,
-               std::int64_t seed, int prefetch = 0);
+        std::int64_t seed, int prefetch = 0);
     /// Stops and joins the workers.
     ~DataLoader();
     DataLoader(const DataLoader&) = delete;
@@ -82,14 +82,14 @@ private:
     std::uint64_t m_seed;
 
     std::int64_t m_epoch = 0;
-    std::vector<std::size_t> m_order;      // dataset indices of this epoch, in batch order
+    std::vector<std::size_t> m_order; // dataset indices of this epoch, in batch order
     std::size_t m_num_batches = 0;
-    std::size_t m_next = 0;                // next batch handed to the consumer
+    std::size_t m_next = 0; // next batch handed to the consumer
 
     std::mutex m_mutex;
-    std::condition_variable m_work_cv;     // workers wait for room in the prefetch window
-    std::condition_variable m_ready_cv;    // the consumer waits for batch m_next
-    std::size_t m_claimed = 0;             // next batch a worker will build
+    std::condition_variable m_work_cv; // workers wait for room in the prefetch window
+    std::condition_variable m_ready_cv; // the consumer waits for batch m_next
+    std::size_t m_claimed = 0; // next batch a worker will build
     std::map<std::size_t, Slot> m_ready;
     bool m_stopping = false;
     std::vector<std::thread> m_threads;

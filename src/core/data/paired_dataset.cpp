@@ -96,7 +96,7 @@ DatasetOptions dataset_options_from_config(const Config& config, const std::stri
 std::uint64_t item_seed(std::uint64_t seed, std::int64_t epoch, std::uint64_t index)
 {
     const auto e = static_cast<std::uint64_t>(epoch);
-    std::seed_seq seq{lo32(seed), hi32(seed), lo32(e), hi32(e), lo32(index), hi32(index)};
+    std::seed_seq seq { lo32(seed), hi32(seed), lo32(e), hi32(e), lo32(index), hi32(index) };
     std::mt19937_64 g(seq);
     return g();
 }
@@ -106,14 +106,14 @@ PairedDataset::PairedDataset(DatasetOptions options)
 {
     const DatasetOptions& o = m_options;
     if (o.input_nc != 1 && o.input_nc != 3)
-        throw std::invalid_argument("dataloader.load.input_nc: expected 1 or 3 channels, got "
-                                    + std::to_string(o.input_nc));
+        throw std::invalid_argument(
+            "dataloader.load.input_nc: expected 1 or 3 channels, got " + std::to_string(o.input_nc));
     if (o.crop_size < 1)
         throw std::invalid_argument("dataloader.load.crop_size: expected >= 1, got " + std::to_string(o.crop_size));
     if (o.train && o.load_size < o.crop_size)
         throw std::invalid_argument("dataloader.load.load_size " + std::to_string(o.load_size)
-                                    + " is smaller than crop_size " + std::to_string(o.crop_size)
-                                    + " (each half is resized to load_size, then cropped to crop_size)");
+            + " is smaller than crop_size " + std::to_string(o.crop_size)
+            + " (each half is resized to load_size, then cropped to crop_size)");
     if (o.train)
         m_augmentations
             = parse_augmentations(o.augmentations_both, o.augmentations_input, o.augmentations_target, m_warnings);
@@ -125,15 +125,15 @@ PairedDataset::PairedDataset(DatasetOptions options)
     const QFileInfo folder_info(folder);
     if (!folder_info.exists() || !folder_info.isDir())
         throw DataError("dataset folder not found: " + m_folder + " (expected " + o.dataroot + "/" + o.split
-                        + "/ holding A|B image pairs)");
+            + "/ holding A|B image pairs)");
 
     std::set<QByteArray> formats;
     for (const QByteArray& f : QImageReader::supportedImageFormats())
         formats.insert(f.toLower());
 
     std::vector<std::string> non_images, unreadable, bad_aspect, gray, palette, alpha, deep, colour;
-    const QFileInfoList entries = QDir(folder).entryInfoList(
-        QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System, QDir::Name);
+    const QFileInfoList entries
+        = QDir(folder).entryInfoList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System, QDir::Name);
     for (const QFileInfo& e : entries) {
         const std::string name = ss(e.fileName());
         if (e.isDir()) {
@@ -155,7 +155,8 @@ PairedDataset::PairedDataset(DatasetOptions options)
             continue;
         }
         if (size.width() != 2 * size.height()) {
-            bad_aspect.push_back(name + " (" + std::to_string(size.width()) + "x" + std::to_string(size.height()) + ")");
+            bad_aspect.push_back(
+                name + " (" + std::to_string(size.width()) + "x" + std::to_string(size.height()) + ")");
             continue;
         }
         const QImage::Format f = reader.imageFormat();
@@ -203,7 +204,7 @@ PairedDataset::PairedDataset(DatasetOptions options)
                 + " non-image, " + std::to_string(unreadable.size()) + " unreadable, "
                 + std::to_string(bad_aspect.size()) + " not 2:1)";
         throw DataError("no A|B image pairs in " + m_folder + why
-                        + "; expected images of width 2*S and height S (A left, B right)");
+            + "; expected images of width 2*S and height S (A left, B right)");
     }
 }
 
@@ -212,8 +213,8 @@ Sample PairedDataset::get(std::size_t index, std::uint64_t seed) const
     const std::int64_t c = m_options.input_nc;
     const std::int64_t s = m_options.crop_size;
     Sample out;
-    out.a = torch::empty({c, s, s}, torch::kFloat32);
-    out.b = torch::empty({c, s, s}, torch::kFloat32);
+    out.a = torch::empty({ c, s, s }, torch::kFloat32);
+    out.b = torch::empty({ c, s, s }, torch::kFloat32);
     out.path = path(index);
     load_into(index, seed, out.a.data_ptr<float>(), out.b.data_ptr<float>());
     return out;
@@ -230,7 +231,7 @@ void PairedDataset::load_into(std::size_t index, std::uint64_t seed, float* a_ou
     const int h = img.height();
     if (img.width() != 2 * h || h < 1)
         throw DataError("image " + file + " is " + std::to_string(img.width()) + "x" + std::to_string(h)
-                        + ": expected width = 2 * height (A|B pair side by side)");
+            + ": expected width = 2 * height (A|B pair side by side)");
     img = img.convertToFormat(o.input_nc == 3 ? QImage::Format_RGB888 : QImage::Format_Grayscale8);
 
     // Split first, then resample each half: nothing of B leaks into A at the seam.
@@ -266,7 +267,7 @@ void PairedDataset::load_into(std::size_t index, std::uint64_t seed, float* a_ou
         for (int i = 0; i < crop; ++i) {
             for (int j = 0; j < crop; ++j) {
                 int r = i, col = j;
-                for (int k = 0; k < draw.rot90_k; ++k) {   // np.rot90: out[i][j] = in[j][N-1-i]
+                for (int k = 0; k < draw.rot90_k; ++k) { // np.rot90: out[i][j] = in[j][N-1-i]
                     const int t = r;
                     r = col;
                     col = crop - 1 - t;

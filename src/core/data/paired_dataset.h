@@ -45,17 +45,17 @@ Direction direction_from_string(const std::string& s);
 std::string to_string(Direction d);
 
 struct DatasetOptions {
-    std::string dataroot;                 ///< folder with train/, val/, test/
-    std::string split = "train";          ///< sub-folder to read
+    std::string dataroot; ///< folder with train/, val/, test/
+    std::string split = "train"; ///< sub-folder to read
     Direction direction = Direction::AtoB;
-    int input_nc = 3;                     ///< 1 (grayscale) or 3 (RGB); every image is converted to this
-    int load_size = 286;                  ///< pixels: each half is resized to this before the random crop
-    int crop_size = 256;                  ///< pixels: output size (<= load_size when training)
-    bool train = true;                    ///< random crop + augmentations; false: resize to crop_size only
+    int input_nc = 3; ///< 1 (grayscale) or 3 (RGB); every image is converted to this
+    int load_size = 286; ///< pixels: each half is resized to this before the random crop
+    int crop_size = 256; ///< pixels: output size (<= load_size when training)
+    bool train = true; ///< random crop + augmentations; false: resize to crop_size only
     nlohmann::json augmentations_both = nlohmann::json::object();
     nlohmann::json augmentations_input = nlohmann::json::object();
     nlohmann::json augmentations_target = nlohmann::json::object();
-    bool verify_decode = false;           ///< scan decodes every file (slower) and skips undecodable ones
+    bool verify_decode = false; ///< scan decodes every file (slower) and skips undecodable ones
 };
 
 /// From dataloader.* of the config; train = (split == "train").

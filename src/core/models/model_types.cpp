@@ -21,13 +21,13 @@ std::string join(const std::vector<std::string>& names)
 
 const std::vector<std::string>& unet_block_type_names()
 {
-    static const std::vector<std::string> names{"UnetBlock", "ResidualUnetBlock"};
+    static const std::vector<std::string> names { "UnetBlock", "ResidualUnetBlock" };
     return names;
 }
 
 const std::vector<std::string>& upsample_type_names()
 {
-    static const std::vector<std::string> names{"Transposed", "Bilinear"};
+    static const std::vector<std::string> names { "Transposed", "Bilinear" };
     return names;
 }
 
@@ -75,12 +75,11 @@ UnetSizeCheck check_unet_input_size(int input_size, int n_downs)
     }
     c.lower = input_size >= m ? (input_size / m) * m : 0;
     c.upper = input_size < m ? m : c.lower + m;
-    std::string nearest = c.lower > 0 ? std::to_string(c.lower) + " or " + std::to_string(c.upper)
-                                      : std::to_string(c.upper);
+    std::string nearest
+        = c.lower > 0 ? std::to_string(c.lower) + " or " + std::to_string(c.upper) : std::to_string(c.upper);
     c.message = "input size " + std::to_string(input_size) + " is invalid for n_downs=" + std::to_string(n_downs)
         + ": it must be a positive multiple of 2^(n_downs+2) = " + std::to_string(m)
-        + " (the UNet halves it n_downs+2 times); nearest valid size: " + nearest
-        + " (or lower n_downs)";
+        + " (the UNet halves it n_downs+2 times); nearest valid size: " + nearest + " (or lower n_downs)";
     return c;
 }
 

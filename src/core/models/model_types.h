@@ -36,10 +36,10 @@ UpsampleType upsample_type_from_string(const std::string& name);
 /// initial down and the bottleneck halve the size n_downs+2 times). NectarGAN only checks the minimum.
 struct UnetSizeCheck {
     bool ok = false;
-    int multiple = 0;        ///< 2^(n_downs+2)
-    int lower = 0;           ///< nearest valid size <= input_size (0 if none)
-    int upper = 0;           ///< nearest valid size >= input_size
-    std::string message;     ///< empty when ok; otherwise names the size, the rule and the nearest valid sizes
+    int multiple = 0; ///< 2^(n_downs+2)
+    int lower = 0; ///< nearest valid size <= input_size (0 if none)
+    int upper = 0; ///< nearest valid size >= input_size
+    std::string message; ///< empty when ok; otherwise names the size, the rule and the nearest valid sizes
 };
 
 /// Checks `input_size` for `n_downs`; never throws (n_downs outside [1, 24] gives ok = false with a message).

@@ -13,10 +13,8 @@ namespace nn = torch::nn;
 
 void to_json(nlohmann::json& j, const PatchGANOptions& o)
 {
-    j = nlohmann::json{{"in_channels", o.in_channels},
-                       {"base_channels", o.base_channels},
-                       {"n_layers", o.n_layers},
-                       {"max_channels", o.max_channels}};
+    j = nlohmann::json { { "in_channels", o.in_channels }, { "base_channels", o.base_channels },
+        { "n_layers", o.n_layers }, { "max_channels", o.max_channels } };
 }
 
 void from_json(const nlohmann::json& j, PatchGANOptions& o)
@@ -70,15 +68,14 @@ int patchgan_output_size(const PatchGANOptions& o, int input_size)
 
 CNNBlockImpl::CNNBlockImpl(int in_channels, int out_channels, int stride)
 {
-    conv = register_module(
-        "conv",
+    conv = register_module("conv",
         nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in_channels, out_channels, /*kernel_size=*/4)
                                       .stride(stride)
                                       .padding(1)
                                       .bias(false)
                                       .padding_mode(torch::kReflect)),
-                       nn::InstanceNorm2d(nn::InstanceNorm2dOptions(out_channels).affine(false).track_running_stats(false)),
-                       nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true))));
+            nn::InstanceNorm2d(nn::InstanceNorm2dOptions(out_channels).affine(false).track_running_stats(false)),
+            nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true))));
 }
 
 torch::Tensor CNNBlockImpl::forward(const torch::Tensor& x)
@@ -111,8 +108,8 @@ PatchGANImpl::PatchGANImpl(const PatchGANOptions& options)
         model->push_back(CNNBlock(in_ch, out_ch, /*stride=*/i == m_options.n_layers - 1 ? 1 : 2));
         in_ch = out_ch;
     }
-    model->push_back(nn::Conv2d(
-        nn::Conv2dOptions(in_ch, 1, /*kernel_size=*/4).stride(1).padding(1).padding_mode(torch::kReflect)));
+    model->push_back(
+        nn::Conv2d(nn::Conv2dOptions(in_ch, 1, /*kernel_size=*/4).stride(1).padding(1).padding_mode(torch::kReflect)));
     register_module("model", model);
 }
 
@@ -120,13 +117,13 @@ torch::Tensor PatchGANImpl::forward(const torch::Tensor& x, const torch::Tensor&
 {
     if (x.dim() != 4 || x.sizes() != y.sizes() || x.size(1) != m_options.in_channels)
         throw std::invalid_argument("PatchGAN::forward: expected x and y of the same shape [N, "
-                                    + std::to_string(m_options.in_channels) + ", H, W], got x " + c10::str(x.sizes())
-                                    + " and y " + c10::str(y.sizes()));
+            + std::to_string(m_options.in_channels) + ", H, W], got x " + c10::str(x.sizes()) + " and y "
+            + c10::str(y.sizes()));
     const int h = static_cast<int>(std::min(x.size(2), x.size(3)));
     if (patchgan_output_size(m_options, h) < 1)
-        throw std::invalid_argument("PatchGAN::forward: input " + c10::str(x.sizes()) + " is too small for n_layers="
-                                    + std::to_string(m_options.n_layers));
-    return model->forward(torch::cat({x, y}, /*dim=*/1));
+        throw std::invalid_argument("PatchGAN::forward: input " + c10::str(x.sizes())
+            + " is too small for n_layers=" + std::to_string(m_options.n_layers));
+    return model->forward(torch::cat({ x, y }, /*dim=*/1));
 }
 
 } // namespace nectar

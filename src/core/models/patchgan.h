@@ -30,10 +30,10 @@ struct Config;
 
 /// Arguments of NectarGAN's `Discriminator(in_channels, base_channels, n_layers, max_channels)`.
 struct PatchGANOptions {
-    int in_channels = 3;       ///< channels of EACH of x and y; the first conv sees their concat (2 * in_channels)
-    int base_channels = 64;    ///< output channels of the first conv
-    int n_layers = 3;          ///< >= 1; adds n_layers - 1 CNNBlocks (see above)
-    int max_channels = 512;    ///< channel cap of the CNNBlocks
+    int in_channels = 3; ///< channels of EACH of x and y; the first conv sees their concat (2 * in_channels)
+    int base_channels = 64; ///< output channels of the first conv
+    int n_layers = 3; ///< >= 1; adds n_layers - 1 CNNBlocks (see above)
+    int max_channels = 512; ///< channel cap of the CNNBlocks
 };
 
 void to_json(nlohmann::json& j, const PatchGANOptions& o);
@@ -55,7 +55,7 @@ class CNNBlockImpl : public torch::nn::Module {
 public:
     CNNBlockImpl(int in_channels, int out_channels, int stride);
     torch::Tensor forward(const torch::Tensor& x);
-    torch::nn::Sequential conv{nullptr};
+    torch::nn::Sequential conv { nullptr };
 };
 TORCH_MODULE(CNNBlock);
 
@@ -67,7 +67,7 @@ public:
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& y);
 
     const PatchGANOptions& options() const { return m_options; }
-    torch::nn::Sequential model{nullptr};
+    torch::nn::Sequential model { nullptr };
 
 private:
     PatchGANOptions m_options;

@@ -12,14 +12,10 @@ namespace nn = torch::nn;
 
 void to_json(nlohmann::json& j, const UnetOptions& o)
 {
-    j = nlohmann::json{{"input_size", o.input_size},
-                       {"in_channels", o.in_channels},
-                       {"out_channels", o.out_channels ? nlohmann::json(*o.out_channels) : nlohmann::json(nullptr)},
-                       {"features", o.features},
-                       {"n_downs", o.n_downs},
-                       {"use_dropout_layers", o.use_dropout_layers},
-                       {"block_type", to_string(o.block_type)},
-                       {"upsample_type", to_string(o.upsample_type)}};
+    j = nlohmann::json { { "input_size", o.input_size }, { "in_channels", o.in_channels },
+        { "out_channels", o.out_channels ? nlohmann::json(*o.out_channels) : nlohmann::json(nullptr) },
+        { "features", o.features }, { "n_downs", o.n_downs }, { "use_dropout_layers", o.use_dropout_layers },
+        { "block_type", to_string(o.block_type) }, { "upsample_type", to_string(o.upsample_type) } };
 }
 
 void from_json(const nlohmann::json& j, UnetOptions& o)
@@ -57,37 +53,34 @@ void validate_unet_options(const UnetOptions& o)
         throw std::invalid_argument("UnetGenerator: " + size.message);
     auto positive = [](int v, const char* what) {
         if (v < 1)
-            throw std::invalid_argument(std::string("UnetGenerator: ") + what + " must be >= 1, got "
-                                        + std::to_string(v));
+            throw std::invalid_argument(
+                std::string("UnetGenerator: ") + what + " must be >= 1, got " + std::to_string(v));
     };
     positive(o.in_channels, "in_channels");
     positive(o.resolved_out_channels(), "out_channels");
     positive(o.features, "features");
     if (o.use_dropout_layers < 0)
-        throw std::invalid_argument("UnetGenerator: use_dropout_layers must be >= 0, got "
-                                    + std::to_string(o.use_dropout_layers));
+        throw std::invalid_argument(
+            "UnetGenerator: use_dropout_layers must be >= 0, got " + std::to_string(o.use_dropout_layers));
 }
 
 void to_json(nlohmann::json& j, const UnetChannelMap& m)
 {
-    auto pair = [](const std::pair<int, int>& p) { return nlohmann::json::array({p.first, p.second}); };
+    auto pair = [](const std::pair<int, int>& p) { return nlohmann::json::array({ p.first, p.second }); };
     auto list = [&](const std::vector<std::pair<int, int>>& v) {
         nlohmann::json a = nlohmann::json::array();
         for (const auto& p : v)
             a.push_back(pair(p));
         return a;
     };
-    j = nlohmann::json{{"initial_down", pair(m.initial_down)},
-                       {"downs", list(m.downs)},
-                       {"bottleneck", pair(m.bottleneck)},
-                       {"ups", list(m.ups)},
-                       {"final_up", pair(m.final_up)}};
+    j = nlohmann::json { { "initial_down", pair(m.initial_down) }, { "downs", list(m.downs) },
+        { "bottleneck", pair(m.bottleneck) }, { "ups", list(m.ups) }, { "final_up", pair(m.final_up) } };
 }
 
 UnetChannelMap unet_channel_map(const UnetOptions& o)
 {
     // Same arithmetic as NectarGAN's build_channel_map: double per down, capped at 8 * features.
-    std::vector<std::pair<int, int>> down_channels{{o.in_channels, o.features}};
+    std::vector<std::pair<int, int>> down_channels { { o.in_channels, o.features } };
     int out_features = o.features;
     int final_down_size = o.features;
     for (int i = 0; i < o.n_downs; ++i) {
@@ -97,7 +90,7 @@ UnetChannelMap unet_channel_map(const UnetOptions& o)
         final_down_size = out_features;
     }
     // Up i takes cat(x, skip): twice the skip's channels in, the matching down's input channels out.
-    std::vector<std::pair<int, int>> up_channels{{final_down_size, final_down_size}};
+    std::vector<std::pair<int, int>> up_channels { { final_down_size, final_down_size } };
     for (auto it = down_channels.rbegin(); it != down_channels.rend(); ++it)
         up_channels.emplace_back(it->second * 2, it->first);
     up_channels.back().second = o.resolved_out_channels();
@@ -105,7 +98,7 @@ UnetChannelMap unet_channel_map(const UnetOptions& o)
     UnetChannelMap m;
     m.initial_down = down_channels.front();
     m.downs.assign(down_channels.begin() + 1, down_channels.end());
-    m.bottleneck = {final_down_size, final_down_size};
+    m.bottleneck = { final_down_size, final_down_size };
     m.ups.assign(up_channels.begin(), up_channels.end() - 1);
     m.final_up = up_channels.back();
     return m;
@@ -124,17 +117,23 @@ UnetBlockImpl::UnetBlockImpl(const UnetBlockOptions& o)
                                        .bias(o.bias)
                                        .padding_mode(torch::kReflect)));
     } else if (o.upsample_type == UpsampleType::Transposed) {
-        conv->push_back(nn::ConvTranspose2d(
-            nn::ConvTranspose2dOptions(o.in_channels, o.out_channels, /*kernel_size=*/4).stride(2).padding(1).bias(o.bias)));
+        conv->push_back(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(o.in_channels, o.out_channels, /*kernel_size=*/4)
+                                                .stride(2)
+                                                .padding(1)
+                                                .bias(o.bias)));
     } else {
-        conv->push_back(nn::Upsample(
-            nn::UpsampleOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kBilinear).align_corners(false)));
+        conv->push_back(nn::Upsample(nn::UpsampleOptions()
+                                         .scale_factor(std::vector<double> { 2.0, 2.0 })
+                                         .mode(torch::kBilinear)
+                                         .align_corners(false)));
         conv->push_back(nn::ReflectionPad2d(nn::ReflectionPad2dOptions(1)));
         // NectarGAN ignores the block's bias flag here: this conv always has a bias.
-        conv->push_back(nn::Conv2d(nn::Conv2dOptions(o.in_channels, o.out_channels, /*kernel_size=*/3).stride(1).padding(0)));
+        conv->push_back(
+            nn::Conv2d(nn::Conv2dOptions(o.in_channels, o.out_channels, /*kernel_size=*/3).stride(1).padding(0)));
     }
     if (o.instance_norm)
-        conv->push_back(nn::InstanceNorm2d(nn::InstanceNorm2dOptions(o.out_channels).affine(false).track_running_stats(false)));
+        conv->push_back(
+            nn::InstanceNorm2d(nn::InstanceNorm2dOptions(o.out_channels).affine(false).track_running_stats(false)));
     else
         conv->push_back(nn::Identity());
     switch (o.activation) {
@@ -168,7 +167,7 @@ UnetBlockImpl::UnetBlockImpl(const UnetBlockOptions& o)
             // Parameter-free shortcut that matches the up path's 2x size. NectarGAN has an Identity here
             // that only broadcasts from a 1x1 bottleneck; nearest-neighbour x2 gives the same values then.
             residual->push_back(nn::Upsample(
-                nn::UpsampleOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest)));
+                nn::UpsampleOptions().scale_factor(std::vector<double> { 2.0, 2.0 }).mode(torch::kNearest)));
         }
         register_module("residual", residual);
     }
@@ -195,7 +194,7 @@ const UnetOptions& checked(const UnetOptions& o)
 } // namespace
 
 UnetGeneratorImpl::UnetGeneratorImpl(const UnetOptions& options)
-    : m_options(checked(options))   // refuse bad options before any module is built
+    : m_options(checked(options)) // refuse bad options before any module is built
     , m_channel_map(unet_channel_map(m_options))
 {
     const bool res = m_options.block_type == UnetBlockType::ResidualUnetBlock;
@@ -260,16 +259,16 @@ UnetGeneratorImpl::UnetGeneratorImpl(const UnetOptions& options)
 torch::Tensor UnetGeneratorImpl::forward(const torch::Tensor& x)
 {
     if (x.dim() != 4 || x.size(1) != m_options.in_channels)
-        throw std::invalid_argument("UnetGenerator::forward: expected input [N, " + std::to_string(m_options.in_channels)
-                                    + ", H, W], got " + c10::str(x.sizes()));
-    for (int d : {2, 3}) {
+        throw std::invalid_argument("UnetGenerator::forward: expected input [N, "
+            + std::to_string(m_options.in_channels) + ", H, W], got " + c10::str(x.sizes()));
+    for (int d : { 2, 3 }) {
         const UnetSizeCheck c = check_unet_input_size(static_cast<int>(x.size(d)), m_options.n_downs);
         if (!c.ok)
             throw std::invalid_argument("UnetGenerator::forward: input " + c10::str(x.sizes()) + ": " + c.message);
     }
 
     torch::Tensor h = initial_down->forward(x);
-    std::vector<torch::Tensor> skips{h};
+    std::vector<torch::Tensor> skips { h };
     for (auto& down : m_downs) {
         h = down->forward(h);
         skips.push_back(h);
@@ -279,8 +278,8 @@ torch::Tensor UnetGeneratorImpl::forward(const torch::Tensor& x)
     // skips from deepest to shallowest; ups[i] (i >= 1) takes cat(x, skip of the matching depth).
     std::size_t s = skips.size() - 1;
     for (std::size_t i = 1; i < m_ups.size(); ++i, --s)
-        h = m_ups[i]->forward(torch::cat({h, skips[s]}, /*dim=*/1));
-    return final_up->forward(torch::cat({h, skips.front()}, /*dim=*/1));
+        h = m_ups[i]->forward(torch::cat({ h, skips[s] }, /*dim=*/1));
+    return final_up->forward(torch::cat({ h, skips.front() }, /*dim=*/1));
 }
 
 } // namespace nectar

@@ -45,12 +45,12 @@ struct Config;
 /// block_type, upconv_type)`. JSON keys are the member names; block_type / upsample_type are the names in
 /// unet_block_type_names() / upsample_type_names(); out_channels is null or absent for "same as in_channels".
 struct UnetOptions {
-    int input_size = 256;                 ///< pixels (square); positive multiple of 2^(n_downs+2)
+    int input_size = 256; ///< pixels (square); positive multiple of 2^(n_downs+2)
     int in_channels = 3;
-    std::optional<int> out_channels;      ///< default: in_channels (as NectarGAN)
-    int features = 64;                    ///< channels of the first layer; capped at 8*features deeper down
-    int n_downs = 6;                      ///< downsampling blocks after initial_down (>= 1)
-    int use_dropout_layers = 3;           ///< number of ups (from the deepest) with Dropout(0.5)
+    std::optional<int> out_channels; ///< default: in_channels (as NectarGAN)
+    int features = 64; ///< channels of the first layer; capped at 8*features deeper down
+    int n_downs = 6; ///< downsampling blocks after initial_down (>= 1)
+    int use_dropout_layers = 3; ///< number of ups (from the deepest) with Dropout(0.5)
     UnetBlockType block_type = UnetBlockType::UnetBlock;
     UpsampleType upsample_type = UpsampleType::Transposed;
 
@@ -76,7 +76,7 @@ struct UnetChannelMap {
     std::pair<int, int> initial_down;
     std::vector<std::pair<int, int>> downs;
     std::pair<int, int> bottleneck;
-    std::vector<std::pair<int, int>> ups;     ///< ups[0] takes the bottleneck output; the others cat(x, skip)
+    std::vector<std::pair<int, int>> ups; ///< ups[0] takes the bottleneck output; the others cat(x, skip)
     std::pair<int, int> final_up;
 };
 /// Layout of NectarGAN's `channel_map` dict: {"initial_down": [i, o], "downs": [[i, o], ...], ...}.
@@ -90,13 +90,13 @@ enum class UnetActivation { LeakyReLU, ReLU, Tanh, None };
 struct UnetBlockOptions {
     int in_channels = 0;
     int out_channels = 0;
-    bool down = true;                     ///< Conv4x4/2 (down) or x2 upsampling (up)
+    bool down = true; ///< Conv4x4/2 (down) or x2 upsampling (up)
     UpsampleType upsample_type = UpsampleType::Transposed;
     UnetActivation activation = UnetActivation::LeakyReLU;
     bool instance_norm = false;
-    bool bias = true;                     ///< ignored by the Bilinear up conv (always biased, as NectarGAN)
+    bool bias = true; ///< ignored by the Bilinear up conv (always biased, as NectarGAN)
     bool use_dropout = false;
-    bool residual = false;                ///< ResidualUnetBlock
+    bool residual = false; ///< ResidualUnetBlock
 };
 
 /// forward: [N, in, H, W] -> [N, out, H/2, W/2] (down) or [N, out, 2H, 2W] (up), float32.
@@ -108,9 +108,9 @@ public:
     torch::Tensor forward(const torch::Tensor& x);
 
     UnetBlockOptions options;
-    torch::nn::Sequential conv{nullptr};
-    torch::nn::Sequential residual{nullptr};   ///< null for UnetBlock
-    torch::nn::Dropout dropout{nullptr};
+    torch::nn::Sequential conv { nullptr };
+    torch::nn::Sequential residual { nullptr }; ///< null for UnetBlock
+    torch::nn::Dropout dropout { nullptr };
 };
 TORCH_MODULE(UnetBlock);
 
@@ -127,16 +127,16 @@ public:
     const UnetOptions& options() const { return m_options; }
     const UnetChannelMap& channel_map() const { return m_channel_map; }
 
-    UnetBlock initial_down{nullptr};
-    torch::nn::ModuleList downs{nullptr};
-    UnetBlock bottleneck{nullptr};
-    torch::nn::ModuleList ups{nullptr};
-    UnetBlock final_up{nullptr};
+    UnetBlock initial_down { nullptr };
+    torch::nn::ModuleList downs { nullptr };
+    UnetBlock bottleneck { nullptr };
+    torch::nn::ModuleList ups { nullptr };
+    UnetBlock final_up { nullptr };
 
 private:
     UnetOptions m_options;
     UnetChannelMap m_channel_map;
-    std::vector<UnetBlock> m_downs;   // typed views of `downs` / `ups`
+    std::vector<UnetBlock> m_downs; // typed views of `downs` / `ups`
     std::vector<UnetBlock> m_ups;
 };
 TORCH_MODULE(UnetGenerator);
