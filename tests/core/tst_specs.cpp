@@ -5,8 +5,10 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include <atomic>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -540,6 +542,30 @@ private Q_SLOTS:
             (void)lm.compute_loss_xy("G_SOBEL", x, y, 10);
             QCOMPARE(lm.get_loss_weights({"G"}, -1).at("G_SOBEL"), 10.0);
         }
+    }
+
+    void concurrentReloadAndUse()
+    {
+        // The trainer thread reloads the spec folders while the GUI lists and builds specs.
+        SpecRegistry reg;
+        reg.add(pix2pix_spec_info());
+        QVERIFY(reg.load_directory(kSpecsDir).empty());
+        const SpecInfo& held = reg.info("lsgan");  // must stay valid across reloads
+        std::atomic<bool> done{false};
+        std::thread loader([&] {
+            for (int i = 0; i < 50; ++i)
+                (void)reg.load_directory(kSpecsDir);
+            done = true;
+        });
+        int builds = 0;
+        while (!done || builds < 5) {
+            QVERIFY(reg.names().size() >= 2);
+            QCOMPARE(reg.build("lsgan", "basic", config()).size(), std::size_t(4));
+            ++builds;
+        }
+        loader.join();
+        QCOMPARE(held.name, std::string("lsgan"));
+        QCOMPARE(reg.info("pix2pix").declared_in.size(), std::size_t(1));
     }
 
     void directories()

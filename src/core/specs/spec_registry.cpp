@@ -9,6 +9,8 @@
 #include <QCoreApplication>
 #include <QStandardPaths>
 
+#include <nlohmann/json.hpp>
+
 #include "config/config.h"
 #include "specs/pix2pix.h"
 #include "specs/spec_definition.h"
@@ -46,12 +48,13 @@ fs::path executable_dir()
 
 SpecRegistry& SpecRegistry::instance()
 {
-    static SpecRegistry registry = [] {
-        SpecRegistry r;
-        r.add(pix2pix_spec_info());
+    // Never destroyed: specs may still be used from other static destructors / threads at exit.
+    static SpecRegistry* registry = [] {
+        auto* r = new SpecRegistry;
+        r->add(pix2pix_spec_info());
         return r;
     }();
-    return registry;
+    return *registry;
 }
 
 void SpecRegistry::add(SpecInfo info, bool replace)
@@ -62,17 +65,28 @@ void SpecRegistry::add(SpecInfo info, bool replace)
         throw std::invalid_argument("SpecRegistry::add: spec \"" + info.name + "\" has no build function");
     if (info.subspecs.empty())
         throw std::invalid_argument("SpecRegistry::add: spec \"" + info.name + "\" declares no subspecs");
+    std::lock_guard<std::mutex> lock(m_mutex);
     auto it = m_specs.find(info.name);
-    if (it != m_specs.end() && !replace)
-        throw std::invalid_argument("Spec \"" + info.name + "\" is already registered (from " + it->second.source +
-                                    ")");
-    m_specs[info.name] = std::move(info);
+    if (it != m_specs.end()) {
+        if (!replace)
+            throw std::invalid_argument("Spec \"" + info.name + "\" is already registered (from " +
+                                        it->second->source + ")");
+        m_retired.push_back(it->second);
+    }
+    m_loaded.erase(info.name);
+    const std::string name = info.name;
+    m_specs[name] = std::make_shared<const SpecInfo>(std::move(info));
 }
 
-bool SpecRegistry::contains(const std::string& name) const { return m_specs.count(name) > 0; }
+bool SpecRegistry::contains(const std::string& name) const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_specs.count(name) > 0;
+}
 
 std::vector<std::string> SpecRegistry::names() const
 {
+    std::lock_guard<std::mutex> lock(m_mutex);
     std::vector<std::string> out;
     for (const auto& [name, info] : m_specs)
         out.push_back(name);
@@ -81,39 +95,63 @@ std::vector<std::string> SpecRegistry::names() const
 
 const SpecInfo& SpecRegistry::info(const std::string& name) const
 {
+    std::lock_guard<std::mutex> lock(m_mutex);
     auto it = m_specs.find(name);
-    if (it == m_specs.end())
-        throw std::invalid_argument("Unknown loss spec \"" + name + "\"; registered specs: " + join(names()));
-    return it->second;
+    if (it == m_specs.end()) {
+        std::vector<std::string> valid;
+        for (const auto& kv : m_specs)
+            valid.push_back(kv.first);
+        throw std::invalid_argument("Unknown loss spec \"" + name + "\"; registered specs: " + join(valid));
+    }
+    return *it->second;
 }
 
 std::map<std::string, LMLoss> SpecRegistry::build(const std::string& spec, const std::string& subspec,
                                                   const Config& config) const
 {
-    const SpecInfo& i = info(spec);
-    if (std::find(i.subspecs.begin(), i.subspecs.end(), subspec) == i.subspecs.end())
+    std::shared_ptr<const SpecInfo> entry;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        auto it = m_specs.find(spec);
+        if (it != m_specs.end())
+            entry = it->second;
+    }
+    if (!entry)
+        (void)info(spec);  // throws, listing the registered specs
+    if (std::find(entry->subspecs.begin(), entry->subspecs.end(), subspec) == entry->subspecs.end())
         throw std::invalid_argument("Unknown subspec \"" + subspec + "\" for spec \"" + spec +
-                                    "\"; valid subspecs: " + join(i.subspecs));
-    return i.build(config, subspec);
+                                    "\"; valid subspecs: " + join(entry->subspecs));
+    // Outside the lock: building may load VGG19 weights.
+    return entry->build(config, subspec);
 }
 
 void SpecRegistry::load_file(const std::string& path, bool replace)
 {
-    SpecDefinition def = load_spec_file(path);
+    SpecDefinition def = load_spec_file(path);  // file I/O and validation outside the lock
+    const std::string fingerprint = path + "\n" + nlohmann::json(def).dump();
+    std::lock_guard<std::mutex> lock(m_mutex);
     auto it = m_specs.find(def.name);
     if (it != m_specs.end()) {
-        SpecInfo& existing = it->second;
+        const SpecInfo& existing = *it->second;
         if (existing.source == "built-in") {
             if (std::find(existing.declared_in.begin(), existing.declared_in.end(), path) ==
-                existing.declared_in.end())
-                existing.declared_in.push_back(path);
+                existing.declared_in.end()) {
+                auto updated = std::make_shared<SpecInfo>(existing);
+                updated->declared_in.push_back(path);
+                m_retired.push_back(it->second);
+                it->second = std::move(updated);
+            }
             return;
         }
+        if (auto loaded = m_loaded.find(def.name); loaded != m_loaded.end() && loaded->second == fingerprint)
+            return;  // same file, unchanged
         if (!replace && existing.source != path)
             throw SpecError(path + ": /name: spec \"" + def.name + "\" is already registered from " +
                             existing.source);
+        m_retired.push_back(it->second);
     }
-    m_specs[def.name] = def.to_info(path);
+    m_specs[def.name] = std::make_shared<const SpecInfo>(def.to_info(path));
+    m_loaded[def.name] = fingerprint;
 }
 
 std::vector<std::string> SpecRegistry::load_directory(const std::string& dir, bool replace)

@@ -3,10 +3,13 @@
 /// @file Loss specs: named objectives that map (config, subspec) to named LMLoss entries
 /// (NectarGAN `nectargan.losses.pix2pix_objective`). Built-in specs are C++ functions; more are
 /// declared as JSON files under specs/ and a user folder (format: specs/spec_definition.h).
-/// Not thread-safe for modification: load specs at start-up, before training threads use the registry.
+/// Thread-safe: the GUI may list specs while a training thread (re)loads the spec folders. A reference
+/// returned by info() stays valid for the registry's lifetime, even if the spec is replaced later.
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -69,7 +72,12 @@ public:
     std::vector<std::string> load_default_directories();
 
 private:
-    std::map<std::string, SpecInfo> m_specs;
+    mutable std::mutex m_mutex;
+    std::map<std::string, std::shared_ptr<const SpecInfo>> m_specs;
+    /// Replaced entries stay alive, so a reference from info() never dangles.
+    std::vector<std::shared_ptr<const SpecInfo>> m_retired;
+    /// name -> "<file>\n<definition JSON>" of file-loaded specs: reloading an unchanged file is a no-op.
+    std::map<std::string, std::string> m_loaded;
 };
 
 class SpecError : public std::runtime_error {
