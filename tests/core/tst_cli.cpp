@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: Apache-2.0
+// nectar-train / nectar-test driven as processes: exit codes 0 / 1 / 2, --print-objective, --list-specs,
+// a short real training run, the missing-checkpoint message, and the test metrics.
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+    int code = -1;
+    QString out, err;
+};
+
+Result run(const QString& exe, const QStringList& args, int timeout_ms = 240000)
+{
+    QProcess p;
+    p.start(exe, args);
+    if (!p.waitForFinished(timeout_ms)) {
+        p.kill();
+        p.waitForFinished();
+        return {};
+    }
+    Result r;
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+const QString kTrain = QStringLiteral(NECTAR_TRAIN_EXE);
+const QString kTest = QStringLiteral(NECTAR_TEST_EXE);
+const std::string kTiny = std::string(NECTAR_TEST_DATA_DIR) + "/tiny";
+
+/// A config for tiny models on the tiny set (NectarGAN layout, partial: the rest defaults).
+std::string write_config(const QString& dir, const json& patch = json::object())
+{
+    json c = {{"config",
+               {{"common", {{"output_directory", dir.toStdString() + "/runs"}, {"experiment_name", "cli"}, {"num_threads", 2}}},
+                {"dataloader", {{"dataroot", kTiny}, {"batch_size", 4}, {"load", {{"load_size", 36}, {"crop_size", 32}}}}},
+                {"train",
+                 {{"generator", {{"features", 8}, {"n_downs", 3}, {"learning_rate", {{"epochs", 1}, {"epochs_decay", 1}}}}},
+                  {"discriminator", {{"base_channels", 8}, {"n_layers", 2}, {"max_channels", 32},
+                                     {"learning_rate", {{"epochs", 1}, {"epochs_decay", 1}}}}}}},
+                {"save", {{"model_save_rate", 1}}}}}};
+    c.merge_patch(patch);
+    const std::string path = dir.toStdString() + "/config.json";
+    std::ofstream(path) << c.dump(2);
+    return path;
+}
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void badInputExitsTwo_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("needle");
+        QTest::newRow("missing config") << QStringList{QStringLiteral("--config"), QStringLiteral("/nonexistent/c.json")}
+                                        << QStringLiteral("/nonexistent/c.json");
+        QTest::newRow("bad epochs") << QStringList{QStringLiteral("--epochs"), QStringLiteral("abc")} << QStringLiteral("--epochs");
+        QTest::newRow("unknown option") << QStringList{QStringLiteral("--frobnicate")} << QStringLiteral("frobnicate");
+        QTest::newRow("unknown subspec") << QStringList{QStringLiteral("--subspec"), QStringLiteral("extende"), QStringLiteral("--print-objective")}
+                                         << QStringLiteral("extende");
+        QTest::newRow("bad device") << QStringList{QStringLiteral("--device"), QStringLiteral("tpu"), QStringLiteral("--dataroot"),
+                                                   QString::fromStdString(kTiny), QStringLiteral("--output"), QStringLiteral("/tmp/nectar-cli-none")}
+                                    << QStringLiteral("tpu");
+        QTest::newRow("missing dataroot") << QStringList{QStringLiteral("--dataroot"), QStringLiteral("/nonexistent/data"),
+                                                         QStringLiteral("--output"), QStringLiteral("/tmp/nectar-cli-none")}
+                                          << QStringLiteral("/nonexistent/data");
+    }
+
+    void badInputExitsTwo()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, needle);
+        const Result r = run(kTrain, args);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains(needle), qPrintable(r.err));
+        QVERIFY(r.out.isEmpty());
+    }
+
+    void printObjective()
+    {
+        const Result r = run(kTrain, {QStringLiteral("--subspec"), QStringLiteral("extended"), QStringLiteral("--print-objective")});
+        QCOMPARE(r.code, 0);
+        const json j = json::parse(r.out.toStdString());
+        QCOMPARE(j["spec"], "pix2pix");
+        QCOMPARE(j["subspec"], "extended");
+        std::map<std::string, json> by_name;
+        for (const auto& e : j["losses"])
+            by_name[e["name"]] = e;
+        QCOMPARE(by_name.size(), size_t(7));
+        const json& l1 = by_name["G_L1"];
+        QCOMPARE(l1["function"], "L1");
+        QCOMPARE(l1["weight"].get<double>(), 100.0);
+        QCOMPARE(l1["tags"], json::array({"G"}));
+        QCOMPARE(l1["inputs"]["prediction"], "fake");
+        QCOMPARE(l1["inputs"]["target"], "real");
+        QCOMPARE(l1["schedule"]["schedule"], "none");
+        QCOMPARE(by_name["D_fake"]["inputs"]["prediction"], "D_fake");
+        QCOMPARE(by_name["D_fake"]["inputs"]["target"], "zeros");
+        QCOMPARE(by_name["G_GAN"]["inputs"]["target"], "ones");
+    }
+
+    void printObjectiveWithPreset()
+    {
+        QTemporaryDir tmp;
+        const std::string preset = tmp.path().toStdString() + "/p.json";
+        std::ofstream(preset) << R"({"format": "nectar-preset", "version": 1, "subspec": "extended",
+            "losses": {"G_SOBEL": {"weight": 7.5, "tags": ["G", "edges"]}}})";
+        const Result r = run(kTrain, {QStringLiteral("--preset"), QString::fromStdString(preset), QStringLiteral("--print-objective")});
+        QCOMPARE(r.code, 0);
+        const json j = json::parse(r.out.toStdString());
+        QCOMPARE(j["subspec"], "extended");
+        bool found = false;
+        for (const auto& e : j["losses"])
+            if (e["name"] == "G_SOBEL") {
+                found = true;
+                QCOMPARE(e["weight"].get<double>(), 7.5);
+                QCOMPARE(e["tags"], json::array({"G", "edges"}));
+            }
+        QVERIFY(found);
+        // A bad preset value exits 2 naming the file and key.
+        std::ofstream(preset) << R"({"losses": {"G_L1": {"weight": "lots"}}})";
+        const Result bad = run(kTrain, {QStringLiteral("--preset"), QString::fromStdString(preset), QStringLiteral("--print-objective")});
+        QCOMPARE(bad.code, 2);
+        QVERIFY2(bad.err.contains(QStringLiteral("/losses/G_L1/weight")), qPrintable(bad.err));
+    }
+
+    void listSpecs()
+    {
+        const Result r = run(kTrain, {QStringLiteral("--list-specs")});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("pix2pix")) && r.out.contains(QStringLiteral("extended")), qPrintable(r.out));
+    }
+
+    void trainTestAndContinue()
+    {
+        QTemporaryDir tmp;
+        const std::string cfg = write_config(tmp.path());
+        const Result r = run(kTrain, {QStringLiteral("--config"), QString::fromStdString(cfg)});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("it/s")) && r.err.contains(QStringLiteral("ETA")), qPrintable(r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("G: G_GAN")) && r.err.contains(QStringLiteral("D: D_fake")), qPrintable(r.err));
+        const std::string exp = tmp.path().toStdString() + "/runs/cli_v1";
+        QVERIFY(fs::is_regular_file(exp + "/epoch2_netG.pt"));
+        QVERIFY(fs::is_regular_file(exp + "/loss_log.json"));
+
+        // Continue from a checkpoint that does not exist: exit 2 listing the ones that do.
+        const Result missing = run(kTrain, {QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--continue"),
+                                            QStringLiteral("7"), QStringLiteral("--epochs"), QStringLiteral("5")});
+        QCOMPARE(missing.code, 2);
+        QVERIFY2(missing.err.contains(QStringLiteral("epochs with a checkpoint: 1, 2")), qPrintable(missing.err));
+
+        // Continue from epoch 2 with a longer plan: runs epochs 3..4 only, writes train2_config.json.
+        const Result more = run(kTrain, {QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--continue"),
+                                         QStringLiteral("2"), QStringLiteral("--epochs"), QStringLiteral("3")});
+        QVERIFY2(more.code == 0, qPrintable(more.err));
+        QVERIFY2(more.err.contains(QStringLiteral("epochs 3..4")), qPrintable(more.err));
+        QVERIFY(fs::is_regular_file(exp + "/train2_config.json"));
+        QVERIFY(fs::is_regular_file(exp + "/epoch4_netG.pt"));
+
+        // nectar-test on the test split.
+        const Result t = run(kTest, {QStringLiteral("--experiment"), QString::fromStdString(exp), QStringLiteral("--epoch"), QStringLiteral("4")});
+        QVERIFY2(t.code == 0, qPrintable(t.err));
+        std::ifstream in(exp + "/test_epoch4/metrics.json");
+        QVERIFY(in.good());
+        json m;
+        in >> m;
+        QCOMPARE(m["count"].get<int>(), 2);
+        QCOMPARE(m["images"].size(), size_t(2));
+        double l1 = 0;
+        for (const auto& e : m["images"]) {
+            QVERIFY(e["l1"].get<double>() > 0 && e["l1"].get<double>() < 1);
+            QVERIFY(e["psnr_db"].get<double>() > 0);
+            l1 += e["l1"].get<double>() / 2;
+        }
+        QVERIFY(qAbs(m["mean"]["l1"].get<double>() - l1) < 1e-12);
+        QVERIFY(fs::is_regular_file(exp + "/test_epoch4/metrics.csv"));
+        QImage img(QString::fromStdString(exp + "/test_epoch4/0001.png"));
+        QCOMPARE(img.width(), 96);
+        // A missing checkpoint in nectar-test is bad input too.
+        const Result t2 = run(kTest, {QStringLiteral("--experiment"), QString::fromStdString(exp), QStringLiteral("--epoch"), QStringLiteral("9")});
+        QCOMPARE(t2.code, 2);
+        QVERIFY2(t2.err.contains(QStringLiteral("1, 2, 3, 4")), qPrintable(t2.err));
+    }
+
+    void trainingFailureExitsOne()
+    {
+        // lambda_l1 so large that the weighted float32 G_L1 overflows to Inf: a failure during training.
+        QTemporaryDir tmp;
+        const std::string cfg = write_config(tmp.path(), {{"config", {{"train", {{"loss", {{"lambda_l1", 1e39}}}}}}}});
+        const Result r = run(kTrain, {QStringLiteral("--config"), QString::fromStdString(cfg)});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("G_L1")) && r.err.contains(QStringLiteral("epoch 1")), qPrintable(r.err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
