@@ -66,9 +66,9 @@ private Q_SLOTS:
         QCOMPARE(c.train.generator.learning_rate.initial, 0.0002);
         QCOMPARE(c.dataloader.augmentations.both.at("h_flip_chance").get<double>(), 0.5);
         QCOMPARE(c.dataloader.augmentations.input.at("grayscale_method").get<std::string>(),
-                 std::string("weighted_average"));
+            std::string("weighted_average"));
         QCOMPARE(c.visualizer.visdom.port, 8097);
-        QCOMPARE(c.common.gpu_ids, std::vector<int>{0});
+        QCOMPARE(c.common.gpu_ids, std::vector<int> { 0 });
     }
 
     void nectarganDefaultRoundTripsExactly()
@@ -99,7 +99,7 @@ private Q_SLOTS:
         for (const std::string& key : config_extension_keys()) {
             const json::json_pointer ptr(key);
             QVERIFY2(full.contains(ptr), key.c_str());
-            QVERIFY2(!original.contains(ptr), key.c_str());  // not a NectarGAN key
+            QVERIFY2(!original.contains(ptr), key.c_str()); // not a NectarGAN key
             full.at(ptr.parent_pointer()).erase(ptr.back());
         }
         QCOMPARE(full.dump(), original.dump());
@@ -119,7 +119,8 @@ private Q_SLOTS:
 
     void missingKeysTakeDefaults()
     {
-        const json j = {{"config", {{"train", {{"loss", {{"lambda_l1", 50}}}}}, {"dataloader", {{"batch_size", 4}}}}}};
+        const json j = { { "config",
+            { { "train", { { "loss", { { "lambda_l1", 50 } } } } }, { "dataloader", { { "batch_size", 4 } } } } } };
         std::vector<std::string> warnings;
         const Config c = config_from_json(j, &warnings);
         QVERIFY(warnings.empty());
@@ -132,12 +133,12 @@ private Q_SLOTS:
         QCOMPARE(c.train.generator.block_type, std::string("UnetBlock"));
         QCOMPARE(c.save.model_save_rate, 5);
 
-        const Config empty = config_from_json(json{{"config", json::object()}});
-        QCOMPARE(config_to_json(empty).dump(), config_to_json(Config{}).dump());
+        const Config empty = config_from_json(json { { "config", json::object() } });
+        QCOMPARE(config_to_json(empty).dump(), config_to_json(Config {}).dump());
 
         // The NectarGAN layout is required: a file without "config" is not silently all defaults.
         try {
-            config_from_json(json{{"train", json::object()}}, nullptr, "cfg.json");
+            config_from_json(json { { "train", json::object() } }, nullptr, "cfg.json");
             QFAIL("expected ConfigError");
         } catch (const ConfigError& e) {
             QVERIFY2(contains(e.what(), "cfg.json: /config: missing"), e.what());
@@ -147,11 +148,11 @@ private Q_SLOTS:
     void unknownKeysKeptAndWarned()
     {
         json j = read_json(kDefaultConfig);
-        j["config"]["config_type"] = "pix2pix";                 // newer NectarGAN key
-        j["config"]["train"]["ema"] = {{"decay", 0.999}};        // unknown object
-        j["config"]["train"]["loss"]["lambda_foo"] = 2.5;        // extra loss weight: kept, no warning
-        j["config"]["train"]["loss"]["gamma"] = 3;               // extra numeric, but not lambda_*: warned
-        j["config"]["train"]["loss"]["note"] = "text";           // non-numeric: unknown
+        j["config"]["config_type"] = "pix2pix"; // newer NectarGAN key
+        j["config"]["train"]["ema"] = { { "decay", 0.999 } }; // unknown object
+        j["config"]["train"]["loss"]["lambda_foo"] = 2.5; // extra loss weight: kept, no warning
+        j["config"]["train"]["loss"]["gamma"] = 3; // extra numeric, but not lambda_*: warned
+        j["config"]["train"]["loss"]["note"] = "text"; // non-numeric: unknown
         j["comment"] = "top level";
 
         std::vector<std::string> warnings;
@@ -184,9 +185,9 @@ private Q_SLOTS:
 
     void invalidValues_data()
     {
-        QTest::addColumn<QString>("patch");     // JSON array of [pointer, value] pairs applied to the default
-        QTest::addColumn<QString>("path");      // JSON path the message must name
-        QTest::addColumn<QString>("value");     // bad value the message must show
+        QTest::addColumn<QString>("patch"); // JSON array of [pointer, value] pairs applied to the default
+        QTest::addColumn<QString>("path"); // JSON path the message must name
+        QTest::addColumn<QString>("value"); // bad value the message must show
         auto row = [](const char* name, const char* patch, const char* path, const char* value) {
             QTest::newRow(name) << QString::fromUtf8(patch) << QString::fromUtf8(path) << QString::fromUtf8(value);
         };
@@ -216,8 +217,8 @@ private Q_SLOTS:
         row("gpu id type", R"([["/config/common/gpu_ids", [0, "x"]]])", "/config/common/gpu_ids/1", "\"x\"");
         row("section not object", R"([["/config/train/loss", [1, 2]]])", "/config/train/loss", "[1,2]");
         row("device", R"([["/config/common/device", "gpu"]])", "/config/common/device", "\"gpu\"");
-        row("beta1", R"([["/config/train/generator/optimizer/beta1", 1.0]])",
-            "/config/train/generator/optimizer/beta1", "1.0");
+        row("beta1", R"([["/config/train/generator/optimizer/beta1", 1.0]])", "/config/train/generator/optimizer/beta1",
+            "1.0");
         row("nonfinite policy", R"([["/config/train/nonfinite_policy", "retry"]])", "/config/train/nonfinite_policy",
             "\"retry\"");
         row("int overflow", R"([["/config/save/num_examples", 1e12]])", "/config/save/num_examples", "1000000000000");
@@ -273,8 +274,8 @@ private Q_SLOTS:
             validate_config(c, "live");
             QFAIL("expected ConfigError");
         } catch (const ConfigError& e) {
-            QVERIFY2(contains(e.what(), "live: /config/train/loss/lambda_vgg: ") && contains(e.what(), "inf"),
-                     e.what());
+            QVERIFY2(
+                contains(e.what(), "live: /config/train/loss/lambda_vgg: ") && contains(e.what(), "inf"), e.what());
         }
         // An overflowing literal in a file is read as inf (or rejected): never accepted.
         QTemporaryDir dir;
@@ -308,7 +309,7 @@ private Q_SLOTS:
         json j = read_json(kDefaultConfig);
         j["config"]["train"]["loss"]["lambda_l1"] = 42.5;
         j["config"]["train"]["loss"]["lambda_foo"] = 7;
-        j["config"]["train"]["warmup"] = {{"iters", 12}};  // unknown key, still readable
+        j["config"]["train"]["warmup"] = { { "iters", 12 } }; // unknown key, still readable
         const Config c = config_from_json(j);
         QCOMPARE(c.number("train.loss.lambda_l1"), 42.5);
         QCOMPARE(c.number("config.train.loss.lambda_l1"), 42.5);
@@ -316,7 +317,7 @@ private Q_SLOTS:
         QCOMPARE(c.number("train.generator.learning_rate.initial"), 0.0002);
         QCOMPARE(c.number("train.loss.lambda_foo"), 7.0);
         QCOMPARE(c.number("train.warmup.iters"), 12.0);
-        QCOMPARE(c.number("common.seed"), 0.0);  // extension key, written only when non-default
+        QCOMPARE(c.number("common.seed"), 0.0); // extension key, written only when non-default
 
         try {
             c.number("train.loss.lambda_nope");
@@ -348,12 +349,12 @@ private Q_SLOTS:
 
         // Standalone section parse: relative paths; unknown keys have nowhere to go -> error.
         try {
-            (void)json{{"epochs", 3}, {"bogus", true}}.get<LearningRateConfig>();
+            (void)json { { "epochs", 3 }, { "bogus", true } }.get<LearningRateConfig>();
             QFAIL("expected ConfigError");
         } catch (const ConfigError& e) {
             QVERIFY2(contains(e.what(), "/bogus: unknown key"), e.what());
         }
-        const LearningRateConfig lr = json{{"epochs", 3}}.get<LearningRateConfig>();
+        const LearningRateConfig lr = json { { "epochs", 3 } }.get<LearningRateConfig>();
         QCOMPARE(lr.epochs, 3);
         QCOMPARE(lr.epochs_decay, 100);
 
@@ -371,16 +372,16 @@ private Q_SLOTS:
         const std::string path = dir.filePath(QStringLiteral("nested/run/config.json")).toStdString();
         Config c;
         c.train.loss.lambda_l1 = 10.0;
-        save_config_file(c, path);  // creates the folders
+        save_config_file(c, path); // creates the folders
         QCOMPARE(load_config_file(path).train.loss.lambda_l1, 10.0);
 
         c.train.loss.lambda_l1 = 20.0;
-        save_config_file(c, path);  // replaces
+        save_config_file(c, path); // replaces
         QCOMPARE(load_config_file(path).train.loss.lambda_l1, 20.0);
         // No temp file is left beside it.
         const QStringList entries = QDir(dir.filePath(QStringLiteral("nested/run")))
                                         .entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot);
-        QCOMPARE(entries, QStringList{QStringLiteral("config.json")});
+        QCOMPARE(entries, QStringList { QStringLiteral("config.json") });
         // 4-space indent like NectarGAN's export_config.
         std::ifstream in(path);
         std::string first, second;

@@ -51,19 +51,19 @@ struct Expected {
 std::map<std::string, Expected> expected_pix2pix(const Config& c, const std::string& subspec)
 {
     const LossConfig& l = c.train.loss;
-    std::map<std::string, Expected> e{
-        {"G_GAN", {"BCEWithLogits", l.lambda_gan, "G", Operand::DFake, Operand::Ones}},
-        {"G_L1", {"L1", l.lambda_l1, "G", Operand::Fake, Operand::Real}},
-        {"D_real", {"BCEWithLogits", 1.0, "D", Operand::DReal, Operand::Ones}},
-        {"D_fake", {"BCEWithLogits", 1.0, "D", Operand::DFake, Operand::Zeros}},
+    std::map<std::string, Expected> e {
+        { "G_GAN", { "BCEWithLogits", l.lambda_gan, "G", Operand::DFake, Operand::Ones } },
+        { "G_L1", { "L1", l.lambda_l1, "G", Operand::Fake, Operand::Real } },
+        { "D_real", { "BCEWithLogits", 1.0, "D", Operand::DReal, Operand::Ones } },
+        { "D_fake", { "BCEWithLogits", 1.0, "D", Operand::DFake, Operand::Zeros } },
     };
     if (subspec.rfind("extended", 0) == 0) {
-        e.emplace("G_L2", Expected{"MSE", l.lambda_l2, "G", Operand::Fake, Operand::Real});
-        e.emplace("G_SOBEL", Expected{"Sobel", l.lambda_sobel, "G", Operand::Fake, Operand::Real});
-        e.emplace("G_LAP", Expected{"Laplacian", l.lambda_laplacian, "G", Operand::Fake, Operand::Real});
+        e.emplace("G_L2", Expected { "MSE", l.lambda_l2, "G", Operand::Fake, Operand::Real });
+        e.emplace("G_SOBEL", Expected { "Sobel", l.lambda_sobel, "G", Operand::Fake, Operand::Real });
+        e.emplace("G_LAP", Expected { "Laplacian", l.lambda_laplacian, "G", Operand::Fake, Operand::Real });
     }
     if (contains(subspec, "+vgg"))
-        e.emplace("G_VGG", Expected{"VGGPerceptual", l.lambda_vgg, "G", Operand::Fake, Operand::Real});
+        e.emplace("G_VGG", Expected { "VGGPerceptual", l.lambda_vgg, "G", Operand::Fake, Operand::Real });
     return e;
 }
 
@@ -77,8 +77,8 @@ void compare_losses(const std::map<std::string, LMLoss>& a, const std::map<std::
         bn.push_back(kv.first);
     QCOMPARE(an, bn);
     torch::manual_seed(3);
-    const torch::Tensor x = torch::rand({1, 3, 16, 16});
-    const torch::Tensor y = torch::rand({1, 3, 16, 16});
+    const torch::Tensor x = torch::rand({ 1, 3, 16, 16 });
+    const torch::Tensor y = torch::rand({ 1, 3, 16, 16 });
     for (const auto& [name, la] : a) {
         const LMLoss& lb = b.at(name);
         QCOMPARE(la.name, lb.name);
@@ -123,7 +123,7 @@ class TestSpecs : public QObject {
 
 private:
     QTemporaryDir m_dir;
-    std::string m_vgg;  // small VGG19 fixture (same key names and format as torchvision's file)
+    std::string m_vgg; // small VGG19 fixture (same key names and format as torchvision's file)
     bool m_vggOk = false;
     std::string m_vggError;
 
@@ -138,14 +138,13 @@ private Q_SLOTS:
     {
         QVERIFY(m_dir.isValid());
         // Random weights with VGG19's shapes for features.{0,2,5,7,10,12,14} (the blocks VGGPerceptual uses).
-        const std::vector<std::pair<int, std::pair<int, int>>> convs{
-            {0, {3, 64}}, {2, {64, 64}}, {5, {64, 128}}, {7, {128, 128}}, {10, {128, 256}}, {12, {256, 256}},
-            {14, {256, 256}}};
+        const std::vector<std::pair<int, std::pair<int, int>>> convs { { 0, { 3, 64 } }, { 2, { 64, 64 } },
+            { 5, { 64, 128 } }, { 7, { 128, 128 } }, { 10, { 128, 256 } }, { 12, { 256, 256 } }, { 14, { 256, 256 } } };
         std::map<std::string, torch::Tensor> sd;
         torch::manual_seed(0);
         for (const auto& [idx, io] : convs) {
-            sd["features." + std::to_string(idx) + ".weight"] = torch::randn({io.second, io.first, 3, 3}) * 0.05;
-            sd["features." + std::to_string(idx) + ".bias"] = torch::zeros({io.second});
+            sd["features." + std::to_string(idx) + ".weight"] = torch::randn({ io.second, io.first, 3, 3 }) * 0.05;
+            sd["features." + std::to_string(idx) + ".bias"] = torch::zeros({ io.second });
         }
         m_vgg = m_dir.filePath(QStringLiteral("vgg19-fixture.pth")).toStdString();
         save_torch_state_dict(sd, m_vgg);
@@ -153,15 +152,15 @@ private Q_SLOTS:
             (void)VGGPerceptualLoss(m_vgg);
             m_vggOk = true;
         } catch (const std::exception& e) {
-            m_vggError = e.what();  // the loader's own tests report this; +vgg rows are skipped here
+            m_vggError = e.what(); // the loader's own tests report this; +vgg rows are skipped here
         }
     }
 
     void init()
     {
         const std::string fn = QTest::currentTestFunction();
-        if ((fn == "builtinSubspecs" || fn == "jsonSpecEquivalence") && QTest::currentDataTag() &&
-            contains(QTest::currentDataTag(), "+vgg") && !m_vggOk)
+        if ((fn == "builtinSubspecs" || fn == "jsonSpecEquivalence") && QTest::currentDataTag()
+            && contains(QTest::currentDataTag(), "+vgg") && !m_vggOk)
             QSKIP(("VGG19 fixture not loadable: " + m_vggError).c_str());
     }
 
@@ -169,7 +168,7 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("subspec");
         QTest::addColumn<bool>("customLambdas");
-        for (const char* s : {"basic", "basic+vgg", "extended", "extended+vgg"}) {
+        for (const char* s : { "basic", "basic+vgg", "extended", "extended+vgg" }) {
             QTest::newRow((std::string(s) + " default").c_str()) << QString::fromUtf8(s) << false;
             QTest::newRow((std::string(s) + " lambdas").c_str()) << QString::fromUtf8(s) << true;
         }
@@ -179,7 +178,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, subspec);
         QFETCH(bool, customLambdas);
-        const Config c = config(customLambdas ? lambdas_config() : Config{});
+        const Config c = config(customLambdas ? lambdas_config() : Config {});
         const auto losses = SpecRegistry::instance().build("pix2pix", subspec.toStdString(), c);
         const auto expected = expected_pix2pix(c, subspec.toStdString());
         QCOMPARE(losses.size(), expected.size());
@@ -189,8 +188,8 @@ private Q_SLOTS:
             QCOMPARE(l.name, name);
             QCOMPARE(l.function_name, std::string(e.function));
             QCOMPARE(l.loss_weight, e.weight);
-            QCOMPARE(l.tags, std::vector<std::string>{e.tag});
-            QVERIFY(l.inputs == (LossInputs{e.prediction, e.target}));
+            QCOMPARE(l.tags, std::vector<std::string> { e.tag });
+            QVERIFY(l.inputs == (LossInputs { e.prediction, e.target }));
             QVERIFY(!l.schedule.active());
             QVERIFY(l.function);
         }
@@ -207,20 +206,20 @@ private Q_SLOTS:
     {
         // The functions are the registry's: BCEWithLogits vs ones / zeros and L1 give the textbook values.
         const auto losses = pix2pix(config(), "basic");
-        const torch::Tensor x = torch::tensor({{0.5f, -1.0f}, {2.0f, 0.0f}});
+        const torch::Tensor x = torch::tensor({ { 0.5f, -1.0f }, { 2.0f, 0.0f } });
         const torch::Tensor ones = torch::ones_like(x);
         const torch::Tensor zeros = torch::zeros_like(x);
         const float bce_ones = torch::nn::functional::binary_cross_entropy_with_logits(x, ones).item<float>();
         QCOMPARE(losses.at("G_GAN").function(x, ones).item<float>(), bce_ones);
         QCOMPARE(losses.at("D_fake").function(x, zeros).item<float>(),
-                 torch::nn::functional::binary_cross_entropy_with_logits(x, zeros).item<float>());
+            torch::nn::functional::binary_cross_entropy_with_logits(x, zeros).item<float>());
         QCOMPARE(losses.at("G_L1").function(x, zeros).item<float>(), (0.5f + 1.0f + 2.0f + 0.0f) / 4.0f);
     }
 
     void exactSubspecMatching_data()
     {
         QTest::addColumn<QString>("subspec");
-        for (const char* s : {"extende", "basic+vg", "Basic", "", "extended+vgg ", "basic+extended", "vgg"})
+        for (const char* s : { "extende", "basic+vg", "Basic", "", "extended+vgg ", "basic+extended", "vgg" })
             QTest::newRow(*s ? s : "(empty)") << QString::fromUtf8(s);
     }
 
@@ -250,18 +249,15 @@ private Q_SLOTS:
             SpecRegistry::instance().build("pix2pixx", "basic", config());
             QFAIL("expected std::invalid_argument");
         } catch (const std::invalid_argument& e) {
-            QVERIFY2(contains(e.what(), "pix2pixx") && contains(e.what(), "registered specs: ") &&
-                         contains(e.what(), "pix2pix"),
-                     e.what());
+            QVERIFY2(contains(e.what(), "pix2pixx") && contains(e.what(), "registered specs: ")
+                    && contains(e.what(), "pix2pix"),
+                e.what());
         }
         QCOMPARE(SpecRegistry::instance().info("pix2pix").source, std::string("built-in"));
         QCOMPARE(SpecRegistry::instance().info("pix2pix").subspecs, pix2pix_subspecs());
     }
 
-    void jsonSpecEquivalence_data()
-    {
-        builtinSubspecs_data();
-    }
+    void jsonSpecEquivalence_data() { builtinSubspecs_data(); }
 
     void jsonSpecEquivalence()
     {
@@ -270,7 +266,7 @@ private Q_SLOTS:
         const SpecDefinition def = load_spec_file(kSpecsDir + "/pix2pix.json");
         QCOMPARE(def.name, std::string("pix2pix"));
         QCOMPARE(def.subspecs, pix2pix_subspecs());
-        const Config c = config(customLambdas ? lambdas_config() : Config{});
+        const Config c = config(customLambdas ? lambdas_config() : Config {});
         compare_losses(pix2pix(c, subspec.toStdString()), def.build(c, subspec.toStdString()));
     }
 
@@ -291,7 +287,7 @@ private Q_SLOTS:
         const auto basic = reg.build("lsgan", "basic", config());
         QCOMPARE(basic.size(), std::size_t(4));
         QCOMPARE(basic.at("G_GAN").function_name, std::string("MSE"));
-        QVERIFY(basic.at("D_fake").inputs == (LossInputs{Operand::DFake, Operand::Zeros}));
+        QVERIFY(basic.at("D_fake").inputs == (LossInputs { Operand::DFake, Operand::Zeros }));
         const auto structure = reg.build("lsgan", "structure", config());
         QCOMPARE(structure.size(), std::size_t(6));
         const Schedule& s = structure.at("G_SOBEL").schedule;
@@ -306,15 +302,17 @@ private Q_SLOTS:
     void invalidSpecFiles_data()
     {
         QTest::addColumn<QString>("text");
-        QTest::addColumn<QString>("path");     // JSON path named after "<file>: "
-        QTest::addColumn<QString>("problem");  // words the message must contain
+        QTest::addColumn<QString>("path"); // JSON path named after "<file>: "
+        QTest::addColumn<QString>("problem"); // words the message must contain
         auto row = [](const char* name, const std::string& text, const char* path, const char* problem) {
-            QTest::newRow(name) << QString::fromStdString(text) << QString::fromUtf8(path) << QString::fromUtf8(problem);
+            QTest::newRow(name) << QString::fromStdString(text) << QString::fromUtf8(path)
+                                << QString::fromUtf8(problem);
         };
         auto spec = [](const std::string& losses, const std::string& head = R"("name": "t", "subspecs": ["a", "b"])") {
             return "{" + head + ", \"losses\": [" + losses + "]}";
         };
-        const std::string good = R"({"name": "G_L1", "function": "L1", "weight": 1, "tags": ["G"], "inputs": ["fake", "real"]})";
+        const std::string good
+            = R"({"name": "G_L1", "function": "L1", "weight": 1, "tags": ["G"], "inputs": ["fake", "real"]})";
         row("bad JSON syntax", "{\"name\": \"t\", \"losses\": [}", "", "not valid JSON");
         row("unknown function", spec(good + R"(, {"name": "G_X", "function": "L3", "inputs": ["fake", "real"]})"),
             "/losses/1/function", "unknown loss function \"L3\"");
@@ -326,8 +324,9 @@ private Q_SLOTS:
             "/losses/0/weight", "not a number");
         row("negative weight", spec(R"({"name": "G", "function": "L1", "weight": -1, "inputs": ["fake", "real"]})"),
             "/losses/0/weight", "-1");
-        row("weight of wrong type", spec(R"({"name": "G", "function": "L1", "weight": [1], "inputs": ["fake", "real"]})"),
-            "/losses/0/weight", "expected a number");
+        row("weight of wrong type",
+            spec(R"({"name": "G", "function": "L1", "weight": [1], "inputs": ["fake", "real"]})"), "/losses/0/weight",
+            "expected a number");
         row("missing spec name", spec(good, R"("subspecs": ["a"])"), "/name", "missing");
         row("missing loss name", spec(R"({"function": "L1", "inputs": ["fake", "real"]})"), "/losses/0/name",
             "missing");
@@ -342,17 +341,16 @@ private Q_SLOTS:
             spec(R"({"name": "G", "function": "L1", "inputs": ["fake", "real"], "subspecs": ["c"]})"),
             "/losses/0/subspecs/0", "unknown subspec \"c\"");
         row("duplicate loss", spec(good + ", " + good), "/losses/1/name", "duplicate loss name \"G_L1\"");
-        row("empty subspec",
-            spec(R"({"name": "G", "function": "L1", "inputs": ["fake", "real"], "subspecs": ["a"]})"), "/subspecs",
-            "\"b\" has no losses");
-        row("bad schedule",
-            spec(R"({"name": "G", "function": "L1", "inputs": ["fake", "real"],
+        row("empty subspec", spec(R"({"name": "G", "function": "L1", "inputs": ["fake", "real"], "subspecs": ["a"]})"),
+            "/subspecs", "\"b\" has no losses");
+        row("bad schedule", spec(R"({"name": "G", "function": "L1", "inputs": ["fake", "real"],
                      "schedule": {"schedule": "linear", "start_epoch": 5, "end_epoch": 2}})"),
             "/losses/0/schedule", "end_epoch");
         row("unknown schedule kind",
             spec(R"({"name": "G", "function": "L1", "inputs": ["fake", "real"], "schedule": {"schedule": "cosine"}})"),
             "/losses/0/schedule", "cosine");
-        row("schema version", "{\"schema_version\": 2, \"name\": \"t\", \"subspecs\": [\"a\"], \"losses\": [" + good + "]}",
+        row("schema version",
+            "{\"schema_version\": 2, \"name\": \"t\", \"subspecs\": [\"a\"], \"losses\": [" + good + "]}",
             "/schema_version", "unsupported schema_version 2");
         row("not an object", "[1, 2]", "", "expected an object");
     }
@@ -379,7 +377,7 @@ private Q_SLOTS:
         const auto problems = reg.load_directory(dir.path().toStdString());
         QCOMPARE(problems.size(), std::size_t(1));
         QVERIFY2(contains(problems.front(), file) && contains(problems.front(), problem.toStdString()),
-                 problems.front().c_str());
+            problems.front().c_str());
         QVERIFY(reg.names().empty());
     }
 
@@ -387,18 +385,20 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const QString d = dir.path();
-        write_text((d + QStringLiteral("/a_good.json")).toStdString(), QString::fromUtf8(kGoodSpec).arg(QStringLiteral("alpha")).toStdString());
+        write_text((d + QStringLiteral("/a_good.json")).toStdString(),
+            QString::fromUtf8(kGoodSpec).arg(QStringLiteral("alpha")).toStdString());
         write_text((d + QStringLiteral("/m_bad.json")).toStdString(), "{ not json");
         write_text((d + QStringLiteral("/n_bad.json")).toStdString(),
-                   R"({"name": "beta", "subspecs": ["x"], "losses": [{"name": "G", "function": "Nope", "inputs": ["fake", "real"]}]})");
-        write_text((d + QStringLiteral("/z_good.json")).toStdString(), QString::fromUtf8(kGoodSpec).arg(QStringLiteral("zeta")).toStdString());
+            R"({"name": "beta", "subspecs": ["x"], "losses": [{"name": "G", "function": "Nope", "inputs": ["fake", "real"]}]})");
+        write_text((d + QStringLiteral("/z_good.json")).toStdString(),
+            QString::fromUtf8(kGoodSpec).arg(QStringLiteral("zeta")).toStdString());
         write_text((d + QStringLiteral("/readme.txt")).toStdString(), "not a spec");
         SpecRegistry reg;
         const auto problems = reg.load_directory(d.toStdString());
         QCOMPARE(problems.size(), std::size_t(2));
         QVERIFY2(contains(problems[0], "m_bad.json: not valid JSON"), problems[0].c_str());
         QVERIFY2(contains(problems[1], "n_bad.json: /losses/0/function"), problems[1].c_str());
-        QCOMPARE(reg.names(), (std::vector<std::string>{"alpha", "zeta"}));
+        QCOMPARE(reg.names(), (std::vector<std::string> { "alpha", "zeta" }));
         QCOMPARE(reg.build("zeta", "only", config()).at("G_L1").loss_weight, 2.0);
         QCOMPARE(reg.info("alpha").source, (d + QStringLiteral("/a_good.json")).toStdString());
 
@@ -427,7 +427,7 @@ private Q_SLOTS:
         } catch (const SpecError& e) {
             QVERIFY2(contains(e.what(), b + ": /name") && contains(e.what(), a), e.what());
         }
-        reg.load_file(b, /*replace=*/true);  // the later file (e.g. the user folder) wins
+        reg.load_file(b, /*replace=*/true); // the later file (e.g. the user folder) wins
         QCOMPARE(reg.build("same", "only", config()).at("G_L1").loss_weight, 7.0);
 
         // A file can never replace a built-in spec.
@@ -435,10 +435,10 @@ private Q_SLOTS:
         write_text(twin, QString::fromUtf8(kGoodSpec).arg(QStringLiteral("pix2pix")).toStdString());
         reg.load_file(twin, true);
         QCOMPARE(reg.info("pix2pix").source, std::string("built-in"));
-        QCOMPARE(reg.info("pix2pix").declared_in, std::vector<std::string>{twin});
+        QCOMPARE(reg.info("pix2pix").declared_in, std::vector<std::string> { twin });
         QCOMPARE(reg.build("pix2pix", "basic", config()).size(), std::size_t(4));
 
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, reg.add(pix2pix_spec_info()));  // duplicate
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, reg.add(pix2pix_spec_info())); // duplicate
     }
 
     void weightKeyWithDefault()
@@ -448,10 +448,10 @@ private Q_SLOTS:
             "losses": [{"name": "G_EDGE", "function": "Sobel", "weight": {"key": "train.loss.lambda_edge", "default": 4},
                         "tags": ["G"], "inputs": ["fake", "real"]}]})");
         const SpecDefinition def = spec_from_json(j, "edge.json");
-        QCOMPARE(def.build(config(), "a").at("G_EDGE").loss_weight, 4.0);  // key absent -> default
+        QCOMPARE(def.build(config(), "a").at("G_EDGE").loss_weight, 4.0); // key absent -> default
         Config c = config();
         c.train.loss.extra["lambda_edge"] = 9.0;
-        QCOMPARE(def.build(c, "a").at("G_EDGE").loss_weight, 9.0);        // extra config key used
+        QCOMPARE(def.build(c, "a").at("G_EDGE").loss_weight, 9.0); // extra config key used
     }
 
     void saveAsSpecRoundTrip()
@@ -459,19 +459,19 @@ private Q_SLOTS:
         Config c = config(lambdas_config());
         auto losses = pix2pix(c, "extended");
         losses.at("G_SOBEL").schedule = Schedule::linear(2, 8, 0.0, 4.0);
-        losses.at("G_LAP").loss_weight = 0.25;  // edited in the GUI: frozen as a number
-        const SpecDefinition def =
-            SpecDefinition::from_losses("my-run", "saved from the GUI", losses, "default", {{"G_L1", "train.loss.lambda_l1"}});
+        losses.at("G_LAP").loss_weight = 0.25; // edited in the GUI: frozen as a number
+        const SpecDefinition def = SpecDefinition::from_losses(
+            "my-run", "saved from the GUI", losses, "default", { { "G_L1", "train.loss.lambda_l1" } });
 
         QTemporaryDir dir;
         const std::string path = dir.filePath(QStringLiteral("specs/my-run.json")).toStdString();
         save_spec_file(def, path);
         const QStringList entries = QDir(dir.filePath(QStringLiteral("specs"))).entryList(QDir::Files | QDir::Hidden);
-        QCOMPARE(entries, QStringList{QStringLiteral("my-run.json")});  // no temp file left
+        QCOMPARE(entries, QStringList { QStringLiteral("my-run.json") }); // no temp file left
 
         const SpecDefinition back = load_spec_file(path);
         QCOMPARE(back.name, std::string("my-run"));
-        QCOMPARE(back.subspecs, std::vector<std::string>{"default"});
+        QCOMPARE(back.subspecs, std::vector<std::string> { "default" });
         compare_losses(back.build(c, "default"), losses);
         // The linked weight follows the config; the frozen one does not.
         c.train.loss.lambda_l1 = 11.0;
@@ -483,8 +483,8 @@ private Q_SLOTS:
         // JSON form: weight key string, schedule object, inputs pair.
         const json j = back;
         QCOMPARE(j.at("schema_version").get<int>(), 1);
-        const json& l1 = *std::find_if(j.at("losses").begin(), j.at("losses").end(),
-                                       [](const json& e) { return e.at("name") == "G_L1"; });
+        const json& l1 = *std::find_if(
+            j.at("losses").begin(), j.at("losses").end(), [](const json& e) { return e.at("name") == "G_L1"; });
         QCOMPARE(l1.at("weight").get<std::string>(), std::string("train.loss.lambda_l1"));
         QCOMPARE(l1.at("inputs"), json::parse(R"(["fake", "real"])"));
 
@@ -512,10 +512,10 @@ private Q_SLOTS:
             QCOMPARE(weights.at("G_L1"), 50.0);
             QCOMPARE(weights.at("G_LAP"), 5.0);
             QCOMPARE(weights.at("D_fake"), 1.0);
-            QCOMPARE(lm.get_registered_losses({"D"}, true).size(), std::size_t(2));
+            QCOMPARE(lm.get_registered_losses({ "D" }, true).size(), std::size_t(2));
             // The returned value is raw * weight (NectarGAN's compute_loss_xy).
-            const torch::Tensor x = torch::full({1, 1, 4, 4}, 0.5f);
-            const torch::Tensor y = torch::zeros({1, 1, 4, 4});
+            const torch::Tensor x = torch::full({ 1, 1, 4, 4 }, 0.5f);
+            const torch::Tensor y = torch::zeros({ 1, 1, 4, 4 });
             QCOMPARE(lm.compute_loss_xy("G_L1", x, y, 1).item<float>(), 25.0f);
         }
         {
@@ -536,11 +536,11 @@ private Q_SLOTS:
             lm.init_from_spec("lsgan", "structure");
             QCOMPARE(lm.names().size(), std::size_t(6));
             // Linear ramp 0 -> 10 over epochs 1..10: 0 at epoch 1, 10 from epoch 10 on.
-            const torch::Tensor x = torch::rand({1, 3, 8, 8});
-            const torch::Tensor y = torch::rand({1, 3, 8, 8});
+            const torch::Tensor x = torch::rand({ 1, 3, 8, 8 });
+            const torch::Tensor y = torch::rand({ 1, 3, 8, 8 });
             QCOMPARE(lm.compute_loss_xy("G_SOBEL", x, y, 1).item<float>(), 0.0f);
             (void)lm.compute_loss_xy("G_SOBEL", x, y, 10);
-            QCOMPARE(lm.get_loss_weights({"G"}, -1).at("G_SOBEL"), 10.0);
+            QCOMPARE(lm.get_loss_weights({ "G" }, -1).at("G_SOBEL"), 10.0);
         }
     }
 
@@ -550,8 +550,8 @@ private Q_SLOTS:
         SpecRegistry reg;
         reg.add(pix2pix_spec_info());
         QVERIFY(reg.load_directory(kSpecsDir).empty());
-        const SpecInfo& held = reg.info("lsgan");  // must stay valid across reloads
-        std::atomic<bool> done{false};
+        const SpecInfo& held = reg.info("lsgan"); // must stay valid across reloads
+        std::atomic<bool> done { false };
         std::thread loader([&] {
             for (int i = 0; i < 50; ++i)
                 (void)reg.load_directory(kSpecsDir);

@@ -79,7 +79,9 @@ struct ParseContext {
 class Section {
 public:
     Section(const json& j, std::string path, ParseContext& ctx)
-        : m_j(j), m_path(std::move(path)), m_ctx(ctx)
+        : m_j(j)
+        , m_path(std::move(path))
+        , m_ctx(ctx)
     {
         if (!j.is_object())
             fail(m_path, "expected an object, got " + type_name(j) + " " + json_text(j));
@@ -128,14 +130,14 @@ public:
     void get(const std::string& key, std::int64_t& out)
     {
         if (const json* v = take(key))
-            out = integer(*v, path_of(key), std::numeric_limits<std::int64_t>::min(),
-                          std::numeric_limits<std::int64_t>::max());
+            out = integer(
+                *v, path_of(key), std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
     }
     void get(const std::string& key, int& out)
     {
         if (const json* v = take(key))
-            out = static_cast<int>(integer(*v, path_of(key), std::numeric_limits<int>::min(),
-                                           std::numeric_limits<int>::max()));
+            out = static_cast<int>(
+                integer(*v, path_of(key), std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
     }
     void get(const std::string& key, std::vector<int>& out)
     {
@@ -145,8 +147,7 @@ public:
             std::vector<int> result;
             for (std::size_t i = 0; i < v->size(); ++i)
                 result.push_back(static_cast<int>(integer((*v)[i], path_of(key) + "/" + std::to_string(i),
-                                                          std::numeric_limits<int>::min(),
-                                                          std::numeric_limits<int>::max())));
+                    std::numeric_limits<int>::min(), std::numeric_limits<int>::max())));
             out = std::move(result);
         }
     }
@@ -160,8 +161,7 @@ public:
         }
     }
 
-    template <class T>
-    void sub(const std::string& key, T& out);
+    template <class T> void sub(const std::string& key, T& out);
 
     /// Keys not read so far, in key order.
     std::vector<std::string> rest() const
@@ -262,7 +262,10 @@ void read(Section& s, LearningRateConfig& c)
     s.get("target", c.target);
 }
 
-void read(Section& s, OptimizerConfig& c) { s.get("beta1", c.beta1); }
+void read(Section& s, OptimizerConfig& c)
+{
+    s.get("beta1", c.beta1);
+}
 
 void read(Section& s, GeneratorConfig& c)
 {
@@ -311,8 +314,8 @@ void read(Section& s, LossConfig& c)
         c.extra[key] = v->get<double>();
         ParseContext& ctx = s.context();
         if (ctx.warnings && key.rfind("lambda_", 0) != 0)
-            ctx.warnings->push_back(located(ctx.source, s.path_of(key),
-                                            "not a known key; kept as an extra loss weight (train.loss." + key + ")"));
+            ctx.warnings->push_back(located(
+                ctx.source, s.path_of(key), "not a known key; kept as an extra loss weight (train.loss." + key + ")"));
     }
 }
 
@@ -349,10 +352,12 @@ void read(Section& s, VisdomConfig& c)
     s.get("update_frequency", c.update_frequency);
 }
 
-void read(Section& s, VisualizerConfig& c) { s.sub("visdom", c.visdom); }
+void read(Section& s, VisualizerConfig& c)
+{
+    s.sub("visdom", c.visdom);
+}
 
-template <class T>
-void Section::sub(const std::string& key, T& out)
+template <class T> void Section::sub(const std::string& key, T& out)
 {
     if (const json* v = take(key)) {
         Section child(*v, path_of(key), m_ctx);
@@ -362,8 +367,7 @@ void Section::sub(const std::string& key, T& out)
 }
 
 // Standalone from_json: defaults for missing keys, unknown keys are errors (no place to keep them).
-template <class T>
-void read_standalone(const json& j, T& out)
+template <class T> void read_standalone(const json& j, T& out)
 {
     ParseContext ctx;
     T value;
@@ -392,7 +396,10 @@ json full_json(const Config& c)
 
 class Checker {
 public:
-    explicit Checker(const std::string& source) : m_source(source) {}
+    explicit Checker(const std::string& source)
+        : m_source(source)
+    {
+    }
 
     [[noreturn]] void fail(const std::string& path, const std::string& problem, const std::string& got) const
     {
@@ -459,65 +466,90 @@ bool valid_device(const std::string& d)
 
 void to_json(json& j, const CommonConfig& c)
 {
-    j = json{{"device", c.device},
-             {"gpu_ids", c.gpu_ids},
-             {"output_directory", c.output_directory},
-             {"experiment_name", c.experiment_name},
-             {"experiment_version", c.experiment_version},
-             {"num_threads", c.num_threads},
-             {"seed", c.seed}};
+    j = json { { "device", c.device }, { "gpu_ids", c.gpu_ids }, { "output_directory", c.output_directory },
+        { "experiment_name", c.experiment_name }, { "experiment_version", c.experiment_version },
+        { "num_threads", c.num_threads }, { "seed", c.seed } };
 }
-void from_json(const json& j, CommonConfig& c) { read_standalone(j, c); }
+void from_json(const json& j, CommonConfig& c)
+{
+    read_standalone(j, c);
+}
 
 void to_json(json& j, const LoadConfig& c)
 {
-    j = json{{"input_nc", c.input_nc}, {"load_size", c.load_size}, {"crop_size", c.crop_size}};
+    j = json { { "input_nc", c.input_nc }, { "load_size", c.load_size }, { "crop_size", c.crop_size } };
 }
-void from_json(const json& j, LoadConfig& c) { read_standalone(j, c); }
+void from_json(const json& j, LoadConfig& c)
+{
+    read_standalone(j, c);
+}
 
 void to_json(json& j, const AugmentationsConfig& c)
 {
-    j = json{{"both", c.both}, {"input", c.input}, {"target", c.target}};
+    j = json { { "both", c.both }, { "input", c.input }, { "target", c.target } };
 }
-void from_json(const json& j, AugmentationsConfig& c) { read_standalone(j, c); }
+void from_json(const json& j, AugmentationsConfig& c)
+{
+    read_standalone(j, c);
+}
 
 void to_json(json& j, const DataloaderConfig& c)
 {
-    j = json{{"dataroot", c.dataroot},       {"direction", c.direction}, {"batch_size", c.batch_size},
-             {"num_workers", c.num_workers}, {"load", c.load},           {"augmentations", c.augmentations}};
+    j = json { { "dataroot", c.dataroot }, { "direction", c.direction }, { "batch_size", c.batch_size },
+        { "num_workers", c.num_workers }, { "load", c.load }, { "augmentations", c.augmentations } };
 }
-void from_json(const json& j, DataloaderConfig& c) { read_standalone(j, c); }
+void from_json(const json& j, DataloaderConfig& c)
+{
+    read_standalone(j, c);
+}
 
 void to_json(json& j, const LearningRateConfig& c)
 {
-    j = json{{"epochs", c.epochs}, {"epochs_decay", c.epochs_decay}, {"initial", c.initial}, {"target", c.target}};
+    j = json { { "epochs", c.epochs }, { "epochs_decay", c.epochs_decay }, { "initial", c.initial },
+        { "target", c.target } };
 }
-void from_json(const json& j, LearningRateConfig& c) { read_standalone(j, c); }
+void from_json(const json& j, LearningRateConfig& c)
+{
+    read_standalone(j, c);
+}
 
-void to_json(json& j, const OptimizerConfig& c) { j = json{{"beta1", c.beta1}}; }
-void from_json(const json& j, OptimizerConfig& c) { read_standalone(j, c); }
+void to_json(json& j, const OptimizerConfig& c)
+{
+    j = json { { "beta1", c.beta1 } };
+}
+void from_json(const json& j, OptimizerConfig& c)
+{
+    read_standalone(j, c);
+}
 
 void to_json(json& j, const GeneratorConfig& c)
 {
-    j = json{{"features", c.features},           {"n_downs", c.n_downs},
-             {"block_type", c.block_type},       {"upsample_type", c.upsample_type},
-             {"learning_rate", c.learning_rate}, {"optimizer", c.optimizer}};
+    j = json { { "features", c.features }, { "n_downs", c.n_downs }, { "block_type", c.block_type },
+        { "upsample_type", c.upsample_type }, { "learning_rate", c.learning_rate }, { "optimizer", c.optimizer } };
 }
-void from_json(const json& j, GeneratorConfig& c) { read_standalone(j, c); }
+void from_json(const json& j, GeneratorConfig& c)
+{
+    read_standalone(j, c);
+}
 
 void to_json(json& j, const DiscriminatorConfig& c)
 {
-    j = json{{"n_layers", c.n_layers},           {"base_channels", c.base_channels},
-             {"max_channels", c.max_channels},   {"learning_rate", c.learning_rate},
-             {"optimizer", c.optimizer}};
+    j = json { { "n_layers", c.n_layers }, { "base_channels", c.base_channels }, { "max_channels", c.max_channels },
+        { "learning_rate", c.learning_rate }, { "optimizer", c.optimizer } };
 }
-void from_json(const json& j, DiscriminatorConfig& c) { read_standalone(j, c); }
+void from_json(const json& j, DiscriminatorConfig& c)
+{
+    read_standalone(j, c);
+}
 
 void to_json(json& j, const TrainLoadConfig& c)
 {
-    j = json{{"continue_train", c.continue_train}, {"load_epoch", c.load_epoch}};
+    j = json { { "continue_train", c.continue_train }, { "load_epoch", c.load_epoch } };
 }
-void from_json(const json& j, TrainLoadConfig& c) { read_standalone(j, c); }
+void from_json(const json& j, TrainLoadConfig& c)
+{
+    read_standalone(j, c);
+}
 
 void to_json(json& j, const LossConfig& c)
 {
@@ -535,54 +567,70 @@ void to_json(json& j, const LossConfig& c)
     j["subspec"] = c.subspec;
     j["vgg_weights"] = c.vgg_weights;
 }
-void from_json(const json& j, LossConfig& c) { read_standalone(j, c); }
+void from_json(const json& j, LossConfig& c)
+{
+    read_standalone(j, c);
+}
 
 void to_json(json& j, const TrainConfig& c)
 {
-    j = json{{"separate_lr_schedules", c.separate_lr_schedules},
-             {"load", c.load},
-             {"generator", c.generator},
-             {"discriminator", c.discriminator},
-             {"loss", c.loss},
-             {"nonfinite_policy", c.nonfinite_policy},
-             {"log_dump_rate", c.log_dump_rate},
-             {"update_rate", c.update_rate},
-             {"history_buffer_size", c.history_buffer_size}};
+    j = json { { "separate_lr_schedules", c.separate_lr_schedules }, { "load", c.load }, { "generator", c.generator },
+        { "discriminator", c.discriminator }, { "loss", c.loss }, { "nonfinite_policy", c.nonfinite_policy },
+        { "log_dump_rate", c.log_dump_rate }, { "update_rate", c.update_rate },
+        { "history_buffer_size", c.history_buffer_size } };
 }
-void from_json(const json& j, TrainConfig& c) { read_standalone(j, c); }
+void from_json(const json& j, TrainConfig& c)
+{
+    read_standalone(j, c);
+}
 
 void to_json(json& j, const SaveConfig& c)
 {
-    j = json{{"save_model", c.save_model},
-             {"model_save_rate", c.model_save_rate},
-             {"auto_increment_version", c.auto_increment_version},
-             {"save_examples", c.save_examples},
-             {"example_save_rate", c.example_save_rate},
-             {"num_examples", c.num_examples}};
+    j = json { { "save_model", c.save_model }, { "model_save_rate", c.model_save_rate },
+        { "auto_increment_version", c.auto_increment_version }, { "save_examples", c.save_examples },
+        { "example_save_rate", c.example_save_rate }, { "num_examples", c.num_examples } };
 }
-void from_json(const json& j, SaveConfig& c) { read_standalone(j, c); }
+void from_json(const json& j, SaveConfig& c)
+{
+    read_standalone(j, c);
+}
 
 void to_json(json& j, const VisdomConfig& c)
 {
-    j = json{{"enable", c.enable}, {"env_name", c.env_name},     {"server", c.server},
-             {"port", c.port},     {"image_size", c.image_size}, {"update_frequency", c.update_frequency}};
+    j = json { { "enable", c.enable }, { "env_name", c.env_name }, { "server", c.server }, { "port", c.port },
+        { "image_size", c.image_size }, { "update_frequency", c.update_frequency } };
 }
-void from_json(const json& j, VisdomConfig& c) { read_standalone(j, c); }
+void from_json(const json& j, VisdomConfig& c)
+{
+    read_standalone(j, c);
+}
 
-void to_json(json& j, const VisualizerConfig& c) { j = json{{"visdom", c.visdom}}; }
-void from_json(const json& j, VisualizerConfig& c) { read_standalone(j, c); }
+void to_json(json& j, const VisualizerConfig& c)
+{
+    j = json { { "visdom", c.visdom } };
+}
+void from_json(const json& j, VisualizerConfig& c)
+{
+    read_standalone(j, c);
+}
 
-void to_json(json& j, const Config& c) { j = config_to_json(c, ExtensionKeys::Always); }
-void from_json(const json& j, Config& c) { c = config_from_json(j); }
+void to_json(json& j, const Config& c)
+{
+    j = config_to_json(c, ExtensionKeys::Always);
+}
+void from_json(const json& j, Config& c)
+{
+    c = config_from_json(j);
+}
 
 // ---- whole config ----
 
 const std::vector<std::string>& config_extension_keys()
 {
-    static const std::vector<std::string> keys{
-        "/config/common/num_threads",        "/config/common/seed",           "/config/train/loss/spec",
-        "/config/train/loss/subspec",        "/config/train/loss/vgg_weights", "/config/train/nonfinite_policy",
-        "/config/train/log_dump_rate",       "/config/train/update_rate",     "/config/train/history_buffer_size"};
+    static const std::vector<std::string> keys { "/config/common/num_threads", "/config/common/seed",
+        "/config/train/loss/spec", "/config/train/loss/subspec", "/config/train/loss/vgg_weights",
+        "/config/train/nonfinite_policy", "/config/train/log_dump_rate", "/config/train/update_rate",
+        "/config/train/history_buffer_size" };
     return keys;
 }
 
@@ -590,7 +638,7 @@ json config_to_json(const Config& c, ExtensionKeys ext)
 {
     json j = full_json(c);
     if (ext == ExtensionKeys::NonDefault) {
-        static const json defaults = full_json(Config{});
+        static const json defaults = full_json(Config {});
         for (const std::string& key : config_extension_keys()) {
             const json::json_pointer ptr(key);
             // An unknown key can never sit at an extension path, so erasing only drops our default.
@@ -604,7 +652,7 @@ json config_to_json(const Config& c, ExtensionKeys ext)
 Config config_from_json(const json& j, std::vector<std::string>* warnings, const std::string& source)
 {
     Config c;
-    ParseContext ctx{source, &c.unknown, warnings};
+    ParseContext ctx { source, &c.unknown, warnings };
     Section root(j, "", ctx);
     const json* cfg = root.take("config");
     if (!cfg)
@@ -634,7 +682,7 @@ void validate_config(const Config& c, const std::string& source)
     ck.at_least(common + "/num_threads", c.common.num_threads, 0);
 
     const std::string dl = "/config/dataloader";
-    ck.one_of(dl + "/direction", c.dataloader.direction, {"AtoB", "BtoA"});
+    ck.one_of(dl + "/direction", c.dataloader.direction, { "AtoB", "BtoA" });
     ck.at_least(dl + "/batch_size", c.dataloader.batch_size, 1);
     ck.at_least(dl + "/num_workers", c.dataloader.num_workers, 0);
     ck.at_least(dl + "/load/input_nc", c.dataloader.load.input_nc, 1);
@@ -642,12 +690,11 @@ void validate_config(const Config& c, const std::string& source)
     ck.at_least(dl + "/load/crop_size", c.dataloader.load.crop_size, 1);
     if (c.dataloader.load.crop_size > c.dataloader.load.load_size)
         ck.fail(dl + "/load/crop_size",
-                "crop_size must be <= load_size (" + std::to_string(c.dataloader.load.load_size) + ")",
-                std::to_string(c.dataloader.load.crop_size));
+            "crop_size must be <= load_size (" + std::to_string(c.dataloader.load.load_size) + ")",
+            std::to_string(c.dataloader.load.crop_size));
     const AugmentationsConfig& aug = c.dataloader.augmentations;
-    for (const auto& [name, obj] : {std::pair<const char*, const json*>{"both", &aug.both},
-                                    {"input", &aug.input},
-                                    {"target", &aug.target}})
+    for (const auto& [name, obj] : { std::pair<const char*, const json*> { "both", &aug.both }, { "input", &aug.input },
+             { "target", &aug.target } })
         if (!obj->is_object())
             ck.fail(dl + "/augmentations/" + name, "expected an object", json_text(*obj));
 
@@ -656,8 +703,8 @@ void validate_config(const Config& c, const std::string& source)
     const GeneratorConfig& g = c.train.generator;
     ck.at_least(tr + "/generator/features", g.features, 1);
     ck.at_least(tr + "/generator/n_downs", g.n_downs, 1);
-    ck.one_of(tr + "/generator/block_type", g.block_type, {"UnetBlock", "ResidualUnetBlock"});
-    ck.one_of(tr + "/generator/upsample_type", g.upsample_type, {"Transposed", "Bilinear"});
+    ck.one_of(tr + "/generator/block_type", g.block_type, { "UnetBlock", "ResidualUnetBlock" });
+    ck.one_of(tr + "/generator/upsample_type", g.upsample_type, { "Transposed", "Bilinear" });
     check_lr(ck, tr + "/generator/learning_rate", g.learning_rate);
     check_beta1(ck, tr + "/generator/optimizer/beta1", g.optimizer.beta1);
     const DiscriminatorConfig& d = c.train.discriminator;
@@ -677,9 +724,8 @@ void validate_config(const Config& c, const std::string& source)
     ck.non_negative(lp + "/lambda_vgg", l.lambda_vgg);
     if (l.spec.empty())
         ck.fail(lp + "/spec", "expected a spec name", "\"\"");
-    static const std::set<std::string> known_loss_keys{"lambda_gan",       "lambda_l1",  "lambda_l2", "lambda_sobel",
-                                                       "lambda_laplacian", "lambda_vgg", "spec",      "subspec",
-                                                       "vgg_weights"};
+    static const std::set<std::string> known_loss_keys { "lambda_gan", "lambda_l1", "lambda_l2", "lambda_sobel",
+        "lambda_laplacian", "lambda_vgg", "spec", "subspec", "vgg_weights" };
     for (const auto& [key, value] : l.extra) {
         const std::string p = lp + "/" + pointer_token(key);
         if (key.empty() || known_loss_keys.count(key))
@@ -689,7 +735,7 @@ void validate_config(const Config& c, const std::string& source)
         else
             ck.finite(p, value);
     }
-    ck.one_of(tr + "/nonfinite_policy", c.train.nonfinite_policy, {"stop", "skip", "ignore"});
+    ck.one_of(tr + "/nonfinite_policy", c.train.nonfinite_policy, { "stop", "skip", "ignore" });
     ck.at_least(tr + "/log_dump_rate", c.train.log_dump_rate, 1);
     ck.at_least(tr + "/update_rate", c.train.update_rate, 1);
     ck.at_least(tr + "/history_buffer_size", c.train.history_buffer_size, 1);
@@ -757,16 +803,16 @@ double Config::number(const std::string& dotted_key) const
         const std::size_t dot = key.find('.', pos);
         const std::string part = key.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
         if (!node->is_object() || !node->contains(part))
-            throw std::invalid_argument("config key \"" + dotted_key + "\" not found (no \"" + part +
-                                        "\"; e.g. \"train.loss.lambda_l1\")");
+            throw std::invalid_argument(
+                "config key \"" + dotted_key + "\" not found (no \"" + part + "\"; e.g. \"train.loss.lambda_l1\")");
         node = &node->at(part);
         if (dot == std::string::npos)
             break;
         pos = dot + 1;
     }
     if (!node->is_number())
-        throw std::invalid_argument("config key \"" + dotted_key + "\" is not a number (value " + json_text(*node) +
-                                    ")");
+        throw std::invalid_argument(
+            "config key \"" + dotted_key + "\" is not a number (value " + json_text(*node) + ")");
     return node->get<double>();
 }
 

@@ -16,20 +16,20 @@
 namespace nectar {
 
 struct CommonConfig {
-    std::string device = "cpu";        ///< "cpu" | "cuda" | "cuda:N" | "auto"
-    std::vector<int> gpu_ids{0};
+    std::string device = "cpu"; ///< "cpu" | "cuda" | "cuda:N" | "auto"
+    std::vector<int> gpu_ids { 0 };
     std::string output_directory;
     std::string experiment_name = "NectarGAN";
     int experiment_version = 1;
     // --- product extensions ---
-    int num_threads = 0;               ///< intra-op threads; 0 = number of cores
-    std::int64_t seed = 0;             ///< < 0: non-deterministic
+    int num_threads = 0; ///< intra-op threads; 0 = number of cores
+    std::int64_t seed = 0; ///< < 0: non-deterministic
 };
 
 struct LoadConfig {
     int input_nc = 3;
-    int load_size = 286;               ///< pixels, each half resized to this before cropping
-    int crop_size = 256;               ///< pixels, <= load_size
+    int load_size = 286; ///< pixels, each half resized to this before cropping
+    int crop_size = 256; ///< pixels, <= load_size
 };
 
 /// Augmentations applied identically to input and target ("both"), or to the input only.
@@ -42,16 +42,16 @@ struct AugmentationsConfig {
 
 struct DataloaderConfig {
     std::string dataroot;
-    std::string direction = "AtoB";    ///< "AtoB" | "BtoA"
+    std::string direction = "AtoB"; ///< "AtoB" | "BtoA"
     int batch_size = 1;
-    int num_workers = 0;               ///< 0 = decode in the training thread
+    int num_workers = 0; ///< 0 = decode in the training thread
     LoadConfig load;
     AugmentationsConfig augmentations;
 };
 
 struct LearningRateConfig {
-    int epochs = 100;                  ///< epochs at constant LR
-    int epochs_decay = 100;            ///< epochs of linear decay to `target`
+    int epochs = 100; ///< epochs at constant LR
+    int epochs_decay = 100; ///< epochs of linear decay to `target`
     double initial = 0.0002;
     double target = 0.0;
 };
@@ -63,8 +63,8 @@ struct OptimizerConfig {
 struct GeneratorConfig {
     int features = 64;
     int n_downs = 6;
-    std::string block_type = "UnetBlock";      ///< "UnetBlock" | "ResidualUnetBlock"
-    std::string upsample_type = "Transposed";  ///< "Transposed" | "Bilinear"
+    std::string block_type = "UnetBlock"; ///< "UnetBlock" | "ResidualUnetBlock"
+    std::string upsample_type = "Transposed"; ///< "Transposed" | "Bilinear"
     LearningRateConfig learning_rate;
     OptimizerConfig optimizer;
 };
@@ -91,9 +91,9 @@ struct LossConfig {
     double lambda_laplacian = 0.0;
     double lambda_vgg = 0.0;
     // --- product extensions ---
-    std::string spec = "pix2pix";      ///< loss spec name in the SpecRegistry
+    std::string spec = "pix2pix"; ///< loss spec name in the SpecRegistry
     std::string subspec = "basic";
-    std::string vgg_weights;           ///< path to torchvision's vgg19-dcbb9e9d.pth; empty = search the torch hub cache
+    std::string vgg_weights; ///< path to torchvision's vgg19-dcbb9e9d.pth; empty = search the torch hub cache
     std::map<std::string, double> extra; ///< further numeric keys (e.g. lambda_foo for JSON specs)
 };
 
@@ -104,18 +104,18 @@ struct TrainConfig {
     DiscriminatorConfig discriminator;
     LossConfig loss;
     // --- product extensions ---
-    std::string nonfinite_policy = "stop";  ///< "stop" | "skip" (skip the step) | "ignore"
-    int log_dump_rate = 1;             ///< epochs between loss_log.json dumps
-    int update_rate = 50;              ///< iterations between progress reports to observers
-    int history_buffer_size = 50000;   ///< values buffered per loss before an automatic log dump
+    std::string nonfinite_policy = "stop"; ///< "stop" | "skip" (skip the step) | "ignore"
+    int log_dump_rate = 1; ///< epochs between loss_log.json dumps
+    int update_rate = 50; ///< iterations between progress reports to observers
+    int history_buffer_size = 50000; ///< values buffered per loss before an automatic log dump
 };
 
 struct SaveConfig {
     bool save_model = true;
-    int model_save_rate = 5;           ///< epochs
+    int model_save_rate = 5; ///< epochs
     bool auto_increment_version = true;
     bool save_examples = true;
-    int example_save_rate = 1;         ///< epochs
+    int example_save_rate = 1; ///< epochs
     int num_examples = 1;
 };
 
@@ -132,7 +132,8 @@ struct VisualizerConfig {
     VisdomConfig visdom;
 };
 
-/// The whole config. JSON form: {"config": {"common": .., "dataloader": .., "train": .., "save": .., "visualizer": ..}}.
+/// The whole config. JSON form: {"config": {"common": .., "dataloader": .., "train": .., "save": .., "visualizer":
+/// ..}}.
 struct Config {
     CommonConfig common;
     DataloaderConfig dataloader;
@@ -156,7 +157,7 @@ public:
 /// Which product-extension keys (see config_extension_keys()) config_to_json writes.
 enum class ExtensionKeys {
     NonDefault, ///< only those that differ from the defaults: a NectarGAN file saves back unchanged
-    Always      ///< all of them (a complete, self-describing file)
+    Always ///< all of them (a complete, self-describing file)
 };
 
 /// JSON pointers of the keys this product adds to NectarGAN's layout (e.g. "/config/train/loss/spec").
@@ -168,8 +169,8 @@ const std::vector<std::string>& config_extension_keys();
 /// (one line each); unknown NUMERIC keys under train.loss go to LossConfig::extra instead (usable as
 /// spec weights; a warning only when the name does not start with "lambda_").
 /// Throws ConfigError "<source>: <JSON path>: <problem> (got <value>)" for a wrong JSON type or a bad value.
-Config config_from_json(const nlohmann::json& j, std::vector<std::string>* warnings = nullptr,
-                        const std::string& source = {});
+Config config_from_json(
+    const nlohmann::json& j, std::vector<std::string>* warnings = nullptr, const std::string& source = {});
 /// Writes the NectarGAN layout including unknown keys and (per `ext`) product extensions.
 /// Keys come out in alphabetical order (nlohmann::json objects are sorted); the values are NectarGAN's.
 nlohmann::json config_to_json(const Config& c, ExtensionKeys ext = ExtensionKeys::NonDefault);

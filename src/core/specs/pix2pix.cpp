@@ -20,7 +20,7 @@ std::string subspec_list()
 }
 
 LMLoss make_loss(const Config& config, const std::string& name, const std::string& function, double weight,
-                 const std::string& tag, Operand prediction, Operand target)
+    const std::string& tag, Operand prediction, Operand target)
 {
     LossFunction fn = LossFunctionRegistry::instance().create(function, config);
     LMLoss loss;
@@ -29,8 +29,8 @@ LMLoss make_loss(const Config& config, const std::string& name, const std::strin
     loss.module = std::move(fn.module);
     loss.function_name = function;
     loss.loss_weight = weight;
-    loss.tags = {tag};
-    loss.inputs = LossInputs{prediction, target};
+    loss.tags = { tag };
+    loss.inputs = LossInputs { prediction, target };
     return loss;
 }
 
@@ -38,7 +38,7 @@ LMLoss make_loss(const Config& config, const std::string& name, const std::strin
 
 const std::vector<std::string>& pix2pix_subspecs()
 {
-    static const std::vector<std::string> subspecs{"basic", "basic+vgg", "extended", "extended+vgg"};
+    static const std::vector<std::string> subspecs { "basic", "basic+vgg", "extended", "extended+vgg" };
     return subspecs;
 }
 
@@ -46,8 +46,8 @@ std::map<std::string, LMLoss> pix2pix(const Config& config, const std::string& s
 {
     const auto& valid = pix2pix_subspecs();
     if (std::find(valid.begin(), valid.end(), subspec) == valid.end())
-        throw std::invalid_argument("Unknown subspec \"" + subspec + "\" for spec \"pix2pix\"; valid subspecs: " +
-                                    subspec_list());
+        throw std::invalid_argument(
+            "Unknown subspec \"" + subspec + "\" for spec \"pix2pix\"; valid subspecs: " + subspec_list());
     const bool extended = subspec == "extended" || subspec == "extended+vgg";
     const bool vgg = subspec == "basic+vgg" || subspec == "extended+vgg";
     const LossConfig& l = config.train.loss;

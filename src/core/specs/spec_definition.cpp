@@ -66,7 +66,9 @@ std::string number_text(double v)
 class Reader {
 public:
     Reader(const json& j, std::string path, const std::string& source, std::vector<std::string> allowed)
-        : m_j(j), m_path(std::move(path)), m_source(source)
+        : m_j(j)
+        , m_path(std::move(path))
+        , m_source(source)
     {
         if (!j.is_object())
             fail(m_source, m_path, "expected an object, got " + json_text(j));
@@ -127,7 +129,7 @@ SpecWeight parse_weight(const json& v, const std::string& path, const std::strin
     } else if (v.is_string()) {
         w.key = v.get<std::string>();
     } else if (v.is_object()) {
-        Reader r(v, path, source, {"key", "default"});
+        Reader r(v, path, source, { "key", "default" });
         w.key = r.string("key", true);
         if (const json* d = r.find("default")) {
             if (!d->is_number())
@@ -137,8 +139,8 @@ SpecWeight parse_weight(const json& v, const std::string& path, const std::strin
         }
     } else {
         fail(source, path,
-             "expected a number, a config key such as \"train.loss.lambda_l1\", or {\"key\": .., \"default\": ..}; got " +
-                 json_text(v));
+            "expected a number, a config key such as \"train.loss.lambda_l1\", or {\"key\": .., \"default\": ..}; got "
+                + json_text(v));
     }
     return w;
 }
@@ -158,13 +160,13 @@ ordered_json spec_to_ordered(const SpecDefinition& spec)
         if (l.weight.key.empty())
             e["weight"] = l.weight.value;
         else if (l.weight.has_default)
-            e["weight"] = ordered_json{{"key", l.weight.key}, {"default", l.weight.value}};
+            e["weight"] = ordered_json { { "key", l.weight.key }, { "default", l.weight.value } };
         else
             e["weight"] = l.weight.key;
         e["tags"] = l.tags;
-        e["inputs"] = {l.prediction, l.target};
+        e["inputs"] = { l.prediction, l.target };
         if (l.schedule.active()) {
-            json s = l.schedule;  // throws for Custom; validate() rejects those first
+            json s = l.schedule; // throws for Custom; validate() rejects those first
             e["schedule"] = ordered_json::parse(s.dump());
         }
         if (!l.subspecs.empty())
@@ -178,8 +180,8 @@ ordered_json spec_to_ordered(const SpecDefinition& spec)
 bool valid_spec_name(const std::string& name)
 {
     return !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
-        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-               ch == '-' || ch == '+' || ch == '.';
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_'
+            || ch == '-' || ch == '+' || ch == '.';
     });
 }
 
@@ -223,15 +225,16 @@ bool SpecLossDefinition::in_subspec(const std::string& subspec) const
 void SpecDefinition::validate(const std::string& source) const
 {
     if (!valid_spec_name(name))
-        fail(source, "/name", "expected a non-empty name of letters, digits and _ - + . (got " + json(name).dump() + ")");
+        fail(source, "/name",
+            "expected a non-empty name of letters, digits and _ - + . (got " + json(name).dump() + ")");
     if (subspecs.empty())
         fail(source, "/subspecs", "expected at least one subspec name");
     for (std::size_t k = 0; k < subspecs.size(); ++k) {
         const std::string p = "/subspecs/" + std::to_string(k);
         if (subspecs[k].empty())
             fail(source, p, "subspec name must not be empty");
-        if (std::find(subspecs.begin(), subspecs.begin() + static_cast<std::ptrdiff_t>(k), subspecs[k]) !=
-            subspecs.begin() + static_cast<std::ptrdiff_t>(k))
+        if (std::find(subspecs.begin(), subspecs.begin() + static_cast<std::ptrdiff_t>(k), subspecs[k])
+            != subspecs.begin() + static_cast<std::ptrdiff_t>(k))
             fail(source, p, "duplicate subspec " + json(subspecs[k]).dump());
     }
     if (losses.empty())
@@ -246,16 +249,16 @@ void SpecDefinition::validate(const std::string& source) const
             fail(source, p + "/name", "loss name must not be empty");
         if (!functions.contains(l.function))
             fail(source, p + "/function",
-                 "unknown loss function " + json(l.function).dump() + "; registered: " + join(functions.names()));
+                "unknown loss function " + json(l.function).dump() + "; registered: " + join(functions.names()));
         if (!l.weight.key.empty()) {
             try {
                 (void)defaults.number(l.weight.key);
             } catch (const std::invalid_argument& e) {
                 if (!l.weight.has_default)
                     fail(source, p + "/weight",
-                         std::string(e.what()) +
-                             "; use a numeric config key such as \"train.loss.lambda_l1\", or "
-                             "{\"key\": .., \"default\": ..} for a key that only some configs have");
+                        std::string(e.what())
+                            + "; use a numeric config key such as \"train.loss.lambda_l1\", or "
+                              "{\"key\": .., \"default\": ..} for a key that only some configs have");
             }
         }
         if (l.weight.key.empty() || l.weight.has_default) {
@@ -265,7 +268,7 @@ void SpecDefinition::validate(const std::string& source) const
         for (std::size_t k = 0; k < l.tags.size(); ++k)
             if (l.tags[k].empty())
                 fail(source, p + "/tags/" + std::to_string(k), "tag must not be empty");
-        const std::string* operands[] = {&l.prediction, &l.target};
+        const std::string* operands[] = { &l.prediction, &l.target };
         for (int k = 0; k < 2; ++k) {
             try {
                 (void)operand_from_name(*operands[k]);
@@ -283,7 +286,7 @@ void SpecDefinition::validate(const std::string& source) const
         for (std::size_t k = 0; k < l.subspecs.size(); ++k)
             if (std::find(subspecs.begin(), subspecs.end(), l.subspecs[k]) == subspecs.end())
                 fail(source, p + "/subspecs/" + std::to_string(k),
-                     "unknown subspec " + json(l.subspecs[k]).dump() + "; the spec declares: " + join(subspecs));
+                    "unknown subspec " + json(l.subspecs[k]).dump() + "; the spec declares: " + join(subspecs));
     }
 
     for (const std::string& s : subspecs) {
@@ -294,8 +297,8 @@ void SpecDefinition::validate(const std::string& source) const
             auto [it, fresh] = seen.emplace(losses[i].name, i);
             if (!fresh)
                 fail(source, "/losses/" + std::to_string(i) + "/name",
-                     "duplicate loss name " + json(losses[i].name).dump() + " in subspec " + json(s).dump() +
-                         " (also /losses/" + std::to_string(it->second) + ")");
+                    "duplicate loss name " + json(losses[i].name).dump() + " in subspec " + json(s).dump()
+                        + " (also /losses/" + std::to_string(it->second) + ")");
         }
         if (seen.empty())
             fail(source, "/subspecs", "subspec " + json(s).dump() + " has no losses");
@@ -305,8 +308,8 @@ void SpecDefinition::validate(const std::string& source) const
 std::map<std::string, LMLoss> SpecDefinition::build(const Config& config, const std::string& subspec) const
 {
     if (std::find(subspecs.begin(), subspecs.end(), subspec) == subspecs.end())
-        throw std::invalid_argument("Unknown subspec \"" + subspec + "\" for spec \"" + name +
-                                    "\"; valid subspecs: " + join(subspecs));
+        throw std::invalid_argument(
+            "Unknown subspec \"" + subspec + "\" for spec \"" + name + "\"; valid subspecs: " + join(subspecs));
     std::map<std::string, LMLoss> out;
     for (const SpecLossDefinition& l : losses) {
         if (!l.in_subspec(subspec))
@@ -318,8 +321,8 @@ std::map<std::string, LMLoss> SpecDefinition::build(const Config& config, const 
             throw std::invalid_argument("Spec \"" + name + "\", loss \"" + l.name + "\": " + e.what());
         }
         if (!std::isfinite(weight) || weight < 0.0)
-            throw std::invalid_argument("Spec \"" + name + "\", loss \"" + l.name + "\": weight " + l.weight.key +
-                                        " = " + number_text(weight) + " (expected a finite number >= 0)");
+            throw std::invalid_argument("Spec \"" + name + "\", loss \"" + l.name + "\": weight " + l.weight.key + " = "
+                + number_text(weight) + " (expected a finite number >= 0)");
         LossFunction fn = LossFunctionRegistry::instance().create(l.function, config);
         LMLoss loss;
         loss.name = l.name;
@@ -329,7 +332,7 @@ std::map<std::string, LMLoss> SpecDefinition::build(const Config& config, const 
         loss.loss_weight = weight;
         loss.schedule = l.schedule;
         loss.tags = l.tags;
-        loss.inputs = LossInputs{operand_from_name(l.prediction), operand_from_name(l.target)};
+        loss.inputs = LossInputs { operand_from_name(l.prediction), operand_from_name(l.target) };
         out.emplace(loss.name, std::move(loss));
     }
     return out;
@@ -347,13 +350,13 @@ SpecInfo SpecDefinition::to_info(const std::string& source) const
 }
 
 SpecDefinition SpecDefinition::from_losses(const std::string& name, const std::string& description,
-                                           const std::map<std::string, LMLoss>& losses, const std::string& subspec,
-                                           const std::map<std::string, std::string>& weight_keys)
+    const std::map<std::string, LMLoss>& losses, const std::string& subspec,
+    const std::map<std::string, std::string>& weight_keys)
 {
     SpecDefinition def;
     def.name = name;
     def.description = description;
-    def.subspecs = {subspec};
+    def.subspecs = { subspec };
     for (const auto& [key, loss] : losses) {
         SpecLossDefinition l;
         l.name = loss.name.empty() ? key : loss.name;
@@ -376,18 +379,24 @@ SpecDefinition SpecDefinition::from_losses(const std::string& name, const std::s
     return def;
 }
 
-void to_json(json& j, const SpecDefinition& spec) { j = json::parse(spec_to_ordered(spec).dump()); }
+void to_json(json& j, const SpecDefinition& spec)
+{
+    j = json::parse(spec_to_ordered(spec).dump());
+}
 
-void from_json(const json& j, SpecDefinition& spec) { spec = spec_from_json(j); }
+void from_json(const json& j, SpecDefinition& spec)
+{
+    spec = spec_from_json(j);
+}
 
 SpecDefinition spec_from_json(const json& j, const std::string& source)
 {
-    Reader root(j, "", source, {"schema_version", "name", "description", "subspecs", "losses"});
+    Reader root(j, "", source, { "schema_version", "name", "description", "subspecs", "losses" });
     if (const json* v = root.find("schema_version")) {
         if (!v->is_number_integer() || v->get<std::int64_t>() != SpecDefinition::kSchemaVersion)
             fail(source, "/schema_version",
-                 "unsupported schema_version " + json_text(*v) + "; this build reads " +
-                     std::to_string(SpecDefinition::kSchemaVersion));
+                "unsupported schema_version " + json_text(*v) + "; this build reads "
+                    + std::to_string(SpecDefinition::kSchemaVersion));
     }
     SpecDefinition def;
     def.name = root.string("name", true);
@@ -398,7 +407,7 @@ SpecDefinition spec_from_json(const json& j, const std::string& source)
         fail(source, "/losses", "expected an array of loss objects, got " + json_text(losses));
     for (std::size_t i = 0; i < losses.size(); ++i) {
         const std::string p = "/losses/" + std::to_string(i);
-        Reader r(losses[i], p, source, {"name", "function", "weight", "tags", "inputs", "schedule", "subspecs"});
+        Reader r(losses[i], p, source, { "name", "function", "weight", "tags", "inputs", "schedule", "subspecs" });
         SpecLossDefinition l;
         l.name = r.string("name", true);
         l.function = r.string("function", true);
@@ -408,7 +417,7 @@ SpecDefinition spec_from_json(const json& j, const std::string& source)
         const json& inputs = r.required("inputs");
         if (!inputs.is_array() || inputs.size() != 2)
             fail(source, r.sub("inputs"),
-                 "expected two operand names [prediction, target], e.g. [\"fake\", \"real\"]; got " + json_text(inputs));
+                "expected two operand names [prediction, target], e.g. [\"fake\", \"real\"]; got " + json_text(inputs));
         const std::vector<std::string> operands = r.strings("inputs", true);
         l.prediction = operands[0];
         l.target = operands[1];

@@ -40,9 +40,9 @@ struct SpecInfo;
 
 /// A loss weight: a fixed number or a numeric config value looked up when the spec is built.
 struct SpecWeight {
-    double value = 1.0;        ///< the weight when `key` is empty; the fallback when `has_default`
-    std::string key;           ///< dotted config key, e.g. "train.loss.lambda_l1" (see Config::number)
-    bool has_default = false;  ///< `key` absent from the config -> `value` (else an error)
+    double value = 1.0; ///< the weight when `key` is empty; the fallback when `has_default`
+    std::string key; ///< dotted config key, e.g. "train.loss.lambda_l1" (see Config::number)
+    bool has_default = false; ///< `key` absent from the config -> `value` (else an error)
 
     /// Throws std::invalid_argument naming the key if it is missing (and no default) or not a number.
     double resolve(const Config& config) const;
@@ -54,14 +54,14 @@ struct SpecWeight {
 
 /// One loss of a declarative spec.
 struct SpecLossDefinition {
-    std::string name;                       ///< unique within each subspec, e.g. "G_L1"
-    std::string function;                   ///< LossFunctionRegistry name, e.g. "L1"
+    std::string name; ///< unique within each subspec, e.g. "G_L1"
+    std::string function; ///< LossFunctionRegistry name, e.g. "L1"
     SpecWeight weight;
-    std::vector<std::string> tags;          ///< e.g. {"G"}
-    Schedule schedule;                      ///< Kind::None: constant weight
-    std::string prediction = "fake";        ///< first operand (see operand_names())
-    std::string target = "real";            ///< second operand
-    std::vector<std::string> subspecs;      ///< empty = every subspec of the spec
+    std::vector<std::string> tags; ///< e.g. {"G"}
+    Schedule schedule; ///< Kind::None: constant weight
+    std::string prediction = "fake"; ///< first operand (see operand_names())
+    std::string target = "real"; ///< second operand
+    std::vector<std::string> subspecs; ///< empty = every subspec of the spec
 
     bool in_subspec(const std::string& subspec) const;
 };
@@ -93,9 +93,8 @@ struct SpecDefinition {
     /// (loss name -> config key) keeps a weight linked to the config instead of freezing its number.
     /// Throws SpecError if a loss has no function_name or a custom (C++) schedule.
     static SpecDefinition from_losses(const std::string& name, const std::string& description,
-                                      const std::map<std::string, LMLoss>& losses,
-                                      const std::string& subspec = "default",
-                                      const std::map<std::string, std::string>& weight_keys = {});
+        const std::map<std::string, LMLoss>& losses, const std::string& subspec = "default",
+        const std::map<std::string, std::string>& weight_keys = {});
 };
 
 /// Writes the file format above (schema_version included; "schedule" and loss "subspecs" only when set).

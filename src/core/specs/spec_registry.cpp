@@ -69,8 +69,8 @@ void SpecRegistry::add(SpecInfo info, bool replace)
     auto it = m_specs.find(info.name);
     if (it != m_specs.end()) {
         if (!replace)
-            throw std::invalid_argument("Spec \"" + info.name + "\" is already registered (from " +
-                                        it->second->source + ")");
+            throw std::invalid_argument(
+                "Spec \"" + info.name + "\" is already registered (from " + it->second->source + ")");
         m_retired.push_back(it->second);
     }
     m_loaded.erase(info.name);
@@ -106,8 +106,8 @@ const SpecInfo& SpecRegistry::info(const std::string& name) const
     return *it->second;
 }
 
-std::map<std::string, LMLoss> SpecRegistry::build(const std::string& spec, const std::string& subspec,
-                                                  const Config& config) const
+std::map<std::string, LMLoss> SpecRegistry::build(
+    const std::string& spec, const std::string& subspec, const Config& config) const
 {
     std::shared_ptr<const SpecInfo> entry;
     {
@@ -117,25 +117,25 @@ std::map<std::string, LMLoss> SpecRegistry::build(const std::string& spec, const
             entry = it->second;
     }
     if (!entry)
-        (void)info(spec);  // throws, listing the registered specs
+        (void)info(spec); // throws, listing the registered specs
     if (std::find(entry->subspecs.begin(), entry->subspecs.end(), subspec) == entry->subspecs.end())
-        throw std::invalid_argument("Unknown subspec \"" + subspec + "\" for spec \"" + spec +
-                                    "\"; valid subspecs: " + join(entry->subspecs));
+        throw std::invalid_argument(
+            "Unknown subspec \"" + subspec + "\" for spec \"" + spec + "\"; valid subspecs: " + join(entry->subspecs));
     // Outside the lock: building may load VGG19 weights.
     return entry->build(config, subspec);
 }
 
 void SpecRegistry::load_file(const std::string& path, bool replace)
 {
-    SpecDefinition def = load_spec_file(path);  // file I/O and validation outside the lock
+    SpecDefinition def = load_spec_file(path); // file I/O and validation outside the lock
     const std::string fingerprint = path + "\n" + nlohmann::json(def).dump();
     std::lock_guard<std::mutex> lock(m_mutex);
     auto it = m_specs.find(def.name);
     if (it != m_specs.end()) {
         const SpecInfo& existing = *it->second;
         if (existing.source == "built-in") {
-            if (std::find(existing.declared_in.begin(), existing.declared_in.end(), path) ==
-                existing.declared_in.end()) {
+            if (std::find(existing.declared_in.begin(), existing.declared_in.end(), path)
+                == existing.declared_in.end()) {
                 auto updated = std::make_shared<SpecInfo>(existing);
                 updated->declared_in.push_back(path);
                 m_retired.push_back(it->second);
@@ -144,10 +144,9 @@ void SpecRegistry::load_file(const std::string& path, bool replace)
             return;
         }
         if (auto loaded = m_loaded.find(def.name); loaded != m_loaded.end() && loaded->second == fingerprint)
-            return;  // same file, unchanged
+            return; // same file, unchanged
         if (!replace && existing.source != path)
-            throw SpecError(path + ": /name: spec \"" + def.name + "\" is already registered from " +
-                            existing.source);
+            throw SpecError(path + ": /name: spec \"" + def.name + "\" is already registered from " + existing.source);
         m_retired.push_back(it->second);
     }
     m_specs[def.name] = std::make_shared<const SpecInfo>(def.to_info(path));
@@ -223,7 +222,7 @@ std::vector<std::string> SpecRegistry::load_default_directories()
     const std::string user = user_spec_directory();
     for (const std::string& dir : default_directories()) {
         if (dir == user && !is_dir(dir))
-            continue;  // the user folder is optional
+            continue; // the user folder is optional
         auto p = load_directory(dir, true);
         problems.insert(problems.end(), p.begin(), p.end());
     }

@@ -26,8 +26,8 @@ using SpecFn = std::function<std::map<std::string, LMLoss>(const Config&, const 
 struct SpecInfo {
     std::string name;
     std::string description;
-    std::vector<std::string> subspecs;  ///< matched exactly
-    std::string source;                 ///< "built-in" or the JSON file path
+    std::vector<std::string> subspecs; ///< matched exactly
+    std::string source; ///< "built-in" or the JSON file path
     SpecFn build;
     /// For a built-in spec: JSON files that declare a spec of the same name (e.g. specs/pix2pix.json).
     /// They were parsed and validated but do not replace the C++ spec (see load_file()).
@@ -46,8 +46,8 @@ public:
     /// Throws std::invalid_argument listing the valid spec names.
     const SpecInfo& info(const std::string& name) const;
     /// Builds the losses; an unknown spec or subspec is a std::invalid_argument listing the valid ones.
-    std::map<std::string, LMLoss> build(const std::string& spec, const std::string& subspec,
-                                        const Config& config) const;
+    std::map<std::string, LMLoss> build(
+        const std::string& spec, const std::string& subspec, const Config& config) const;
 
     /// Loads every *.json spec in `dir` (non-recursive). Invalid files do not stop the others:
     /// each problem is returned as one message naming the file, the JSON path and the problem.
