@@ -25,10 +25,11 @@ torch::Tensor kernel3x3(std::vector<float> v)
 {
     return torch::tensor(v, torch::kFloat32).view({1, 1, 3, 3});
 }
-torch::Tensor to_gray(const torch::Tensor& image)
+torch::Tensor to_gray(const torch::Tensor& image, torch::ScalarType dtype)
 {
-    // NectarGAN: original.mean(dim=1, keepdim=True, dtype=float32)
-    return image.mean(1, /*keepdim=*/true, torch::kFloat32);
+    // NectarGAN: original.mean(dim=1, keepdim=True, dtype=self.dtype), the module's dtype
+    // (float32 unless moved), so half-precision inputs are averaged in float32.
+    return image.mean(1, /*keepdim=*/true, dtype);
 }
 } // namespace
 
@@ -40,7 +41,7 @@ SobelLossImpl::SobelLossImpl()
 
 torch::Tensor SobelLossImpl::gradient_magnitude(const torch::Tensor& image)
 {
-    const auto gray = to_gray(image);
+    const auto gray = to_gray(image, m_kx.scalar_type());
     const auto opts = F::Conv2dFuncOptions().padding(1);
     const auto gx = F::conv2d(gray, m_kx, opts);
     const auto gy = F::conv2d(gray, m_ky, opts);
@@ -60,7 +61,8 @@ LaplacianLossImpl::LaplacianLossImpl()
 torch::Tensor LaplacianLossImpl::forward(const torch::Tensor& fake, const torch::Tensor& real)
 {
     const auto opts = F::Conv2dFuncOptions().padding(1);
-    return F::l1_loss(F::conv2d(to_gray(fake), m_kernel, opts), F::conv2d(to_gray(real), m_kernel, opts));
+    const auto dtype = m_kernel.scalar_type();
+    return F::l1_loss(F::conv2d(to_gray(fake, dtype), m_kernel, opts), F::conv2d(to_gray(real, dtype), m_kernel, opts));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,6 +301,8 @@ private:
     {
         const std::string& name = fn->s;
         if (name == "collections.OrderedDict") return make(PyObj::T::Dict);
+        // torch::pickle_save tags containers with their TorchScript type: (obj, "Dict[str, Tensor]").
+        if (name == "torch.jit._pickle.restore_type_tag" && !args->items.empty()) return args->items[0];
         if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
             // (storage, storage_offset, size, stride, ...)
             if (args->items.size() < 4 || args->items[0]->t != PyObj::T::Storage)
