@@ -6,7 +6,13 @@
 
 #include <cmath>
 
+#include "losstabledelegate.h"
 #include "losstablemodel.h"
+
+#include <QComboBox>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QStyleOptionViewItem>
 
 class TestLossTableModel : public QObject
 {
@@ -173,6 +179,48 @@ private Q_SLOTS:
         model.setRows(sampleRows());
         QVERIFY(!model.setData(model.index(0, LossTableModel::NameColumn), QStringLiteral("X")));
         QCOMPARE(model.rows()[0].name, QStringLiteral("G_L1"));
+    }
+
+    void delegatesEditThroughTheModel()
+    {
+        LossTableModel model;
+        model.setRows(sampleRows());
+        LossTableDelegate delegate;
+        QWidget parent;
+        QStyleOptionViewItem option;
+        QSignalSpy rejected(&model, &LossTableModel::editRejected);
+        // Weight: free text, validated by the model.
+        const QModelIndex w = model.index(0, LossTableModel::WeightColumn);
+        auto* edit = qobject_cast<QLineEdit*>(delegate.createEditor(&parent, option, w));
+        QVERIFY(edit);
+        delegate.setEditorData(edit, w);
+        QCOMPARE(edit->text(), QStringLiteral("100"));
+        edit->setText(QStringLiteral("-2"));
+        delegate.setModelData(edit, &model, w);
+        QCOMPARE(model.rows()[0].weight, 100.0);
+        QCOMPARE(rejected.count(), 1);
+        edit->setText(QStringLiteral("50"));
+        delegate.setModelData(edit, &model, w);
+        QCOMPARE(model.rows()[0].weight, 50.0);
+        // Schedule: kinds listed from the engine registry (without "custom").
+        const QModelIndex si = model.index(0, LossTableModel::ScheduleColumn);
+        auto* editor = qobject_cast<ScheduleEditor*>(delegate.createEditor(&parent, option, si));
+        QVERIFY(editor);
+        auto* kind = editor->findChild<QComboBox*>();
+        QStringList kinds;
+        for (int i = 0; i < kind->count(); ++i)
+            kinds.append(kind->itemText(i));
+        QVERIFY(kinds.contains(QStringLiteral("linear")) && kinds.contains(QStringLiteral("exponential")));
+        QVERIFY(!kinds.contains(QStringLiteral("custom")));
+        QVariantMap m = editor->value();
+        m[QStringLiteral("schedule")] = QStringLiteral("linear");
+        m[QStringLiteral("start_epoch")] = 3;
+        m[QStringLiteral("end_epoch")] = 6;
+        m[QStringLiteral("target_value")] = 4.0;
+        editor->setValue(m);
+        delegate.setModelData(editor, &model, si);
+        QCOMPARE(model.rows()[0].schedule.kind, nectar::Schedule::Kind::Linear);
+        QCOMPARE(model.rows()[0].schedule.end_epoch, 6);
     }
 
     void addDuplicateRefused()
