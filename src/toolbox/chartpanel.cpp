@@ -344,8 +344,10 @@ void ChartPanel::replotAll()
         c->replotNow();
 }
 
-bool ChartPanel::exportPng(const QString& path, QString* error) const
+bool ChartPanel::exportPng(const QString& path, QString* error)
 {
+    for (LossChart* c : std::as_const(m_charts))
+        c->replot(QCustomPlot::rpImmediateRefresh); // the picture must show the current data
     const QPixmap pix = ui->chartsContainer->grab();
     QSaveFile file(path);
     if (pix.isNull() || !file.open(QIODevice::WriteOnly) || !pix.save(&file, "PNG") || !file.commit()) {

@@ -61,7 +61,7 @@ public:
     void setShowWeights(bool on);
 
     /// Writes the visible charts as one PNG. Returns false and sets *error on failure.
-    bool exportPng(const QString& path, QString* error) const;
+    bool exportPng(const QString& path, QString* error);
     /// Writes all series as CSV (run, loss, tags, iteration, epoch, raw, weight, weighted), atomically.
     bool exportCsv(const QString& path, QString* error) const;
     /// Replots every chart now (tests, exports).

@@ -8,6 +8,8 @@
 #include <QTemporaryDir>
 #include <QWidget>
 
+#include <qcustomplot.h>
+
 namespace testenv {
 
 /// Call first in initTestCase(): settings go to Qt's test location and are cleared; the user spec
@@ -32,6 +34,11 @@ inline QString artifactDir()
 /// Saves a screenshot of `w` (rendered with QWidget::grab) as <artifacts>/<name>.png.
 inline bool screenshot(QWidget* w, const QString& name)
 {
+    // Pending replots and layout requests first, so the picture shows the current state.
+    QCoreApplication::processEvents();
+    for (QCustomPlot* plot : w->findChildren<QCustomPlot*>())
+        plot->replot(QCustomPlot::rpImmediateRefresh);
+    QCoreApplication::processEvents();
     return w->grab().save(QDir(artifactDir()).filePath(name + QStringLiteral(".png")));
 }
 

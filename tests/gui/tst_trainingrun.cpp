@@ -133,6 +133,8 @@ private Q_SLOTS:
         review->openRun(m_runDir, 1);
         QVERIFY(loaded.wait(60000) || loaded.count() == 2);
         QCOMPARE(charts->pointCount(QStringLiteral("G"), QStringLiteral("G_L1"), 1), 8);
+        QCOMPARE(charts->chart(QStringLiteral("G"))->legend->itemCount(), 4); // G_GAN, G_L1 + overlaid twins
+        charts->chart(QStringLiteral("G"))->savePng(testenv::artifactDir() + QStringLiteral("/review_chart_G.png"));
         charts->replotAll();
         QVERIFY(testenv::screenshot(&w, QStringLiteral("page_review")));
         // A folder without a log: inline error.
