@@ -200,7 +200,7 @@ std::vector<DeviceEntry> devices()
     if (count == 0) {
         const QString reason = QCoreApplication::translate(
             "engine", "LibTorch reports no CUDA device (CPU-only LibTorch build, no driver or no GPU)");
-        out.push_back({QStringLiteral("cuda"), QCoreApplication::translate("engine", "cuda — unavailable: %1").arg(reason),
+        out.push_back({QStringLiteral("cuda"), QCoreApplication::translate("engine", "cuda (unavailable: no CUDA device)"),
                        false, reason});
     }
     return out;

@@ -26,6 +26,11 @@ SettingsForm::SettingsForm(QWidget* parent)
                 model->item(i)->setEnabled(false);
         }
     }
+    for (QComboBox* c : findChildren<QComboBox*>()) {
+        // Long entries (e.g. a disabled device with its reason) must not widen the whole form.
+        c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        c->setMinimumContentsLength(12);
+    }
     connect(ui->datarootBrowse, &QToolButton::clicked, this, &SettingsForm::browseDataroot);
     connect(ui->outputBrowse, &QToolButton::clicked, this, &SettingsForm::browseOutput);
     for (QSpinBox* s : findChildren<QSpinBox*>())
