@@ -171,27 +171,43 @@ void ProgressPrinter::on_run_finished(bool stopped)
     std::fflush(m_out);
 }
 
+namespace {
+
+// Self-pipe: the handler (any thread may receive the signal, including threads that libraries
+// start before main) only does async-signal-safe work; the watcher thread calls into the trainer.
+int g_signal_pipe[2] = {-1, -1};
+std::atomic<int> g_signal_count{0};
+
+extern "C" void on_stop_signal(int sig)
+{
+    if (g_signal_count.fetch_add(1) >= 1) {
+        const char msg[] = "\nsecond interrupt: exiting without saving\n";
+        (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+        _exit(130);
+    }
+    const char byte = static_cast<char>(sig);
+    (void)!write(g_signal_pipe[1], &byte, 1);
+}
+
+} // namespace
+
 SignalStopper::SignalStopper(TrainingControl& control)
     : m_control(control)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);  // used to wake the thread on destruction
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    m_thread = std::thread([this, set] {
-        for (;;) {
-            int sig = 0;
-            if (sigwait(&set, &sig) != 0 || m_done.load())
+    if (pipe(g_signal_pipe) != 0)
+        return;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    m_thread = std::thread([this] {
+        char byte = 0;
+        while (read(g_signal_pipe[0], &byte, 1) == 1) {
+            if (m_done.load())
                 return;
-            if (sig == SIGUSR1)
-                continue;
-            if (m_triggered.exchange(true)) {
-                const char msg[] = "\nsecond interrupt: exiting without saving\n";
-                (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
-                std::_Exit(130);
-            }
+            m_triggered.store(true);
             const char msg[] = "\ninterrupt: stopping after the current iteration (press Ctrl-C again to abort)\n";
             (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
             m_control.request_stop();
@@ -201,9 +217,14 @@ SignalStopper::SignalStopper(TrainingControl& control)
 
 SignalStopper::~SignalStopper()
 {
+    if (!m_thread.joinable())
+        return;
     m_done.store(true);
-    pthread_kill(m_thread.native_handle(), SIGUSR1);
+    const char byte = 0;
+    (void)!write(g_signal_pipe[1], &byte, 1);
     m_thread.join();
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
 }
 
 int guarded(const char* program, const std::function<int()>& body, int other_code)

@@ -68,8 +68,8 @@ private:
 };
 
 /// Turns SIGINT/SIGTERM into TrainingControl::request_stop() (from a dedicated thread that waits for
-/// the signals, so nothing unsafe runs in a signal handler). A second signal exits at once (code 130).
-/// Construct it in main() before any other thread starts (it blocks the signals process-wide).
+/// a self-pipe, so nothing unsafe runs in the signal handler). A second signal exits at once (code 130).
+/// Construct it once, in main().
 class SignalStopper {
 public:
     explicit SignalStopper(TrainingControl& control);

@@ -6,6 +6,7 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -196,6 +197,38 @@ private Q_SLOTS:
         const Result t2 = run(kTest, {QStringLiteral("--experiment"), QString::fromStdString(exp), QStringLiteral("--epoch"), QStringLiteral("9")});
         QCOMPARE(t2.code, 2);
         QVERIFY2(t2.err.contains(QStringLiteral("1, 2, 3, 4")), qPrintable(t2.err));
+    }
+
+    void ctrlCStopsAndSaves()
+    {
+        QTemporaryDir tmp;
+        const std::string cfg = write_config(tmp.path());
+        QProcess p;
+        p.start(kTrain, {QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--epochs"), QStringLiteral("500")});
+        QVERIFY(p.waitForStarted());
+        QString err;
+        QElapsedTimer timer;
+        timer.start();
+        while (!err.contains(QStringLiteral("epoch 1 done")) && timer.elapsed() < 120000) {
+            p.waitForReadyRead(500);
+            err += QString::fromUtf8(p.readAllStandardError());
+        }
+        QVERIFY2(err.contains(QStringLiteral("epoch 1 done")), qPrintable(err));
+        ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(120000));
+        err += QString::fromUtf8(p.readAllStandardError());
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p.exitCode(), 0);
+        QVERIFY2(err.contains(QStringLiteral("stopped")), qPrintable(err));
+        const std::string exp = tmp.path().toStdString() + "/runs/cli_v1";
+        QVERIFY(fs::is_regular_file(exp + "/loss_log.json"));
+        int last = 0;
+        for (const auto& e : fs::directory_iterator(exp)) {
+            const std::string n = e.path().filename().string();
+            if (n.rfind("epoch", 0) == 0 && n.find("_trainer.pt") != std::string::npos)
+                last = std::max(last, std::stoi(n.substr(5)));
+        }
+        QVERIFY(last >= 1 && last < 500);
     }
 
     void trainingFailureExitsOne()
