@@ -15,9 +15,18 @@
 namespace {
 // Distinct line colours (Tableau 10, then a darker set).
 const QColor kPalette[] = {
-    QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),  QColor(214, 39, 40),
-    QColor(148, 103, 189), QColor(140, 86, 75), QColor(227, 119, 194), QColor(127, 127, 127),
-    QColor(188, 189, 34), QColor(23, 190, 207), QColor(0, 0, 128),    QColor(128, 0, 0),
+    QColor(31, 119, 180),
+    QColor(255, 127, 14),
+    QColor(44, 160, 44),
+    QColor(214, 39, 40),
+    QColor(148, 103, 189),
+    QColor(140, 86, 75),
+    QColor(227, 119, 194),
+    QColor(127, 127, 127),
+    QColor(188, 189, 34),
+    QColor(23, 190, 207),
+    QColor(0, 0, 128),
+    QColor(128, 0, 0),
 };
 constexpr int kChartColumns = 2;
 } // namespace
@@ -38,12 +47,11 @@ ChartPanel::ChartPanel(QWidget* parent)
 {
     ui->setupUi(this);
     connect(ui->xAxisCombo, &QComboBox::currentIndexChanged, this,
-            [this](int i) { setXMode(i == 1 ? XMode::Epochs : XMode::Iterations); });
+        [this](int i) { setXMode(i == 1 ? XMode::Epochs : XMode::Iterations); });
     connect(ui->valueCombo, &QComboBox::currentIndexChanged, this,
-            [this](int i) { setYMode(i == 1 ? YMode::Raw : YMode::Weighted); });
+        [this](int i) { setYMode(i == 1 ? YMode::Raw : YMode::Weighted); });
     connect(ui->logCheck, &QCheckBox::toggled, this, &ChartPanel::setLogScale);
-    connect(ui->smoothingSlider, &QSlider::valueChanged, this,
-            [this](int v) { setSmoothing(v / 100.0); });
+    connect(ui->smoothingSlider, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 100.0); });
     connect(ui->weightsCheck, &QCheckBox::toggled, this, &ChartPanel::setShowWeights);
     connect(ui->exportPngButton, &QToolButton::clicked, this, &ChartPanel::onExportPng);
     connect(ui->exportCsvButton, &QToolButton::clicked, this, &ChartPanel::onExportCsv);
@@ -93,7 +101,7 @@ void ChartPanel::clearRun(int run)
 
 void ChartPanel::setEpochMapping(qint64 iterationsPerEpoch, int firstEpoch, int run)
 {
-    m_epochMapping.insert(run, {std::max<qint64>(1, iterationsPerEpoch), firstEpoch});
+    m_epochMapping.insert(run, { std::max<qint64>(1, iterationsPerEpoch), firstEpoch });
     if (m_xMode == XMode::Epochs)
         rebuildAll();
 }
@@ -107,7 +115,7 @@ double ChartPanel::xFor(const Series& s, qint64 iteration) const
 {
     if (m_xMode == XMode::Iterations)
         return static_cast<double>(iteration);
-    const auto mapping = m_epochMapping.value(s.run, {1, 1});
+    const auto mapping = m_epochMapping.value(s.run, { 1, 1 });
     return mapping.second - 1 + static_cast<double>(iteration + 1) / static_cast<double>(mapping.first);
 }
 
@@ -224,7 +232,7 @@ void ChartPanel::appendChunk(const nectar::LossSeriesChunk& chunk, int run)
         }
     }
     const std::size_t from = s.raw.size();
-    const std::size_t n = std::min({chunk.iterations.size(), chunk.raw.size(), chunk.weights.size()});
+    const std::size_t n = std::min({ chunk.iterations.size(), chunk.raw.size(), chunk.weights.size() });
     s.iterations.insert(s.iterations.end(), chunk.iterations.begin(), chunk.iterations.begin() + n);
     s.raw.insert(s.raw.end(), chunk.raw.begin(), chunk.raw.begin() + n);
     s.weights.insert(s.weights.end(), chunk.weights.begin(), chunk.weights.begin() + n);
@@ -369,11 +377,13 @@ bool ChartPanel::exportCsv(const QString& path, QString* error) const
     QTextStream out(&file);
     out << "run,loss,tags,iteration,epoch,raw,weight,weighted\n";
     auto num = [](double v) {
-        return std::isfinite(v) ? QString::number(v, 'g', 9) : (std::isnan(v) ? QStringLiteral("nan") : (v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf")));
+        return std::isfinite(v)
+            ? QString::number(v, 'g', 9)
+            : (std::isnan(v) ? QStringLiteral("nan") : (v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf")));
     };
     for (const QString& key : m_seriesOrder) {
         const Series& s = *m_series.constFind(key);
-        const auto mapping = m_epochMapping.value(s.run, {1, 1});
+        const auto mapping = m_epochMapping.value(s.run, { 1, 1 });
         for (std::size_t i = 0; i < s.raw.size(); ++i) {
             const double epoch = mapping.second - 1 + static_cast<double>(s.iterations[i] + 1) / mapping.first;
             out << s.run << ',' << s.name << ',' << s.tags.join(QLatin1Char(';')) << ',' << s.iterations[i] << ','
@@ -392,7 +402,8 @@ bool ChartPanel::exportCsv(const QString& path, QString* error) const
 
 void ChartPanel::onExportPng()
 {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export charts as PNG"), QString(), tr("PNG images (*.png)"));
+    const QString path
+        = QFileDialog::getSaveFileName(this, tr("Export charts as PNG"), QString(), tr("PNG images (*.png)"));
     if (path.isEmpty())
         return;
     QString error;
@@ -401,7 +412,8 @@ void ChartPanel::onExportPng()
 
 void ChartPanel::onExportCsv()
 {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export series as CSV"), QString(), tr("CSV files (*.csv)"));
+    const QString path
+        = QFileDialog::getSaveFileName(this, tr("Export series as CSV"), QString(), tr("CSV files (*.csv)"));
     if (path.isEmpty())
         return;
     QString error;

@@ -21,8 +21,7 @@ class ChartPanel;
 /// LossChart per tag: a loss with several tags appears in each chart, untagged losses in an
 /// "untagged" chart, and an optional chart shows the weight history. New values are appended to
 /// the charts; only a change of view mode (x axis, weighted/raw) rebuilds the lines.
-class ChartPanel : public QWidget
-{
+class ChartPanel : public QWidget {
     Q_OBJECT
 public:
     enum class XMode { Iterations, Epochs };
@@ -92,9 +91,9 @@ private:
     void onExportCsv();
 
     std::unique_ptr<Ui::ChartPanel> ui;
-    QMap<QString, Series> m_series;          // key "run/name"
+    QMap<QString, Series> m_series; // key "run/name"
     QStringList m_seriesOrder;
-    QStringList m_lossOrder;                 // colour index by loss name
+    QStringList m_lossOrder; // colour index by loss name
     QMap<QString, LossChart*> m_charts;
     QStringList m_chartOrder;
     QHash<int, QPair<qint64, int>> m_epochMapping;

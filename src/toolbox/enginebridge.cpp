@@ -71,7 +71,7 @@ QString withSource(const QString& path, const QString& message)
 /// First existing directory among the source tree and the installed data dir.
 QString dataPath(const QString& relativeToSource, const QString& relativeToInstall)
 {
-    const QStringList candidates{
+    const QStringList candidates {
         QString::fromUtf8(NECTAR_SOURCE_DIR) + QLatin1Char('/') + relativeToSource,
         QString::fromUtf8(NECTAR_DATA_INSTALL_DIR) + QLatin1Char('/') + relativeToInstall,
         QCoreApplication::applicationDirPath() + QStringLiteral("/../share/nectar-toolbox/") + relativeToInstall,
@@ -133,7 +133,7 @@ QStringList specNames()
 SpecSummary spec(const QString& name)
 {
     const nectar::SpecInfo& info = nectar::SpecRegistry::instance().info(name.toStdString());
-    return {q(info.name), q(info.description), q(info.source), qlist(info.subspecs)};
+    return { q(info.name), q(info.description), q(info.source), qlist(info.subspecs) };
 }
 
 std::vector<LossRow> buildRows(const QString& spec, const QString& subspec, const nectar::Config& config)
@@ -175,7 +175,7 @@ QStringList directionNames()
 {
     // The values validate_config accepts for dataloader.direction.
     QStringList out;
-    for (const char* d : {"AtoB", "BtoA"}) {
+    for (const char* d : { "AtoB", "BtoA" }) {
         nectar::Config c;
         c.dataloader.direction = d;
         try {
@@ -190,18 +190,19 @@ QStringList directionNames()
 std::vector<DeviceEntry> devices()
 {
     std::vector<DeviceEntry> out;
-    out.push_back({QStringLiteral("auto"), QCoreApplication::translate("engine", "auto (CUDA if available, else CPU)"), true, {}});
-    out.push_back({QStringLiteral("cpu"), QStringLiteral("cpu"), true, {}});
+    out.push_back({ QStringLiteral("auto"), QCoreApplication::translate("engine", "auto (CUDA if available, else CPU)"),
+        true, {} });
+    out.push_back({ QStringLiteral("cpu"), QStringLiteral("cpu"), true, {} });
     const auto count = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
     for (std::size_t i = 0; i < count; ++i) {
         const QString id = QStringLiteral("cuda:%1").arg(i);
-        out.push_back({id, id, true, {}});
+        out.push_back({ id, id, true, {} });
     }
     if (count == 0) {
         const QString reason = QCoreApplication::translate(
             "engine", "LibTorch reports no CUDA device (CPU-only LibTorch build, no driver or no GPU)");
-        out.push_back({QStringLiteral("cuda"), QCoreApplication::translate("engine", "cuda (unavailable: no CUDA device)"),
-                       false, reason});
+        out.push_back({ QStringLiteral("cuda"),
+            QCoreApplication::translate("engine", "cuda (unavailable: no CUDA device)"), false, reason });
     }
     return out;
 }
@@ -211,8 +212,8 @@ QString userSpecDirectory()
     return q(nectar::SpecRegistry::user_spec_directory());
 }
 
-QString saveRowsAsSpec(const QString& name, const QString& description, const std::vector<LossRow>& rows,
-                       QString* error)
+QString saveRowsAsSpec(
+    const QString& name, const QString& description, const std::vector<LossRow>& rows, QString* error)
 {
     auto& registry = nectar::SpecRegistry::instance();
     const QString trimmed = name.trimmed();
@@ -221,8 +222,9 @@ QString saveRowsAsSpec(const QString& name, const QString& description, const st
     if (registry.contains(trimmed.toStdString())) {
         const QString source = q(registry.info(trimmed.toStdString()).source);
         if (QFileInfo(source).absoluteFilePath() != QFileInfo(path).absoluteFilePath()) {
-            *error = QCoreApplication::translate("engine", "A spec named \"%1\" already exists (%2); choose another name.")
-                         .arg(trimmed, source);
+            *error
+                = QCoreApplication::translate("engine", "A spec named \"%1\" already exists (%2); choose another name.")
+                      .arg(trimmed, source);
             return {};
         }
     }
@@ -267,7 +269,8 @@ bool loadPreset(const QString& path, const nectar::Config& base, PresetContent* 
         const auto& subspecs = registry.info(specName).subspecs;
         const std::string& subspec = config.train.loss.subspec;
         if (std::find(subspecs.begin(), subspecs.end(), subspec) == subspecs.end()) {
-            *error = QCoreApplication::translate("engine", "%1: /subspec: unknown subspec \"%2\" of spec \"%3\" (valid: %4)")
+            *error = QCoreApplication::translate(
+                "engine", "%1: /subspec: unknown subspec \"%2\" of spec \"%3\" (valid: %4)")
                          .arg(path, q(subspec), q(specName), qlist(subspecs).join(QStringLiteral(", ")));
             return false;
         }
@@ -289,20 +292,23 @@ bool loadPreset(const QString& path, const nectar::Config& base, PresetContent* 
 }
 
 bool savePreset(const QString& path, const QString& spec, const QString& subspec, const std::vector<LossRow>& rows,
-                const nectar::Config* settings, QString* error)
+    const nectar::Config* settings, QString* error)
 {
     try {
         // Only the spec's own losses can be overridden by a preset.
         const auto& registry = nectar::SpecRegistry::instance();
-        const auto declared = registry.build(spec.toStdString(), subspec.toStdString(), settings ? *settings : nectar::Config{});
+        const auto declared
+            = registry.build(spec.toStdString(), subspec.toStdString(), settings ? *settings : nectar::Config {});
         for (const LossRow& r : rows) {
             if (!declared.count(r.name.toStdString())) {
-                *error = QCoreApplication::translate("engine", "Loss \"%1\" is not part of %2 / %3: save the objective as a spec first.")
+                *error = QCoreApplication::translate(
+                    "engine", "Loss \"%1\" is not part of %2 / %3: save the objective as a spec first.")
                              .arg(r.name, spec, subspec);
                 return false;
             }
         }
-        nectar::Preset preset = nectar::preset_from_losses(spec.toStdString(), subspec.toStdString(), lossesFromRows(rows));
+        nectar::Preset preset
+            = nectar::preset_from_losses(spec.toStdString(), subspec.toStdString(), lossesFromRows(rows));
         preset.name = QFileInfo(path).completeBaseName().toStdString();
         if (settings) {
             nlohmann::json j = nectar::config_to_json(*settings);
@@ -331,14 +337,15 @@ QStringList bundledPresets()
 {
     const QString dir = QStringLiteral(":/presets");
     QStringList out;
-    for (const QString& f : QDir(dir).entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name))
+    for (const QString& f : QDir(dir).entryList({ QStringLiteral("*.json") }, QDir::Files, QDir::Name))
         out.append(QDir(dir).filePath(f));
     return out;
 }
 
 QString sampleDatasetDirectory()
 {
-    return dataPath(QStringLiteral("resources/sample-data/photo-colorize"), QStringLiteral("sample-data/photo-colorize"));
+    return dataPath(
+        QStringLiteral("resources/sample-data/photo-colorize"), QStringLiteral("sample-data/photo-colorize"));
 }
 
 bool loadConfig(const QString& path, nectar::Config* out, QStringList* warnings, QString* error)
@@ -388,7 +395,7 @@ QString runConfigFile(const QString& dir)
     const QRegularExpression re(QStringLiteral("^train(\\d+)_config\\.json$"));
     QString best;
     int bestK = -1;
-    for (const QString& f : QDir(dir).entryList({QStringLiteral("train*_config.json")}, QDir::Files)) {
+    for (const QString& f : QDir(dir).entryList({ QStringLiteral("train*_config.json") }, QDir::Files)) {
         const auto m = re.match(f);
         if (m.hasMatch() && m.captured(1).toInt() > bestK) {
             bestK = m.captured(1).toInt();
@@ -406,7 +413,8 @@ QMap<QString, QStringList> runLossTags(const QString& experimentDir, const QStri
     if (!file.isEmpty()) {
         try {
             const nectar::Config config = nectar::load_config_file(file.toStdString());
-            const auto losses = nectar::SpecRegistry::instance().build(config.train.loss.spec, config.train.loss.subspec, config);
+            const auto losses
+                = nectar::SpecRegistry::instance().build(config.train.loss.spec, config.train.loss.subspec, config);
             for (const QString& name : lossNames) {
                 auto it = losses.find(name.toStdString());
                 if (it == losses.end())
@@ -423,9 +431,9 @@ QMap<QString, QStringList> runLossTags(const QString& experimentDir, const QStri
     }
     for (const QString& name : lossNames) {
         if (name.startsWith(QStringLiteral("G_")))
-            out.insert(name, {QStringLiteral("G")});
+            out.insert(name, { QStringLiteral("G") });
         else if (name.startsWith(QStringLiteral("D_")))
-            out.insert(name, {QStringLiteral("D")});
+            out.insert(name, { QStringLiteral("D") });
         else
             out.insert(name, {});
     }

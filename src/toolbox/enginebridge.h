@@ -20,7 +20,7 @@ namespace engine {
 struct SpecSummary {
     QString name;
     QString description;
-    QString source;        ///< "built-in" or the JSON file
+    QString source; ///< "built-in" or the JSON file
     QStringList subspecs;
 };
 
@@ -42,10 +42,10 @@ QStringList upsampleTypeNames();
 QStringList directionNames();
 
 struct DeviceEntry {
-    QString id;        ///< value for common.device: "auto", "cpu", "cuda:0", ...
-    QString label;     ///< what the combo shows
+    QString id; ///< value for common.device: "auto", "cpu", "cuda:0", ...
+    QString label; ///< what the combo shows
     bool enabled = true;
-    QString reason;    ///< why a disabled entry cannot be used
+    QString reason; ///< why a disabled entry cannot be used
 };
 /// "auto", "cpu", and every "cuda:N" LibTorch reports; a disabled "cuda" entry says why when none.
 std::vector<DeviceEntry> devices();
@@ -55,8 +55,8 @@ QString userSpecDirectory();
 /// Writes the rows as a one-subspec ("default") JSON spec `name` into the user spec folder and
 /// registers it at once. Refuses names of built-in or shipped specs. Returns the file, or an empty
 /// string with *error set.
-QString saveRowsAsSpec(const QString& name, const QString& description, const std::vector<LossRow>& rows,
-                       QString* error);
+QString saveRowsAsSpec(
+    const QString& name, const QString& description, const std::vector<LossRow>& rows, QString* error);
 
 /// A preset as the GUI applies it: the spec choice, the resulting table and (if the file has
 /// training settings) the resulting config.
@@ -64,7 +64,7 @@ struct PresetContent {
     QString spec;
     QString subspec;
     std::vector<LossRow> rows;
-    nectar::Config config;   ///< `base` with the preset's spec/subspec and settings merged in
+    nectar::Config config; ///< `base` with the preset's spec/subspec and settings merged in
     bool hasSettings = false;
 };
 /// Loads and fully applies a preset onto `base` without side effects. On any problem (not JSON,
@@ -73,7 +73,7 @@ bool loadPreset(const QString& path, const nectar::Config& base, PresetContent* 
 /// Writes spec, subspec, every loss's weight/tags/schedule and (if `settings`) the training settings,
 /// atomically. The rows must be the spec's losses (a table with added losses must be saved as a spec first).
 bool savePreset(const QString& path, const QString& spec, const QString& subspec, const std::vector<LossRow>& rows,
-                const nectar::Config* settings, QString* error);
+    const nectar::Config* settings, QString* error);
 /// Display name stored in a preset file (for menus); empty if unreadable.
 QString presetName(const QString& path);
 /// Bundled presets (specs/presets/*.json in the source tree or the installed data dir).

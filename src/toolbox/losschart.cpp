@@ -8,9 +8,9 @@
 #include <limits>
 
 namespace {
-constexpr int kReplotIntervalMs = 33;   // <= ~30 replots per second
+constexpr int kReplotIntervalMs = 33; // <= ~30 replots per second
 constexpr int kRangeSamplesPerGraph = 4000;
-constexpr int kAntialiasLimit = 100000;   // points per line above which lines are drawn aliased
+constexpr int kAntialiasLimit = 100000; // points per line above which lines are drawn aliased
 
 QColor faint(QColor c)
 {
@@ -281,7 +281,7 @@ QCPRange LossChart::robustValueRange(bool* ok) const
     for (const auto& s : m_series) {
         if (!s.smooth->visible())
             continue;
-        for (const QCPGraph* g : {s.raw, s.smooth}) {
+        for (const QCPGraph* g : { s.raw, s.smooth }) {
             if (!g->visible() && g != s.smooth)
                 continue;
             const int n = g->dataCount();
@@ -316,12 +316,12 @@ QCPRange LossChart::robustValueRange(bool* ok) const
         hi = samples[kh];
     }
     if (m_log) {
-        return {lo / 1.25, hi * 1.25};
+        return { lo / 1.25, hi * 1.25 };
     }
     double margin = (hi - lo) * 0.05;
     if (margin <= 0.0)
         margin = std::max(std::abs(hi) * 0.05, 1e-6);
-    return {lo - margin, hi + margin};
+    return { lo - margin, hi + margin };
 }
 
 void LossChart::rescale()

@@ -19,8 +19,7 @@
 /// in the line and are marked with a red cross at the last finite value, so they never break
 /// the auto-range. The auto-range ignores the 0.5 % most extreme samples on each side, so a
 /// single spike does not flatten the rest; user zoom/drag switches it off, a double click restores it.
-class LossChart : public QCustomPlot
-{
+class LossChart : public QCustomPlot {
     Q_OBJECT
 public:
     explicit LossChart(const QString& title, QWidget* parent = nullptr);
@@ -72,10 +71,10 @@ protected:
 private:
     struct Series {
         QString label;
-        QCPGraph* raw = nullptr;       ///< faint, unsmoothed (NaN where non-finite)
-        QCPGraph* smooth = nullptr;    ///< bold, EMA-smoothed; legend entry
-        QCPGraph* marks = nullptr;     ///< red crosses at non-finite points
-        double emaLast = 0.0;          ///< EMA state (TensorBoard debiasing)
+        QCPGraph* raw = nullptr; ///< faint, unsmoothed (NaN where non-finite)
+        QCPGraph* smooth = nullptr; ///< bold, EMA-smoothed; legend entry
+        QCPGraph* marks = nullptr; ///< red crosses at non-finite points
+        double emaLast = 0.0; ///< EMA state (TensorBoard debiasing)
         qint64 emaCount = 0;
         double lastFinite = 0.0;
         int nonFinite = 0;

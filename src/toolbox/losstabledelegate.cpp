@@ -25,12 +25,12 @@ ScheduleEditor::ScheduleEditor(QWidget* parent)
             m_kind->addItem(QString::fromStdString(k));
     }
     m_kind->setToolTip(tr("Schedule kind: none uses the fixed weight"));
-    for (QSpinBox* s : {m_start, m_end}) {
+    for (QSpinBox* s : { m_start, m_end }) {
         s->setRange(1, 100000);
     }
     m_start->setToolTip(tr("Start epoch (1-based): the initial value holds up to and including it"));
     m_end->setToolTip(tr("End epoch (1-based, ≥ start): the target value is reached here"));
-    for (QDoubleSpinBox* s : {m_initial, m_target}) {
+    for (QDoubleSpinBox* s : { m_initial, m_target }) {
         s->setRange(0.0, 1e9);
         s->setDecimals(6);
     }
@@ -55,8 +55,9 @@ ScheduleEditor::~ScheduleEditor() = default;
 
 void ScheduleEditor::updateEnabled()
 {
-    const bool active = m_kind->currentText() != QString::fromStdString(nectar::Schedule::kind_name(nectar::Schedule::Kind::None));
-    for (QWidget* w : std::initializer_list<QWidget*>{m_start, m_end, m_initial, m_target})
+    const bool active
+        = m_kind->currentText() != QString::fromStdString(nectar::Schedule::kind_name(nectar::Schedule::Kind::None));
+    for (QWidget* w : std::initializer_list<QWidget*> { m_start, m_end, m_initial, m_target })
         w->setEnabled(active);
 }
 
@@ -88,7 +89,8 @@ LossTableDelegate::LossTableDelegate(QObject* parent)
 
 LossTableDelegate::~LossTableDelegate() = default;
 
-QWidget* LossTableDelegate::createEditor(QWidget* parent, const QStyleOptionViewItem& option, const QModelIndex& index) const
+QWidget* LossTableDelegate::createEditor(
+    QWidget* parent, const QStyleOptionViewItem& option, const QModelIndex& index) const
 {
     switch (index.column()) {
     case LossTableModel::WeightColumn: {
@@ -129,7 +131,8 @@ void LossTableDelegate::setModelData(QWidget* editor, QAbstractItemModel* model,
         QStyledItemDelegate::setModelData(editor, model, index);
 }
 
-void LossTableDelegate::updateEditorGeometry(QWidget* editor, const QStyleOptionViewItem& option, const QModelIndex& index) const
+void LossTableDelegate::updateEditorGeometry(
+    QWidget* editor, const QStyleOptionViewItem& option, const QModelIndex& index) const
 {
     QRect r = option.rect;
     if (index.column() == LossTableModel::ScheduleColumn)

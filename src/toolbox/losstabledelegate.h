@@ -11,8 +11,7 @@ class QSpinBox;
 
 /// Edits a schedule: kind (from nectar::Schedule::kind_names(), without "custom"), start/end epoch
 /// (1-based) and initial/target value.
-class ScheduleEditor : public QWidget
-{
+class ScheduleEditor : public QWidget {
     Q_OBJECT
 public:
     explicit ScheduleEditor(QWidget* parent = nullptr);
@@ -29,8 +28,7 @@ private:
     QDoubleSpinBox* m_target;
 };
 
-class LossTableDelegate : public QStyledItemDelegate
-{
+class LossTableDelegate : public QStyledItemDelegate {
     Q_OBJECT
 public:
     explicit LossTableDelegate(QObject* parent = nullptr);
@@ -38,5 +36,6 @@ public:
     QWidget* createEditor(QWidget* parent, const QStyleOptionViewItem& option, const QModelIndex& index) const override;
     void setEditorData(QWidget* editor, const QModelIndex& index) const override;
     void setModelData(QWidget* editor, QAbstractItemModel* model, const QModelIndex& index) const override;
-    void updateEditorGeometry(QWidget* editor, const QStyleOptionViewItem& option, const QModelIndex& index) const override;
+    void updateEditorGeometry(
+        QWidget* editor, const QStyleOptionViewItem& option, const QModelIndex& index) const override;
 };

@@ -52,7 +52,8 @@ bool LossTableModel::scheduleFromMap(const QVariantMap& map, nectar::Schedule* o
 {
     nectar::Schedule s;
     try {
-        s.kind = nectar::Schedule::kind_from_name(map.value(QStringLiteral("schedule"), QStringLiteral("none")).toString().toStdString());
+        s.kind = nectar::Schedule::kind_from_name(
+            map.value(QStringLiteral("schedule"), QStringLiteral("none")).toString().toStdString());
     } catch (const std::exception& e) {
         *error = QString::fromStdString(e.what());
         return false;
@@ -98,9 +99,8 @@ QString LossTableModel::scheduleText(const nectar::Schedule& s)
 
 bool LossTableModel::parseTags(const QVariant& value, QStringList* out, QString* error)
 {
-    QStringList parts = value.typeId() == QMetaType::QStringList
-        ? value.toStringList()
-        : value.toString().split(QLatin1Char(','));
+    QStringList parts
+        = value.typeId() == QMetaType::QStringList ? value.toStringList() : value.toString().split(QLatin1Char(','));
     if (value.typeId() != QMetaType::QStringList && value.toString().trimmed().isEmpty())
         parts.clear(); // an empty field means "untagged"
     QStringList tags;
@@ -108,7 +108,8 @@ bool LossTableModel::parseTags(const QVariant& value, QStringList* out, QString*
         const QString t = p.trimmed();
         if (t.isEmpty()) {
             *error = tr("Empty tag in \"%1\": tags are separated by commas and must not be blank.")
-                         .arg(value.typeId() == QMetaType::QStringList ? value.toStringList().join(QStringLiteral(", ")) : value.toString());
+                         .arg(value.typeId() == QMetaType::QStringList ? value.toStringList().join(QStringLiteral(", "))
+                                                                       : value.toString());
             return false;
         }
         if (!tags.contains(t))
@@ -121,7 +122,8 @@ bool LossTableModel::parseTags(const QVariant& value, QStringList* out, QString*
 bool LossTableModel::parseWeight(const QVariant& value, double* out, QString* error)
 {
     bool ok = false;
-    const double w = value.typeId() == QMetaType::QString ? value.toString().trimmed().toDouble(&ok) : value.toDouble(&ok);
+    const double w
+        = value.typeId() == QMetaType::QString ? value.toString().trimmed().toDouble(&ok) : value.toDouble(&ok);
     if (!ok || !std::isfinite(w) || w < 0.0) {
         *error = tr("Invalid weight \"%1\": expected a finite number ≥ 0.").arg(value.toString());
         return false;
@@ -136,32 +138,49 @@ QVariant LossTableModel::data(const QModelIndex& index, int role) const
         return {};
     const LossRow& r = m_rows[static_cast<std::size_t>(index.row())];
     switch (role) {
-    case NameRole: return r.name;
-    case FunctionRole: return r.function;
-    case WeightRole: return r.weight;
-    case TagsRole: return r.tags;
-    case ScheduleRole: return scheduleToMap(r.schedule);
-    case InputsRole: return QStringList{r.prediction, r.target};
+    case NameRole:
+        return r.name;
+    case FunctionRole:
+        return r.function;
+    case WeightRole:
+        return r.weight;
+    case TagsRole:
+        return r.tags;
+    case ScheduleRole:
+        return scheduleToMap(r.schedule);
+    case InputsRole:
+        return QStringList { r.prediction, r.target };
     case Qt::DisplayRole:
     case Qt::EditRole:
         switch (index.column()) {
-        case NameColumn: return r.name;
-        case FunctionColumn: return r.function;
-        case WeightColumn: return role == Qt::EditRole ? QVariant(r.weight) : QVariant(QString::number(r.weight, 'g', 8));
-        case TagsColumn: return r.tags.join(QStringLiteral(", "));
-        case ScheduleColumn: return role == Qt::EditRole ? QVariant(scheduleToMap(r.schedule)) : QVariant(scheduleText(r.schedule));
-        case InputsColumn: return QStringLiteral("(%1, %2)").arg(r.prediction, r.target);
-        default: return {};
+        case NameColumn:
+            return r.name;
+        case FunctionColumn:
+            return r.function;
+        case WeightColumn:
+            return role == Qt::EditRole ? QVariant(r.weight) : QVariant(QString::number(r.weight, 'g', 8));
+        case TagsColumn:
+            return r.tags.join(QStringLiteral(", "));
+        case ScheduleColumn:
+            return role == Qt::EditRole ? QVariant(scheduleToMap(r.schedule)) : QVariant(scheduleText(r.schedule));
+        case InputsColumn:
+            return QStringLiteral("(%1, %2)").arg(r.prediction, r.target);
+        default:
+            return {};
         }
     case Qt::ToolTipRole:
         switch (index.column()) {
         case WeightColumn:
             return r.schedule.active() ? tr("λ = %1 (the schedule overrides it while training)").arg(r.weight)
                                        : tr("λ: the loss is multiplied by this weight; double-click to edit");
-        case TagsColumn: return tr("Comma-separated tags; G-tagged losses train the generator, D-tagged the discriminator");
-        case ScheduleColumn: return tr("Weight schedule over epochs (1-based); double-click to edit");
-        case InputsColumn: return tr("function(%1, %2)").arg(r.prediction, r.target);
-        default: return r.name;
+        case TagsColumn:
+            return tr("Comma-separated tags; G-tagged losses train the generator, D-tagged the discriminator");
+        case ScheduleColumn:
+            return tr("Weight schedule over epochs (1-based); double-click to edit");
+        case InputsColumn:
+            return tr("function(%1, %2)").arg(r.prediction, r.target);
+        default:
+            return r.name;
         }
     case Qt::ForegroundRole:
         if (index.column() == WeightColumn && r.weight == 0.0 && !r.schedule.active())
@@ -177,20 +196,28 @@ QVariant LossTableModel::headerData(int section, Qt::Orientation orientation, in
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return QAbstractTableModel::headerData(section, orientation, role);
     switch (section) {
-    case NameColumn: return tr("Name");
-    case FunctionColumn: return tr("Function");
-    case WeightColumn: return tr("Weight (λ)");
-    case TagsColumn: return tr("Tags");
-    case ScheduleColumn: return tr("Schedule");
-    case InputsColumn: return tr("Inputs");
-    default: return {};
+    case NameColumn:
+        return tr("Name");
+    case FunctionColumn:
+        return tr("Function");
+    case WeightColumn:
+        return tr("Weight (λ)");
+    case TagsColumn:
+        return tr("Tags");
+    case ScheduleColumn:
+        return tr("Schedule");
+    case InputsColumn:
+        return tr("Inputs");
+    default:
+        return {};
     }
 }
 
 Qt::ItemFlags LossTableModel::flags(const QModelIndex& index) const
 {
     Qt::ItemFlags f = QAbstractTableModel::flags(index);
-    if (index.isValid() && (index.column() == WeightColumn || index.column() == TagsColumn || index.column() == ScheduleColumn))
+    if (index.isValid()
+        && (index.column() == WeightColumn || index.column() == TagsColumn || index.column() == ScheduleColumn))
         f |= Qt::ItemIsEditable;
     return f;
 }

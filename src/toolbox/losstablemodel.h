@@ -13,11 +13,11 @@
 /// One loss as the GUI holds it (a value snapshot; no tensors, no callables).
 struct LossRow {
     QString name;
-    QString function;        ///< LossFunctionRegistry name
-    double weight = 1.0;     ///< lambda, used when the schedule is "none"
+    QString function; ///< LossFunctionRegistry name
+    double weight = 1.0; ///< lambda, used when the schedule is "none"
     QStringList tags;
     nectar::Schedule schedule;
-    QString prediction;      ///< operand name (engine's operand_names())
+    QString prediction; ///< operand name (engine's operand_names())
     QString target;
     bool operator==(const LossRow& o) const;
 };
@@ -26,18 +26,17 @@ struct LossRow {
 /// Weight, tags and schedule are editable. setData validates (weight finite and >= 0, tags
 /// trimmed and non-empty, schedule fields valid with ordered epochs); an invalid edit changes
 /// nothing, returns false and emits editRejected() with a message the page shows inline.
-class LossTableModel : public QAbstractTableModel
-{
+class LossTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum Columns { NameColumn, FunctionColumn, WeightColumn, TagsColumn, ScheduleColumn, InputsColumn, ColumnCount };
     enum Roles {
         NameRole = Qt::UserRole + 1,
-        FunctionRole,   ///< QString
-        WeightRole,     ///< double
-        TagsRole,       ///< QStringList
-        ScheduleRole,   ///< QVariantMap {schedule, start_epoch, end_epoch, initial_value, target_value}
-        InputsRole,     ///< QStringList {prediction, target}
+        FunctionRole, ///< QString
+        WeightRole, ///< double
+        TagsRole, ///< QStringList
+        ScheduleRole, ///< QVariantMap {schedule, start_epoch, end_epoch, initial_value, target_value}
+        InputsRole, ///< QStringList {prediction, target}
     };
 
     explicit LossTableModel(QObject* parent = nullptr);

@@ -49,8 +49,8 @@ MainWindow::MainWindow(QWidget* parent)
     statusBar()->addPermanentWidget(m_stateLabel);
     m_confirmStop = [this] {
         return QMessageBox::question(this, tr("Training is running"),
-                                     tr("Stop the training (a checkpoint is saved) and close?"),
-                                     QMessageBox::Yes | QMessageBox::No, QMessageBox::No)
+                   tr("Stop the training (a checkpoint is saved) and close?"), QMessageBox::Yes | QMessageBox::No,
+                   QMessageBox::No)
             == QMessageBox::Yes;
     };
 
@@ -78,7 +78,8 @@ MainWindow::MainWindow(QWidget* parent)
     onSessionStateChanged();
     const QStringList specErrors = engine::loadSpecDirectories();
     if (!specErrors.isEmpty())
-        m_objective->showMessage(tr("Some spec files could not be loaded:\n%1").arg(specErrors.join(QLatin1Char('\n'))));
+        m_objective->showMessage(
+            tr("Some spec files could not be loaded:\n%1").arg(specErrors.join(QLatin1Char('\n'))));
     m_objective->refreshSpecs();
     statusBar()->showMessage(tr("Ready — sample dataset: %1").arg(engine::sampleDatasetDirectory()), 10000);
 }
@@ -91,28 +92,31 @@ void MainWindow::setupActions()
     ui->actionPause->setIcon(QIcon(QStringLiteral(":/icons/pause.png")));
     ui->actionStop->setIcon(QIcon(QStringLiteral(":/icons/stop.png")));
     connect(ui->actionOpenConfig, &QAction::triggered, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Open config"), lastPath(QStringLiteral("config")), tr("JSON (*.json)"));
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Open config"), lastPath(QStringLiteral("config")), tr("JSON (*.json)"));
         if (!f.isEmpty())
             loadConfigFile(f);
     });
     connect(ui->actionSaveConfig, &QAction::triggered, this, [this] {
-        const QString f = QFileDialog::getSaveFileName(this, tr("Save config"), lastPath(QStringLiteral("config")), tr("JSON (*.json)"));
+        const QString f = QFileDialog::getSaveFileName(
+            this, tr("Save config"), lastPath(QStringLiteral("config")), tr("JSON (*.json)"));
         if (!f.isEmpty())
             saveConfigFile(f);
     });
     connect(ui->actionLoadPreset, &QAction::triggered, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Load preset"), lastPath(QStringLiteral("preset")), tr("Presets (*.json)"));
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Load preset"), lastPath(QStringLiteral("preset")), tr("Presets (*.json)"));
         if (!f.isEmpty())
             loadPresetFile(f);
     });
     connect(ui->actionSavePreset, &QAction::triggered, this, [this] {
-        const QString f = QFileDialog::getSaveFileName(this, tr("Save preset"), lastPath(QStringLiteral("preset")), tr("Presets (*.json)"));
+        const QString f = QFileDialog::getSaveFileName(
+            this, tr("Save preset"), lastPath(QStringLiteral("preset")), tr("Presets (*.json)"));
         if (!f.isEmpty())
             savePresetFile(f.endsWith(QStringLiteral(".json")) ? f : QString(f + QStringLiteral(".json")));
     });
-    connect(ui->actionPresetSettings, &QAction::toggled, this, [](bool on) {
-        QSettings().setValue(QStringLiteral("presets/includeSettings"), on);
-    });
+    connect(ui->actionPresetSettings, &QAction::toggled, this,
+        [](bool on) { QSettings().setValue(QStringLiteral("presets/includeSettings"), on); });
     connect(ui->actionQuit, &QAction::triggered, this, &QWidget::close);
     connect(ui->actionStart, &QAction::triggered, this, &MainWindow::startTraining);
     connect(ui->actionPause, &QAction::triggered, this, [this] {
@@ -135,9 +139,9 @@ void MainWindow::setupActions()
     connect(ui->actionReviewPage, &QAction::triggered, this, [this] { showPage(2); });
     connect(ui->actionAbout, &QAction::triggered, this, [this] {
         QMessageBox::about(this, tr("About Nectar Toolbox"),
-                           tr("<b>Nectar Toolbox %1</b><br>Design pix2pix loss objectives, train them and review runs.<br>"
-                              "A C++ take on NectarGAN's loss-spec API (Apache-2.0).")
-                               .arg(QCoreApplication::applicationVersion()));
+            tr("<b>Nectar Toolbox %1</b><br>Design pix2pix loss objectives, train them and review runs.<br>"
+               "A C++ take on NectarGAN's loss-spec API (Apache-2.0).")
+                .arg(QCoreApplication::applicationVersion()));
     });
 }
 
@@ -183,7 +187,8 @@ void MainWindow::rebuildPresetMenus()
     ui->menuRecentPresets->clear();
     const QStringList recent = recentPresets();
     for (int i = 0; i < recent.size(); ++i) {
-        QAction* a = ui->menuRecentPresets->addAction(QStringLiteral("&%1 %2").arg(i + 1).arg(QFileInfo(recent[i]).fileName()));
+        QAction* a = ui->menuRecentPresets->addAction(
+            QStringLiteral("&%1 %2").arg(i + 1).arg(QFileInfo(recent[i]).fileName()));
         a->setToolTip(recent[i]);
         a->setStatusTip(recent[i]);
         const QString path = recent[i];
@@ -223,7 +228,7 @@ bool MainWindow::savePresetFile(const QString& path)
     QString error;
     const nectar::Config config = m_objective->config();
     if (!engine::savePreset(path, m_objective->spec(), m_objective->subspec(), m_objective->model()->rows(),
-                            ui->actionPresetSettings->isChecked() ? &config : nullptr, &error)) {
+            ui->actionPresetSettings->isChecked() ? &config : nullptr, &error)) {
         m_objective->showMessage(tr("Preset not saved: %1").arg(error));
         return false;
     }
@@ -269,8 +274,9 @@ bool MainWindow::startTraining()
     TrainingJob job;
     job.config = m_objective->config();
     if (job.config.common.output_directory.empty()) {
-        job.config.common.output_directory =
-            QDir(QStandardPaths::writableLocation(QStandardPaths::HomeLocation)).filePath(QStringLiteral("nectar-runs")).toStdString();
+        job.config.common.output_directory = QDir(QStandardPaths::writableLocation(QStandardPaths::HomeLocation))
+                                                 .filePath(QStringLiteral("nectar-runs"))
+                                                 .toStdString();
     }
     QString error;
     if (!engine::validateConfig(job.config, &error)) {
@@ -309,7 +315,11 @@ void MainWindow::onLossEdited(const QString& name)
     const LossRow& r = m_objective->model()->rows()[static_cast<std::size_t>(row)];
     m_session->setLossWeight(name, r.weight);
     m_session->setLossTags(name, r.tags);
-    statusBar()->showMessage(tr("%1: weight %2, tags %3 from the next iteration").arg(name).arg(r.weight).arg(r.tags.join(QStringLiteral(", "))), 10000);
+    statusBar()->showMessage(tr("%1: weight %2, tags %3 from the next iteration")
+                                 .arg(name)
+                                 .arg(r.weight)
+                                 .arg(r.tags.join(QStringLiteral(", "))),
+        10000);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

@@ -19,18 +19,19 @@ ObjectivePage::ObjectivePage(QWidget* parent)
     ui->setupUi(this);
     ui->lossTable->setModel(m_model);
     ui->lossTable->setItemDelegate(new LossTableDelegate(ui->lossTable));
-    ui->lossTable->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed
-                                   | QAbstractItemView::AnyKeyPressed);
+    ui->lossTable->setEditTriggers(
+        QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed | QAbstractItemView::AnyKeyPressed);
     ui->lossTable->horizontalHeader()->setStretchLastSection(true);
     ui->lossTable->verticalHeader()->setVisible(false);
     ui->messageLabel->hide();
     ui->splitter->setStretchFactor(0, 3);
     ui->splitter->setStretchFactor(1, 2);
-    ui->splitter->setSizes({740, 540});
+    ui->splitter->setSizes({ 740, 540 });
 
     ui->newFunctionCombo->addItems(engine::lossFunctionNames());
     for (int i = 0; i < ui->newFunctionCombo->count(); ++i)
-        ui->newFunctionCombo->setItemData(i, engine::lossFunctionDescription(ui->newFunctionCombo->itemText(i)), Qt::ToolTipRole);
+        ui->newFunctionCombo->setItemData(
+            i, engine::lossFunctionDescription(ui->newFunctionCombo->itemText(i)), Qt::ToolTipRole);
     const QStringList operands = engine::operandNames();
     ui->newPredictionCombo->addItems(operands);
     ui->newTargetCombo->addItems(operands);
@@ -82,8 +83,8 @@ void ObjectivePage::refreshSpecs()
         for (const QString& name : engine::specNames()) {
             ui->specCombo->addItem(name);
             const auto info = engine::spec(name);
-            ui->specCombo->setItemData(ui->specCombo->count() - 1, QString(info.description + QStringLiteral("\n") + info.source),
-                                       Qt::ToolTipRole);
+            ui->specCombo->setItemData(ui->specCombo->count() - 1,
+                QString(info.description + QStringLiteral("\n") + info.source), Qt::ToolTipRole);
         }
     }
     const int i = ui->specCombo->findText(current.isEmpty() ? QStringLiteral("pix2pix") : current);
@@ -141,7 +142,8 @@ bool ObjectivePage::selectSpec(const QString& specName, const QString& subspecNa
 {
     const int i = ui->specCombo->findText(specName);
     if (i < 0) {
-        showMessage(tr("Unknown spec \"%1\" (known: %2)").arg(specName, engine::specNames().join(QStringLiteral(", "))));
+        showMessage(
+            tr("Unknown spec \"%1\" (known: %2)").arg(specName, engine::specNames().join(QStringLiteral(", "))));
         return false;
     }
     ui->specCombo->setCurrentIndex(i);
@@ -196,8 +198,8 @@ QString ObjectivePage::message() const
 
 void ObjectivePage::setTrainingActive(bool active)
 {
-    for (QWidget* w : std::initializer_list<QWidget*>{ui->specCombo, ui->subspecCombo, ui->addGroup, ui->removeLossButton,
-                                                      ui->settingsForm})
+    for (QWidget* w : std::initializer_list<QWidget*> {
+             ui->specCombo, ui->subspecCombo, ui->addGroup, ui->removeLossButton, ui->settingsForm })
         w->setEnabled(!active);
 }
 
@@ -243,8 +245,8 @@ void ObjectivePage::saveAsSpec()
 {
     bool ok = false;
     const QString name = QInputDialog::getText(this, tr("Save as spec"),
-                                               tr("Spec name (letters, digits, _ . + -); saved in %1:").arg(engine::userSpecDirectory()),
-                                               QLineEdit::Normal, spec() + QStringLiteral("_custom"), &ok);
+        tr("Spec name (letters, digits, _ . + -); saved in %1:").arg(engine::userSpecDirectory()), QLineEdit::Normal,
+        spec() + QStringLiteral("_custom"), &ok);
     if (!ok || name.trimmed().isEmpty())
         return;
     QString error;

@@ -18,8 +18,7 @@ namespace Ui {
 class ObjectivePage;
 }
 
-class ObjectivePage : public QWidget
-{
+class ObjectivePage : public QWidget {
     Q_OBJECT
 public:
     explicit ObjectivePage(QWidget* parent = nullptr);

@@ -29,7 +29,7 @@ struct ReviewPage::Pending {
     nectar::LossLogData data;
     QString error;
     QMap<QString, QStringList> tags;
-    std::size_t nameIndex = 0;   // appending progress
+    std::size_t nameIndex = 0; // appending progress
     std::size_t offset = 0;
     std::size_t done = 0;
     std::size_t total = 0;
@@ -60,7 +60,9 @@ ReviewPage::ReviewPage(QWidget* parent)
             return;
         const QPixmap p(file);
         m_shownImage = file;
-        ui->exampleImage->setPixmap(p.isNull() ? QPixmap() : p.scaledToHeight(std::max(128, std::min(p.height(), 384)), Qt::SmoothTransformation));
+        ui->exampleImage->setPixmap(p.isNull()
+                ? QPixmap()
+                : p.scaledToHeight(std::max(128, std::min(p.height(), 384)), Qt::SmoothTransformation));
     });
     connect(ui->charts, &ChartPanel::statusMessage, this, &ReviewPage::statusMessage);
     ui->pathLabel->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
@@ -169,7 +171,8 @@ void ReviewPage::onReadDone()
     QStringList notes;
     for (const auto& w : p.data.warnings)
         notes.append(QString::fromStdString(w));
-    Q_EMIT statusMessage(notes.isEmpty() ? tagSource : QString(tagSource + QStringLiteral("; ") + notes.join(QStringLiteral("; "))));
+    Q_EMIT statusMessage(
+        notes.isEmpty() ? tagSource : QString(tagSource + QStringLiteral("; ") + notes.join(QStringLiteral("; "))));
     m_sliceTimer->start();
 }
 
@@ -220,7 +223,8 @@ void ReviewPage::scanExamples(const QString& dir)
 {
     m_examples.clear();
     const QRegularExpression re(QStringLiteral("epoch_?(\\d+)"), QRegularExpression::CaseInsensitiveOption);
-    QDirIterator it(dir, {QStringLiteral("*.png"), QStringLiteral("*.jpg")}, QDir::Files, QDirIterator::Subdirectories);
+    QDirIterator it(
+        dir, { QStringLiteral("*.png"), QStringLiteral("*.jpg") }, QDir::Files, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString file = it.next();
         const auto m = re.match(QFileInfo(file).fileName());

@@ -18,8 +18,7 @@ namespace Ui {
 class ReviewPage;
 }
 
-class ReviewPage : public QWidget
-{
+class ReviewPage : public QWidget {
     Q_OBJECT
 public:
     explicit ReviewPage(QWidget* parent = nullptr);

@@ -3,8 +3,8 @@
 
 #include <QFileDialog>
 
-#include <algorithm>
 #include <QStandardItemModel>
+#include <algorithm>
 
 #include "enginebridge.h"
 #include "ui_settingsform.h"
@@ -41,7 +41,7 @@ SettingsForm::SettingsForm(QWidget* parent)
         connect(c, &QComboBox::currentIndexChanged, this, &SettingsForm::changed);
     for (QLineEdit* l : findChildren<QLineEdit*>())
         connect(l, &QLineEdit::textChanged, this, &SettingsForm::changed);
-    setConfig(nectar::Config{});
+    setConfig(nectar::Config {});
 }
 
 SettingsForm::~SettingsForm() = default;
@@ -77,7 +77,7 @@ void SettingsForm::setConfig(const nectar::Config& c)
     } else {
         // A device LibTorch does not report here (e.g. a config from a GPU machine): keep it, marked.
         ui->deviceCombo->addItem(tr("%1 (from the config)").arg(QString::fromStdString(c.common.device)),
-                                 QString::fromStdString(c.common.device));
+            QString::fromStdString(c.common.device));
         ui->deviceCombo->setCurrentIndex(ui->deviceCombo->count() - 1);
     }
     ui->outputEdit->setText(QString::fromStdString(c.common.output_directory));
@@ -99,7 +99,7 @@ nectar::Config SettingsForm::config() const
     dl.load.crop_size = ui->cropSizeSpin->value();
     dl.batch_size = ui->batchSizeSpin->value();
     dl.num_workers = ui->workersSpin->value();
-    for (nectar::LearningRateConfig* lr : {&c.train.generator.learning_rate, &c.train.discriminator.learning_rate}) {
+    for (nectar::LearningRateConfig* lr : { &c.train.generator.learning_rate, &c.train.discriminator.learning_rate }) {
         lr->epochs = ui->epochsSpin->value();
         lr->epochs_decay = ui->decaySpin->value();
     }

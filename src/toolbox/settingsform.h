@@ -12,8 +12,7 @@ namespace Ui {
 class SettingsForm;
 }
 
-class SettingsForm : public QWidget
-{
+class SettingsForm : public QWidget {
     Q_OBJECT
 public:
     explicit SettingsForm(QWidget* parent = nullptr);

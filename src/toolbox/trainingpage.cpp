@@ -22,7 +22,10 @@ QPixmap toPixmap(const std::optional<nectar::RgbImage>& img)
 QString duration(double seconds)
 {
     const auto s = static_cast<qint64>(seconds + 0.5);
-    return QStringLiteral("%1:%2:%3").arg(s / 3600).arg((s / 60) % 60, 2, 10, QLatin1Char('0')).arg(s % 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1:%2:%3")
+        .arg(s / 3600)
+        .arg((s / 60) % 60, 2, 10, QLatin1Char('0'))
+        .arg(s % 60, 2, 10, QLatin1Char('0'));
 }
 } // namespace
 
@@ -44,7 +47,8 @@ TrainingPage::TrainingPage(TrainingSession* session, QWidget* parent)
     connect(m_session, &TrainingSession::progress, this, &TrainingPage::onProgress);
     connect(m_session, &TrainingSession::finished, this, &TrainingPage::onFinished);
     connect(m_session, &TrainingSession::failed, this, &TrainingPage::onFailed);
-    connect(m_session, &TrainingSession::message, this, [this](int, const QString& text) { Q_EMIT statusMessage(text); });
+    connect(
+        m_session, &TrainingSession::message, this, [this](int, const QString& text) { Q_EMIT statusMessage(text); });
     connect(ui->charts, &ChartPanel::statusMessage, this, &TrainingPage::statusMessage);
     onStateChanged(m_session->state());
 }
@@ -80,10 +84,18 @@ void TrainingPage::onStateChanged(TrainingSession::State state)
     ui->pauseButton->setText(state == S::Paused ? tr("&Resume") : tr("&Pause"));
     ui->stopButton->setEnabled(state == S::Running || state == S::Paused);
     switch (state) {
-    case S::Idle: ui->stateLabel->setText(tr("Idle")); break;
-    case S::Running: ui->stateLabel->setText(tr("Running")); break;
-    case S::Paused: ui->stateLabel->setText(tr("Paused")); break;
-    case S::Stopping: ui->stateLabel->setText(tr("Stopping after this iteration…")); break;
+    case S::Idle:
+        ui->stateLabel->setText(tr("Idle"));
+        break;
+    case S::Running:
+        ui->stateLabel->setText(tr("Running"));
+        break;
+    case S::Paused:
+        ui->stateLabel->setText(tr("Paused"));
+        break;
+    case S::Stopping:
+        ui->stateLabel->setText(tr("Stopping after this iteration…"));
+        break;
     }
     if (state == S::Running)
         showError({});

@@ -13,8 +13,7 @@ namespace Ui {
 class TrainingPage;
 }
 
-class TrainingPage : public QWidget
-{
+class TrainingPage : public QWidget {
     Q_OBJECT
 public:
     /// `session` must outlive the page.

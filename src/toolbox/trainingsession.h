@@ -10,8 +10,7 @@
 
 #include "trainingworker.h"
 
-class TrainingSession : public QObject
-{
+class TrainingSession : public QObject {
     Q_OBJECT
 public:
     enum class State { Idle, Running, Paused, Stopping };
@@ -52,7 +51,7 @@ private:
     void onWorkerDone();
 
     QThread m_thread;
-    TrainingWorker* m_worker;   // lives on m_thread, deleted when it finishes
+    TrainingWorker* m_worker; // lives on m_thread, deleted when it finishes
     std::shared_ptr<nectar::TrainingControl> m_control;
     State m_state = State::Idle;
 };

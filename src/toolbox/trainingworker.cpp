@@ -14,8 +14,7 @@ namespace {
 
 /// Forwards trainer callbacks (on the training thread) as the worker's signals; Qt queues them
 /// to the receivers on the GUI thread with copies of the values.
-class SignalObserver : public nectar::TrainingObserver
-{
+class SignalObserver : public nectar::TrainingObserver {
 public:
     SignalObserver(TrainingWorker* worker, int failAtReport)
         : m_worker(worker)

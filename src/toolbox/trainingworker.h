@@ -15,8 +15,8 @@
 
 /// Everything one run needs, copied into the worker.
 struct TrainingJob {
-    nectar::Config config;                  ///< train.loss.spec / subspec name the objective
-    std::vector<LossRow> rows;              ///< the loss table: overrides weight/tags/schedule of every loss
+    nectar::Config config; ///< train.loss.spec / subspec name the objective
+    std::vector<LossRow> rows; ///< the loss table: overrides weight/tags/schedule of every loss
     std::shared_ptr<nectar::TrainingControl> control; ///< pause/stop/live edits (thread-safe)
     /// Test hook: throw from the observer at this 1-based progress report (< 1: never).
     int failAtReport = 0;
@@ -29,8 +29,7 @@ Q_DECLARE_METATYPE(nectar::EpochSummary)
 
 /// Lives on the training thread. run() blocks that thread until the run ends, then emits exactly
 /// one of finished() or failed(); every exception is caught and becomes failed(message).
-class TrainingWorker : public QObject
-{
+class TrainingWorker : public QObject {
     Q_OBJECT
 public:
     explicit TrainingWorker(QObject* parent = nullptr);
@@ -46,7 +45,7 @@ Q_SIGNALS:
     void runStarted(const nectar::RunInfo& info);
     void progress(const nectar::ProgressReport& report);
     void epochEnded(const nectar::EpochSummary& summary);
-    void message(int level, const QString& text);   ///< level: nectar::MessageLevel
+    void message(int level, const QString& text); ///< level: nectar::MessageLevel
     void finished(bool stopped, const QString& experimentDir);
     void failed(const QString& error);
 };

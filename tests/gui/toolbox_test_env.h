@@ -26,7 +26,8 @@ inline void isolate(QTemporaryDir& scratch)
 
 inline QString artifactDir()
 {
-    const QString dir = qEnvironmentVariable("NECTAR_TEST_OUTPUT_DIR", QDir::temp().filePath(QStringLiteral("nectar-gui-artifacts")));
+    const QString dir
+        = qEnvironmentVariable("NECTAR_TEST_OUTPUT_DIR", QDir::temp().filePath(QStringLiteral("nectar-gui-artifacts")));
     QDir().mkpath(dir);
     return dir;
 }

@@ -14,7 +14,7 @@
 
 namespace {
 nectar::LossSeriesChunk chunk(const std::string& name, std::vector<std::string> tags, std::int64_t from, int n,
-                              float raw = 2.0f, float weight = 10.0f)
+    float raw = 2.0f, float weight = 10.0f)
 {
     nectar::LossSeriesChunk c;
     c.name = name;
@@ -34,25 +34,26 @@ QString outDir()
 }
 } // namespace
 
-class TestLossChart : public QObject
-{
+class TestLossChart : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void groupsByTag()
     {
         ChartPanel panel;
-        panel.appendChunk(chunk("G_GAN", {"G"}, 0, 5));
-        panel.appendChunk(chunk("D_real", {"D"}, 0, 5));
-        panel.appendChunk(chunk("G_SOBEL", {"G", "edges"}, 0, 5));
+        panel.appendChunk(chunk("G_GAN", { "G" }, 0, 5));
+        panel.appendChunk(chunk("D_real", { "D" }, 0, 5));
+        panel.appendChunk(chunk("G_SOBEL", { "G", "edges" }, 0, 5));
         panel.appendChunk(chunk("X", {}, 0, 3));
-        QCOMPARE(panel.chartTitles(), QStringList({QStringLiteral("G"), QStringLiteral("D"), QStringLiteral("edges"), ChartPanel::untaggedTitle()}));
+        QCOMPARE(panel.chartTitles(),
+            QStringList(
+                { QStringLiteral("G"), QStringLiteral("D"), QStringLiteral("edges"), ChartPanel::untaggedTitle() }));
         QCOMPARE(panel.pointCount(QStringLiteral("G"), QStringLiteral("G_GAN")), 5);
         QCOMPARE(panel.pointCount(QStringLiteral("D"), QStringLiteral("G_GAN")), 0);
         QCOMPARE(panel.pointCount(QStringLiteral("G"), QStringLiteral("G_SOBEL")), 5);
         QCOMPARE(panel.pointCount(QStringLiteral("edges"), QStringLiteral("G_SOBEL")), 5);
         QCOMPARE(panel.pointCount(ChartPanel::untaggedTitle(), QStringLiteral("X")), 3);
         // Incremental append keeps earlier points.
-        panel.appendChunk(chunk("G_GAN", {"G"}, 5, 4));
+        panel.appendChunk(chunk("G_GAN", { "G" }, 5, 4));
         QCOMPARE(panel.pointCount(QStringLiteral("G"), QStringLiteral("G_GAN")), 9);
         QCOMPARE(panel.storedCount(QStringLiteral("G_GAN")), qint64(9));
         // Weight history chart shows every loss.
@@ -64,8 +65,8 @@ private Q_SLOTS:
     void liveTagChangeMovesSeries()
     {
         ChartPanel panel;
-        panel.appendChunk(chunk("G_L1", {"G"}, 0, 4));
-        panel.appendChunk(chunk("G_L1", {"D"}, 4, 2)); // tags edited during training
+        panel.appendChunk(chunk("G_L1", { "G" }, 0, 4));
+        panel.appendChunk(chunk("G_L1", { "D" }, 4, 2)); // tags edited during training
         QCOMPARE(panel.pointCount(QStringLiteral("G"), QStringLiteral("G_L1")), 0);
         QCOMPARE(panel.pointCount(QStringLiteral("D"), QStringLiteral("G_L1")), 6);
     }
@@ -75,7 +76,7 @@ private Q_SLOTS:
         ChartPanel panel;
         panel.setSmoothing(0.0);
         panel.setEpochMapping(4, 1);
-        panel.appendChunk(chunk("G_L1", {"G"}, 0, 8, 2.0f, 10.0f));
+        panel.appendChunk(chunk("G_L1", { "G" }, 0, 8, 2.0f, 10.0f));
         LossChart* c = panel.chart(QStringLiteral("G"));
         QVERIFY(c);
         auto last = [c] { return (c->graph(1)->data()->constEnd() - 1); };
@@ -85,7 +86,7 @@ private Q_SLOTS:
         QCOMPARE(c->pointCount(QStringLiteral("0/G_L1")), 8);
         QVERIFY(qFuzzyCompare(last()->value, double(2.0f)));
         panel.setXMode(ChartPanel::XMode::Epochs);
-        QCOMPARE(last()->key, 2.0);                       // iteration 7 of 4 per epoch = end of epoch 2
+        QCOMPARE(last()->key, 2.0); // iteration 7 of 4 per epoch = end of epoch 2
         QCOMPARE(c->graph(1)->data()->constBegin()->key, 0.25);
         QVERIFY(c->yAxis->label().contains(QStringLiteral("raw")));
     }
@@ -94,7 +95,7 @@ private Q_SLOTS:
     {
         ChartPanel panel;
         panel.setSmoothing(0.0);
-        auto c = chunk("G_L1", {"G"}, 0, 300, 1.0f, 1.0f);
+        auto c = chunk("G_L1", { "G" }, 0, 300, 1.0f, 1.0f);
         c.raw[100] = std::numeric_limits<float>::quiet_NaN();
         c.raw[200] = std::numeric_limits<float>::infinity();
         c.raw[250] = 1e9f; // one outlier
@@ -113,7 +114,7 @@ private Q_SLOTS:
     void legendToggle()
     {
         ChartPanel panel;
-        panel.appendChunk(chunk("G_GAN", {"G"}, 0, 5));
+        panel.appendChunk(chunk("G_GAN", { "G" }, 0, 5));
         LossChart* chart = panel.chart(QStringLiteral("G"));
         QVERIFY(chart->seriesVisible(QStringLiteral("0/G_GAN")));
         chart->setSeriesVisible(QStringLiteral("0/G_GAN"), false);
@@ -128,7 +129,7 @@ private Q_SLOTS:
         LossChart chart(QStringLiteral("t"));
         chart.addSeries(QStringLiteral("a"), QStringLiteral("a"), Qt::red);
         chart.setSmoothing(0.5);
-        chart.appendPoints(QStringLiteral("a"), {0, 1, 2}, {1.0, 3.0, 5.0});
+        chart.appendPoints(QStringLiteral("a"), { 0, 1, 2 }, { 1.0, 3.0, 5.0 });
         // Debiased EMA: s1 = 1; s2 = (0.5*0.5 + 0.5*3) / 0.75 = 2.333..; s3 = (0.875 + 2.5)/0.875
         auto it = chart.graph(1)->data()->constBegin();
         QCOMPARE(it->value, 1.0);
@@ -143,10 +144,10 @@ private Q_SLOTS:
         ChartPanel panel;
         panel.resize(900, 600);
         panel.setEpochMapping(2, 1);
-        auto c = chunk("G_L1", {"G"}, 0, 3, 0.5f, 100.0f);
+        auto c = chunk("G_L1", { "G" }, 0, 3, 0.5f, 100.0f);
         c.raw[1] = std::numeric_limits<float>::quiet_NaN();
         panel.appendChunk(c);
-        panel.appendChunk(chunk("D_fake", {"D"}, 0, 3, 0.7f, 1.0f));
+        panel.appendChunk(chunk("D_fake", { "D" }, 0, 3, 0.7f, 1.0f));
         panel.show();
         panel.replotAll();
         QTemporaryDir dir;
@@ -177,8 +178,8 @@ private Q_SLOTS:
         constexpr int kTotal = 1000000;
         constexpr int kChunk = 50000;
         for (int from = 0; from < kTotal; from += kChunk) {
-            panel.appendChunk(chunk("G_L1", {"G"}, from, kChunk, 1.0f, 1.0f));
-            panel.appendChunk(chunk("D_real", {"D"}, from, kChunk, 0.7f, 1.0f));
+            panel.appendChunk(chunk("G_L1", { "G" }, from, kChunk, 1.0f, 1.0f));
+            panel.appendChunk(chunk("D_real", { "D" }, from, kChunk, 0.7f, 1.0f));
         }
         QCOMPARE(panel.pointCount(QStringLiteral("G"), QStringLiteral("G_L1")), kTotal);
         QCOMPARE(panel.pointCount(QStringLiteral("D"), QStringLiteral("D_real")), kTotal);

@@ -14,8 +14,7 @@
 #include <QSpinBox>
 #include <QStyleOptionViewItem>
 
-class TestLossTableModel : public QObject
-{
+class TestLossTableModel : public QObject {
     Q_OBJECT
 private:
     static std::vector<LossRow> sampleRows()
@@ -24,17 +23,17 @@ private:
         a.name = QStringLiteral("G_L1");
         a.function = QStringLiteral("L1");
         a.weight = 100.0;
-        a.tags = {QStringLiteral("G")};
+        a.tags = { QStringLiteral("G") };
         a.prediction = QStringLiteral("fake");
         a.target = QStringLiteral("real");
         LossRow b = a;
         b.name = QStringLiteral("D_real");
         b.function = QStringLiteral("BCEWithLogits");
         b.weight = 1.0;
-        b.tags = {QStringLiteral("D")};
+        b.tags = { QStringLiteral("D") };
         b.prediction = QStringLiteral("D_real");
         b.target = QStringLiteral("ones");
-        return {a, b};
+        return { a, b };
     }
 
 private Q_SLOTS:
@@ -65,7 +64,7 @@ private Q_SLOTS:
         QCOMPARE(w.data(LossTableModel::WeightRole).toDouble(), 100.0);
         QCOMPARE(model.index(1, LossTableModel::InputsColumn).data().toString(), QStringLiteral("(D_real, ones)"));
         QCOMPARE(model.index(1, 0).data(LossTableModel::InputsRole).toStringList(),
-                 QStringList({QStringLiteral("D_real"), QStringLiteral("ones")}));
+            QStringList({ QStringLiteral("D_real"), QStringLiteral("ones") }));
         QCOMPARE(model.index(0, LossTableModel::ScheduleColumn).data().toString(), QStringLiteral("none"));
         QVERIFY(model.flags(w) & Qt::ItemIsEditable);
         QVERIFY(!(model.flags(model.index(0, LossTableModel::NameColumn)) & Qt::ItemIsEditable));
@@ -112,14 +111,17 @@ private Q_SLOTS:
         QTest::addColumn<QVariant>("value");
         QTest::addColumn<bool>("accepted");
         QTest::addColumn<QStringList>("expected");
-        const QStringList g{QStringLiteral("G")};
-        QTest::newRow("trimmed") << QVariant(QStringLiteral("  G ,  edges ")) << true << QStringList{QStringLiteral("G"), QStringLiteral("edges")};
-        QTest::newRow("list") << QVariant(QStringList{QStringLiteral(" D ")}) << true << QStringList{QStringLiteral("D")};
+        const QStringList g { QStringLiteral("G") };
+        QTest::newRow("trimmed") << QVariant(QStringLiteral("  G ,  edges ")) << true
+                                 << QStringList { QStringLiteral("G"), QStringLiteral("edges") };
+        QTest::newRow("list") << QVariant(QStringList { QStringLiteral(" D ") }) << true
+                              << QStringList { QStringLiteral("D") };
         QTest::newRow("duplicates merged") << QVariant(QStringLiteral("G, G")) << true << g;
-        QTest::newRow("empty = untagged") << QVariant(QStringLiteral("  ")) << true << QStringList{};
+        QTest::newRow("empty = untagged") << QVariant(QStringLiteral("  ")) << true << QStringList {};
         QTest::newRow("empty tag") << QVariant(QStringLiteral("G,,D")) << false << g;
         QTest::newRow("trailing comma") << QVariant(QStringLiteral("G,")) << false << g;
-        QTest::newRow("blank in list") << QVariant(QStringList{QStringLiteral("G"), QStringLiteral(" ")}) << false << g;
+        QTest::newRow("blank in list") << QVariant(QStringList { QStringLiteral("G"), QStringLiteral(" ") }) << false
+                                       << g;
     }
     void setTags()
     {
@@ -140,11 +142,9 @@ private Q_SLOTS:
         model.setRows(sampleRows());
         QSignalSpy rejected(&model, &LossTableModel::editRejected);
         const QModelIndex i = model.index(0, LossTableModel::ScheduleColumn);
-        QVariantMap m{{QStringLiteral("schedule"), QStringLiteral("linear")},
-                      {QStringLiteral("start_epoch"), 10},
-                      {QStringLiteral("end_epoch"), 20},
-                      {QStringLiteral("initial_value"), 0.0},
-                      {QStringLiteral("target_value"), 50.0}};
+        QVariantMap m { { QStringLiteral("schedule"), QStringLiteral("linear") }, { QStringLiteral("start_epoch"), 10 },
+            { QStringLiteral("end_epoch"), 20 }, { QStringLiteral("initial_value"), 0.0 },
+            { QStringLiteral("target_value"), 50.0 } };
         QVERIFY(model.setData(i, m, LossTableModel::ScheduleRole));
         QCOMPARE(model.rows()[0].schedule.kind, nectar::Schedule::Kind::Linear);
         QCOMPARE(model.rows()[0].schedule.start_epoch, 10);
@@ -162,14 +162,15 @@ private Q_SLOTS:
         bad = m;
         bad[QStringLiteral("schedule")] = QStringLiteral("cosine");
         QVERIFY(!model.setData(i, bad, Qt::EditRole));
-        QVERIFY2(rejected.last().first().toString().contains(QStringLiteral("linear")), qPrintable(rejected.last().first().toString()));
+        QVERIFY2(rejected.last().first().toString().contains(QStringLiteral("linear")),
+            qPrintable(rejected.last().first().toString()));
         // Negative value refused.
         bad = m;
         bad[QStringLiteral("target_value")] = -1.0;
         QVERIFY(!model.setData(i, bad, Qt::EditRole));
         QCOMPARE(model.rows()[0].schedule.target_value, 50.0);
         // Back to none.
-        QVERIFY(model.setData(i, QVariantMap{{QStringLiteral("schedule"), QStringLiteral("none")}}, Qt::EditRole));
+        QVERIFY(model.setData(i, QVariantMap { { QStringLiteral("schedule"), QStringLiteral("none") } }, Qt::EditRole));
         QVERIFY(!model.rows()[0].schedule.active());
     }
 

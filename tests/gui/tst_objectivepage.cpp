@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Objective page: spec/subspec switching, presets (round trip, every bad-preset case), config files,
 // "Save as spec…" into the user folder.
-#include <QAbstractItemModelTester>
 #include <QAbstractButton>
+#include <QAbstractItemModelTester>
 #include <QAbstractSlider>
 #include <QComboBox>
 #include <QLineEdit>
@@ -35,8 +35,7 @@ void writeFile(const QString& path, const QByteArray& text)
 }
 } // namespace
 
-class TestObjectivePage : public QObject
-{
+class TestObjectivePage : public QObject {
     Q_OBJECT
 private:
     QTemporaryDir m_scratch;
@@ -75,7 +74,8 @@ private Q_SLOTS:
         QStringList missing;
         for (QWidget* c : w.findChildren<QWidget*>()) {
             if (!(qobject_cast<QAbstractButton*>(c) || qobject_cast<QComboBox*>(c) || qobject_cast<QAbstractSpinBox*>(c)
-                  || qobject_cast<QLineEdit*>(c) || qobject_cast<QAbstractSlider*>(c) || qobject_cast<QAbstractItemView*>(c)))
+                    || qobject_cast<QLineEdit*>(c) || qobject_cast<QAbstractSlider*>(c)
+                    || qobject_cast<QAbstractItemView*>(c)))
                 continue;
             if (c->objectName().isEmpty() || c->objectName().startsWith(QStringLiteral("qt_"))
                 || qobject_cast<QTabBar*>(c->parentWidget())) // QTabBar's own scroll arrows
@@ -92,14 +92,16 @@ private Q_SLOTS:
         ObjectivePage* page = w.objectivePage();
         QAbstractItemModelTester tester(page->model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
         QVERIFY(page->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")));
-        QCOMPARE(names(page->model()), QStringList({QStringLiteral("D_fake"), QStringLiteral("D_real"), QStringLiteral("G_GAN"), QStringLiteral("G_L1")}));
+        QCOMPARE(names(page->model()),
+            QStringList({ QStringLiteral("D_fake"), QStringLiteral("D_real"), QStringLiteral("G_GAN"),
+                QStringLiteral("G_L1") }));
         auto* subspec = page->findChild<QComboBox*>(QStringLiteral("subspecCombo"));
         subspec->setCurrentText(QStringLiteral("extended")); // as a user would
         QCOMPARE(page->model()->rowCount(), 7);
         QVERIFY(names(page->model()).contains(QStringLiteral("G_SOBEL")));
         const int l1 = page->model()->rowOf(QStringLiteral("G_L1"));
         QCOMPARE(page->model()->rows()[l1].weight, 100.0); // lambda_l1 of the default config
-        QCOMPARE(page->model()->rows()[l1].tags, QStringList{QStringLiteral("G")});
+        QCOMPARE(page->model()->rows()[l1].tags, QStringList { QStringLiteral("G") });
         subspec->setCurrentText(QStringLiteral("basic"));
         QCOMPARE(page->model()->rowCount(), 4);
         QVERIFY(!page->selectSpec(QStringLiteral("nope"), QStringLiteral("basic")));
@@ -128,13 +130,12 @@ private Q_SLOTS:
             QVERIFY(page->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("extended")));
             LossTableModel* m = page->model();
             QVERIFY(m->setData(m->index(m->rowOf(QStringLiteral("G_L1")), LossTableModel::WeightColumn), 50.0));
-            QVERIFY(m->setData(m->index(m->rowOf(QStringLiteral("G_L2")), LossTableModel::TagsColumn), QStringLiteral("G, structure")));
+            QVERIFY(m->setData(m->index(m->rowOf(QStringLiteral("G_L2")), LossTableModel::TagsColumn),
+                QStringLiteral("G, structure")));
             QVERIFY(m->setData(m->index(m->rowOf(QStringLiteral("G_SOBEL")), LossTableModel::ScheduleColumn),
-                               QVariantMap{{QStringLiteral("schedule"), QStringLiteral("exponential")},
-                                           {QStringLiteral("start_epoch"), 2},
-                                           {QStringLiteral("end_epoch"), 9},
-                                           {QStringLiteral("initial_value"), 0.5},
-                                           {QStringLiteral("target_value"), 20.0}}));
+                QVariantMap { { QStringLiteral("schedule"), QStringLiteral("exponential") },
+                    { QStringLiteral("start_epoch"), 2 }, { QStringLiteral("end_epoch"), 9 },
+                    { QStringLiteral("initial_value"), 0.5 }, { QStringLiteral("target_value"), 20.0 } }));
             page->findChild<QSpinBox*>(QStringLiteral("batchSizeSpin"))->setValue(7);
             w.setPresetsIncludeSettings(true);
             QVERIFY2(w.savePresetFile(path), qPrintable(page->message()));
@@ -159,22 +160,32 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("content");
         QTest::addColumn<QStringList>("mustMention");
-        QTest::newRow("not json") << QByteArray("{\"format\": \"nectar-preset\", oops") << QStringList{QStringLiteral("JSON")};
-        QTest::newRow("unknown spec") << QByteArray(R"({"format":"nectar-preset","version":1,"spec":"pix3pix","subspec":"basic"})")
-                                      << QStringList{QStringLiteral("/spec"), QStringLiteral("pix3pix")};
-        QTest::newRow("unknown subspec") << QByteArray(R"({"format":"nectar-preset","version":1,"spec":"pix2pix","subspec":"extendd"})")
-                                         << QStringList{QStringLiteral("/subspec"), QStringLiteral("extendd")};
-        QTest::newRow("negative weight") << QByteArray(R"({"format":"nectar-preset","version":1,"spec":"pix2pix","subspec":"basic","losses":{"G_L1":{"weight":-1}}})")
-                                         << QStringList{QStringLiteral("/losses/G_L1/weight"), QStringLiteral("-1")};
-        QTest::newRow("weight not a number") << QByteArray(R"({"format":"nectar-preset","version":1,"spec":"pix2pix","subspec":"basic","losses":{"G_L1":{"weight":"lots"}}})")
-                                             << QStringList{QStringLiteral("/losses/G_L1/weight"), QStringLiteral("lots")};
-        QTest::newRow("unknown loss") << QByteArray(R"({"format":"nectar-preset","version":1,"spec":"pix2pix","subspec":"basic","losses":{"G_FOO":{"weight":1}}})")
-                                      << QStringList{QStringLiteral("/losses/G_FOO")};
-        QTest::newRow("bad schedule") << QByteArray(R"({"format":"nectar-preset","version":1,"spec":"pix2pix","subspec":"basic","losses":{"G_L1":{"schedule":{"schedule":"linear","start_epoch":9,"end_epoch":2,"initial_value":1,"target_value":2}}}})")
-                                      << QStringList{QStringLiteral("/losses/G_L1/schedule")};
-        QTest::newRow("bad config value") << QByteArray(R"({"format":"nectar-preset","version":1,"spec":"pix2pix","subspec":"basic","config":{"dataloader":{"batch_size":0}}})")
-                                          << QStringList{QStringLiteral("batch_size"), QStringLiteral("0")};
-        QTest::newRow("wrong format") << QByteArray(R"({"format":"something-else"})") << QStringList{QStringLiteral("/format")};
+        QTest::newRow("not json") << QByteArray("{\"format\": \"nectar-preset\", oops")
+                                  << QStringList { QStringLiteral("JSON") };
+        QTest::newRow("unknown spec") << QByteArray(
+            R"({"format":"nectar-preset","version":1,"spec":"pix3pix","subspec":"basic"})")
+                                      << QStringList { QStringLiteral("/spec"), QStringLiteral("pix3pix") };
+        QTest::newRow("unknown subspec") << QByteArray(
+            R"({"format":"nectar-preset","version":1,"spec":"pix2pix","subspec":"extendd"})")
+                                         << QStringList { QStringLiteral("/subspec"), QStringLiteral("extendd") };
+        QTest::newRow("negative weight") << QByteArray(
+            R"({"format":"nectar-preset","version":1,"spec":"pix2pix","subspec":"basic","losses":{"G_L1":{"weight":-1}}})")
+                                         << QStringList { QStringLiteral("/losses/G_L1/weight"), QStringLiteral("-1") };
+        QTest::newRow("weight not a number") << QByteArray(
+            R"({"format":"nectar-preset","version":1,"spec":"pix2pix","subspec":"basic","losses":{"G_L1":{"weight":"lots"}}})")
+                                             << QStringList { QStringLiteral("/losses/G_L1/weight"),
+                                                    QStringLiteral("lots") };
+        QTest::newRow("unknown loss") << QByteArray(
+            R"({"format":"nectar-preset","version":1,"spec":"pix2pix","subspec":"basic","losses":{"G_FOO":{"weight":1}}})")
+                                      << QStringList { QStringLiteral("/losses/G_FOO") };
+        QTest::newRow("bad schedule") << QByteArray(
+            R"({"format":"nectar-preset","version":1,"spec":"pix2pix","subspec":"basic","losses":{"G_L1":{"schedule":{"schedule":"linear","start_epoch":9,"end_epoch":2,"initial_value":1,"target_value":2}}}})")
+                                      << QStringList { QStringLiteral("/losses/G_L1/schedule") };
+        QTest::newRow("bad config value") << QByteArray(
+            R"({"format":"nectar-preset","version":1,"spec":"pix2pix","subspec":"basic","config":{"dataloader":{"batch_size":0}}})")
+                                          << QStringList { QStringLiteral("batch_size"), QStringLiteral("0") };
+        QTest::newRow("wrong format") << QByteArray(R"({"format":"something-else"})")
+                                      << QStringList { QStringLiteral("/format") };
     }
     void badPresets()
     {
@@ -246,14 +257,15 @@ private Q_SLOTS:
         extra.name = QStringLiteral("G_L2");
         extra.function = QStringLiteral("MSE");
         extra.weight = 3.0;
-        extra.tags = {QStringLiteral("G")};
+        extra.tags = { QStringLiteral("G") };
         extra.prediction = QStringLiteral("fake");
         extra.target = QStringLiteral("real");
         QString error;
         QVERIFY(page->model()->addLoss(extra, &error));
         QVERIFY(!page->model()->addLoss(extra, &error)); // duplicate refused
         QVERIFY(error.contains(QStringLiteral("G_L2")));
-        const QString file = engine::saveRowsAsSpec(QStringLiteral("my_spec"), QStringLiteral("test spec"), page->model()->rows(), &error);
+        const QString file = engine::saveRowsAsSpec(
+            QStringLiteral("my_spec"), QStringLiteral("test spec"), page->model()->rows(), &error);
         QVERIFY2(!file.isEmpty(), qPrintable(error));
         QVERIFY(file.startsWith(engine::userSpecDirectory()));
         page->refreshSpecs();
@@ -267,7 +279,9 @@ private Q_SLOTS:
         QVERIFY(error.contains(QStringLiteral("pix2pix")));
         // A new window (next start) finds it in the user folder.
         MainWindow w2;
-        QVERIFY(w2.objectivePage()->findChild<QComboBox*>(QStringLiteral("specCombo"))->findText(QStringLiteral("my_spec")) >= 0);
+        QVERIFY(
+            w2.objectivePage()->findChild<QComboBox*>(QStringLiteral("specCombo"))->findText(QStringLiteral("my_spec"))
+            >= 0);
     }
 };
 

@@ -35,7 +35,7 @@ void useTinySettings(MainWindow& w, const QString& output, int epochs)
     c.train.discriminator.n_layers = 2;
     c.train.discriminator.base_channels = 4;
     c.train.discriminator.max_channels = 8;
-    for (auto* lr : {&c.train.generator.learning_rate, &c.train.discriminator.learning_rate}) {
+    for (auto* lr : { &c.train.generator.learning_rate, &c.train.discriminator.learning_rate }) {
         lr->epochs = epochs;
         lr->epochs_decay = 0;
     }
@@ -64,8 +64,7 @@ double lastValue(LossChart* chart, const QString& loss)
 }
 } // namespace
 
-class TestTrainingRun : public QObject
-{
+class TestTrainingRun : public QObject {
     Q_OBJECT
 private:
     QTemporaryDir m_scratch;
@@ -96,11 +95,11 @@ private Q_SLOTS:
 
         ChartPanel* charts = w.trainingPage()->charts();
         constexpr int kIterations = 2 * 4; // epochs x iterations per epoch
-        for (const char* g : {"G_GAN", "G_L1"}) {
+        for (const char* g : { "G_GAN", "G_L1" }) {
             QCOMPARE(charts->pointCount(QStringLiteral("G"), QString::fromLatin1(g)), kIterations);
             QCOMPARE(charts->pointCount(QStringLiteral("D"), QString::fromLatin1(g)), 0);
         }
-        for (const char* d : {"D_real", "D_fake"}) {
+        for (const char* d : { "D_real", "D_fake" }) {
             QCOMPARE(charts->pointCount(QStringLiteral("D"), QString::fromLatin1(d)), kIterations);
             QCOMPARE(charts->pointCount(QStringLiteral("G"), QString::fromLatin1(d)), 0);
         }
@@ -127,7 +126,7 @@ private Q_SLOTS:
         QCOMPARE(charts->pointCount(QStringLiteral("G"), QStringLiteral("G_L1")), 8);
         QCOMPARE(charts->pointCount(QStringLiteral("D"), QStringLiteral("D_fake")), 8);
         QCOMPARE(charts->pointCount(QStringLiteral("G"), QStringLiteral("D_fake")), 0);
-        QCOMPARE(review->exampleEpochs(), QStringList({QStringLiteral("1"), QStringLiteral("2")}));
+        QCOMPARE(review->exampleEpochs(), QStringList({ QStringLiteral("1"), QStringLiteral("2") }));
         QVERIFY(!review->shownImage().isEmpty());
         // Overlay the same run as a second one: dashed lines in the same charts.
         review->openRun(m_runDir, 1);
@@ -148,7 +147,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         QVERIFY(QFile::copy(QStringLiteral(NECTAR_TEST_DATA_DIR "/reference/nectargan_loss_log_example.json"),
-                            dir.filePath(QStringLiteral("loss_log.json"))));
+            dir.filePath(QStringLiteral("loss_log.json"))));
         ReviewPage review;
         QSignalSpy loaded(&review, &ReviewPage::loaded);
         review.openRun(dir.path());
@@ -201,7 +200,7 @@ private Q_SLOTS:
         QCOMPARE(finished.count(), 1);
         QCOMPARE(finished.first().at(0).toBool(), true); // stopped
         const QString dir = finished.first().at(1).toString();
-        QDirIterator it(dir, {QStringLiteral("*.pt")}, QDir::Files, QDirIterator::Subdirectories);
+        QDirIterator it(dir, { QStringLiteral("*.pt") }, QDir::Files, QDirIterator::Subdirectories);
         QVERIFY2(it.hasNext(), "a stop saves a checkpoint");
         QVERIFY(QFile::exists(dir + QStringLiteral("/loss_log.json")));
         QCOMPARE(w.trainingPage()->stateText(), QStringLiteral("Idle"));
@@ -230,7 +229,8 @@ private Q_SLOTS:
         w.objectivePage()->setConfig(c);
         QVERIFY(w.startTraining());
         QVERIFY(failed.wait(kRunTimeoutMs) || failed.count() == 2);
-        QVERIFY2(w.trainingPage()->errorText().contains(QStringLiteral("/nonexistent/dataset")), qPrintable(w.trainingPage()->errorText()));
+        QVERIFY2(w.trainingPage()->errorText().contains(QStringLiteral("/nonexistent/dataset")),
+            qPrintable(w.trainingPage()->errorText()));
         QCOMPARE(w.session()->state(), TrainingSession::State::Idle);
         // And it can train again afterwards.
         useTinySettings(w, m_scratch.filePath(QStringLiteral("runs")), 1);
@@ -250,11 +250,17 @@ private Q_SLOTS:
         QVERIFY(w.startTraining());
         QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 1, kRunTimeoutMs);
         int asked = 0;
-        w.setStopConfirmation([&asked] { ++asked; return false; });
+        w.setStopConfirmation([&asked] {
+            ++asked;
+            return false;
+        });
         QVERIFY(!w.close()); // declined: keeps training
         QCOMPARE(asked, 1);
         QVERIFY(w.session()->isActive());
-        w.setStopConfirmation([&asked] { ++asked; return true; });
+        w.setStopConfirmation([&asked] {
+            ++asked;
+            return true;
+        });
         w.close();
         QCOMPARE(asked, 2);
         QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 20000); // after the checkpoint is written
@@ -273,12 +279,15 @@ private Q_SLOTS:
             QVERIFY(w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("extended")));
             useTinySettings(w, m_scratch.filePath(QStringLiteral("runs")), 500);
             LossTableModel* m = table(w);
-            QVERIFY(m->setData(m->index(m->rowOf(QStringLiteral("G_L1")), LossTableModel::WeightColumn), QStringLiteral("50")));
+            QVERIFY(m->setData(
+                m->index(m->rowOf(QStringLiteral("G_L1")), LossTableModel::WeightColumn), QStringLiteral("50")));
             QVERIFY(w.startTraining());
             ChartPanel* charts = w.trainingPage()->charts();
-            QTRY_VERIFY_WITH_TIMEOUT(charts->pointCount(QStringLiteral("G"), QStringLiteral("G_L1")) >= 4, kRunTimeoutMs);
+            QTRY_VERIFY_WITH_TIMEOUT(
+                charts->pointCount(QStringLiteral("G"), QStringLiteral("G_L1")) >= 4, kRunTimeoutMs);
             const int g = charts->pointCount(QStringLiteral("G"), QStringLiteral("G_SOBEL"));
-            QTRY_VERIFY_WITH_TIMEOUT(charts->pointCount(QStringLiteral("D"), QStringLiteral("D_real")) >= 8, kRunTimeoutMs);
+            QTRY_VERIFY_WITH_TIMEOUT(
+                charts->pointCount(QStringLiteral("D"), QStringLiteral("D_real")) >= 8, kRunTimeoutMs);
             QVERIFY(charts->pointCount(QStringLiteral("G"), QStringLiteral("G_SOBEL")) >= g); // growing
             // The G_L1 weight used by the trainer is the table's 50.
             w.trainingPage()->charts()->replotAll();
