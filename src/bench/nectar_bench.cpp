@@ -17,7 +17,7 @@
 
 #include <sys/resource.h>
 
-#include <torch/torch.h>  // before Qt: its `slots` macro breaks ATen headers
+#include <torch/torch.h> // before Qt: its `slots` macro breaks ATen headers
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -39,9 +39,9 @@ struct BenchConfig {
 
 double peak_rss_mib()
 {
-    rusage u{};
+    rusage u {};
     getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+    return static_cast<double>(u.ru_maxrss) / 1024.0; // ru_maxrss is in KiB on Linux
 }
 
 nlohmann::json run_one(const BenchConfig& b, int steps, int warmup, const std::string& device)
@@ -64,13 +64,13 @@ nlohmann::json run_one(const BenchConfig& b, int steps, int warmup, const std::s
         c.train.loss.lambda_sobel = 1.0;
         c.train.loss.lambda_laplacian = 1.0;
     }
-    c.train.nonfinite_policy = "ignore";  // no per-iteration host sync (as NectarGAN)
+    c.train.nonfinite_policy = "ignore"; // no per-iteration host sync (as NectarGAN)
     Pix2pixTrainer trainer(c, nullptr, nullptr, nullptr, Pix2pixTrainer::Mode::Benchmark);
     trainer.setup();
     trainer.on_epoch_start(1);
     const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(trainer.device());
-    auto x = torch::rand({b.batch, 3, b.crop, b.crop}, opts) * 2 - 1;
-    auto y = torch::rand({b.batch, 3, b.crop, b.crop}, opts) * 2 - 1;
+    auto x = torch::rand({ b.batch, 3, b.crop, b.crop }, opts) * 2 - 1;
+    auto y = torch::rand({ b.batch, 3, b.crop, b.crop }, opts) * 2 - 1;
     for (int i = 0; i < warmup; ++i)
         trainer.train_step(x, y, i);
     trainer.reset_phase_timers();
@@ -118,7 +118,8 @@ int main(int argc, char** argv)
     p.setApplicationDescription(QStringLiteral("Time pix2pix training iterations on random tensors."));
     p.addHelpOption();
     auto add = [&](const char* name, const char* desc, const char* value) {
-        p.addOption(QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(desc), QString::fromLatin1(value)));
+        p.addOption(
+            QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(desc), QString::fromLatin1(value)));
     };
     add("crop", "Image size (pixels).", "N");
     add("features", "Generator features.", "N");
@@ -147,13 +148,14 @@ int main(int argc, char** argv)
             bool ok = false;
             const int v = p.value(n).toInt(&ok);
             if (!ok || v < 0)
-                throw std::invalid_argument(std::string("--") + name + " " + p.value(n).toStdString()
-                                            + ": expected an integer >= 0");
+                throw std::invalid_argument(
+                    std::string("--") + name + " " + p.value(n).toStdString() + ": expected an integer >= 0");
             return v;
         };
         const bool single = p.isSet(QStringLiteral("crop")) || p.isSet(QStringLiteral("features"))
-            || p.isSet(QStringLiteral("n-downs")) || p.isSet(QStringLiteral("batch")) || p.isSet(QStringLiteral("subspec"))
-            || p.isSet(QStringLiteral("block")) || p.isSet(QStringLiteral("upsample"));
+            || p.isSet(QStringLiteral("n-downs")) || p.isSet(QStringLiteral("batch"))
+            || p.isSet(QStringLiteral("subspec")) || p.isSet(QStringLiteral("block"))
+            || p.isSet(QStringLiteral("upsample"));
         std::vector<BenchConfig> configs;
         if (single) {
             BenchConfig b;
@@ -169,11 +171,13 @@ int main(int argc, char** argv)
                 b.upsample = p.value(QStringLiteral("upsample")).toStdString();
             configs.push_back(b);
         } else {
-            configs = {{256, 64, 6, 1, "basic"}, {128, 32, 5, 1, "basic"}, {128, 32, 5, 4, "extended"}, {64, 16, 4, 8, "basic"}};
+            configs = { { 256, 64, 6, 1, "basic" }, { 128, 32, 5, 1, "basic" }, { 128, 32, 5, 4, "extended" },
+                { 64, 16, 4, 8, "basic" } };
         }
         const int threads = integer("threads", 2);
         const int warmup = integer("warmup", 2);
-        const std::string device = p.isSet(QStringLiteral("device")) ? p.value(QStringLiteral("device")).toStdString() : "cpu";
+        const std::string device
+            = p.isSet(QStringLiteral("device")) ? p.value(QStringLiteral("device")).toStdString() : "cpu";
         for (auto& b : configs) {
             b.threads = threads;
             const int steps = std::max(1, integer("steps", b.crop >= 256 ? 3 : 10));

@@ -52,10 +52,11 @@ nlohmann::json objective_table(const std::map<std::string, LMLoss>& losses)
         e["weight"] = l.loss_weight;
         e["tags"] = l.tags;
         if (l.schedule.kind == Schedule::Kind::Custom)
-            e["schedule"] = {{"schedule", "custom"}};
+            e["schedule"] = { { "schedule", "custom" } };
         else
             e["schedule"] = l.schedule;
-        e["inputs"] = {{"prediction", operand_name(l.inputs.prediction)}, {"target", operand_name(l.inputs.target)}};
+        e["inputs"]
+            = { { "prediction", operand_name(l.inputs.prediction) }, { "target", operand_name(l.inputs.target) } };
         out.push_back(e);
     }
     return out;
@@ -94,8 +95,8 @@ void ProgressPrinter::on_run_started(const RunInfo& info)
     m_info = info;
     m_tags = info.loss_tags;
     std::fprintf(m_out, "experiment: %s\ndevice: %s, epochs %d..%d, %lld iterations per epoch\n",
-                 info.experiment_dir.c_str(), info.device.c_str(), info.first_epoch, info.last_epoch,
-                 static_cast<long long>(info.iterations_per_epoch));
+        info.experiment_dir.c_str(), info.device.c_str(), info.first_epoch, info.last_epoch,
+        static_cast<long long>(info.iterations_per_epoch));
     std::fflush(m_out);
 }
 
@@ -126,7 +127,7 @@ void ProgressPrinter::on_progress(const ProgressReport& r)
             v << name << " " << std::setprecision(4) << m_latest_weighted[name];
         else
             continue;
-        for (const auto& t : tags.empty() ? std::vector<std::string>{"-"} : tags)
+        for (const auto& t : tags.empty() ? std::vector<std::string> { "-" } : tags)
             groups[t].push_back(v.str());
     }
     std::ostringstream losses;
@@ -136,9 +137,8 @@ void ProgressPrinter::on_progress(const ProgressReport& r)
             losses << " " << i;
     }
     std::fprintf(m_out, "%sepoch %d/%d [%s] %lld/%lld %.2f it/s ETA %s%s%s", m_tty ? "\r\033[K" : "", r.epoch,
-                 r.last_epoch, bar.c_str(), static_cast<long long>(r.iteration),
-                 static_cast<long long>(r.iterations_per_epoch), r.iterations_per_second,
-                 format_duration(r.eta_seconds).c_str(), losses.str().c_str(), m_tty ? "" : "\n");
+        r.last_epoch, bar.c_str(), static_cast<long long>(r.iteration), static_cast<long long>(r.iterations_per_epoch),
+        r.iterations_per_second, format_duration(r.eta_seconds).c_str(), losses.str().c_str(), m_tty ? "" : "\n");
     m_open_line = m_tty;
     std::fflush(m_out);
 }
@@ -150,8 +150,8 @@ void ProgressPrinter::on_epoch_end(const EpochSummary& s)
     for (const auto& [name, v] : s.mean_raw_loss)
         mean << " " << name << "=" << std::setprecision(4) << v;
     std::fprintf(m_out, "epoch %d done in %s, lr G %.8g D %.8g%s%s, mean raw losses:%s\n", s.epoch,
-                 format_duration(s.seconds).c_str(), s.lr_g, s.lr_d, s.checkpoint_saved ? ", checkpoint saved" : "",
-                 s.examples_saved ? ", examples saved" : "", mean.str().c_str());
+        format_duration(s.seconds).c_str(), s.lr_g, s.lr_d, s.checkpoint_saved ? ", checkpoint saved" : "",
+        s.examples_saved ? ", examples saved" : "", mean.str().c_str());
     std::fflush(m_out);
 }
 
@@ -175,8 +175,8 @@ namespace {
 
 // Self-pipe: the handler (any thread may receive the signal, including threads that libraries
 // start before main) only does async-signal-safe work; the watcher thread calls into the trainer.
-int g_signal_pipe[2] = {-1, -1};
-std::atomic<int> g_signal_count{0};
+int g_signal_pipe[2] = { -1, -1 };
+std::atomic<int> g_signal_count { 0 };
 
 extern "C" void on_stop_signal(int sig)
 {
@@ -196,7 +196,7 @@ SignalStopper::SignalStopper(TrainingControl& control)
 {
     if (pipe(g_signal_pipe) != 0)
         return;
-    struct sigaction sa {};
+    struct sigaction sa { };
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;

@@ -21,8 +21,8 @@ namespace nectar::cli {
 
 enum ExitCode : int {
     kExitOk = 0,
-    kExitTrainingFailure = 1,  ///< the run started and failed (NaN/Inf loss, I/O error during training)
-    kExitBadInput = 2,         ///< bad arguments, config, preset, spec, data or checkpoint (message on stderr)
+    kExitTrainingFailure = 1, ///< the run started and failed (NaN/Inf loss, I/O error during training)
+    kExitBadInput = 2, ///< bad arguments, config, preset, spec, data or checkpoint (message on stderr)
 };
 
 /// Thrown for bad command-line input; main() prints the message and exits with kExitBadInput.
@@ -61,7 +61,7 @@ private:
     bool m_quiet;
     bool m_open_line = false;
     RunInfo m_info;
-    std::map<std::string, float> m_latest;                 // last raw value per loss
+    std::map<std::string, float> m_latest; // last raw value per loss
     std::map<std::string, float> m_latest_weighted;
     std::map<std::string, std::vector<std::string>> m_tags;
     std::map<std::string, bool> m_enabled;
@@ -78,8 +78,8 @@ public:
 
 private:
     TrainingControl& m_control;
-    std::atomic<bool> m_triggered{false};
-    std::atomic<bool> m_done{false};
+    std::atomic<bool> m_triggered { false };
+    std::atomic<bool> m_done { false };
     std::thread m_thread;
 };
 

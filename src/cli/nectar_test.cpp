@@ -80,12 +80,17 @@ int main(int argc, char** argv)
         QCommandLineParser p;
         p.setApplicationDescription(QStringLiteral("Run a trained generator on the test split and score it."));
         p.addHelpOption();
-        p.addOption({QStringLiteral("experiment"), QStringLiteral("Experiment folder (<name>_v<N>)."), QStringLiteral("DIR")});
-        p.addOption({QStringLiteral("epoch"), QStringLiteral("Checkpoint epoch to load."), QStringLiteral("N")});
-        p.addOption({QStringLiteral("dataroot"), QStringLiteral("Dataset folder (default: the experiment's)."), QStringLiteral("DIR")});
-        p.addOption({QStringLiteral("split"), QStringLiteral("Split to run on (default test)."), QStringLiteral("NAME")});
-        p.addOption({QStringLiteral("output"), QStringLiteral("Output folder (default <experiment>/test_epoch<N>)."), QStringLiteral("DIR")});
-        p.addOption({QStringLiteral("device"), QStringLiteral("cpu | cuda | cuda:N | auto (default: the experiment's)."), QStringLiteral("D")});
+        p.addOption({ QStringLiteral("experiment"), QStringLiteral("Experiment folder (<name>_v<N>)."),
+            QStringLiteral("DIR") });
+        p.addOption({ QStringLiteral("epoch"), QStringLiteral("Checkpoint epoch to load."), QStringLiteral("N") });
+        p.addOption({ QStringLiteral("dataroot"), QStringLiteral("Dataset folder (default: the experiment's)."),
+            QStringLiteral("DIR") });
+        p.addOption(
+            { QStringLiteral("split"), QStringLiteral("Split to run on (default test)."), QStringLiteral("NAME") });
+        p.addOption({ QStringLiteral("output"), QStringLiteral("Output folder (default <experiment>/test_epoch<N>)."),
+            QStringLiteral("DIR") });
+        p.addOption({ QStringLiteral("device"),
+            QStringLiteral("cpu | cuda | cuda:N | auto (default: the experiment's)."), QStringLiteral("D") });
         if (!p.parse(app.arguments()))
             throw UsageError(p.errorText().toStdString() + " (see --help)");
         if (p.isSet(QStringLiteral("help"))) {
@@ -98,7 +103,8 @@ int main(int argc, char** argv)
         bool ok = false;
         const int epoch = p.value(QStringLiteral("epoch")).toInt(&ok);
         if (!ok || epoch < 1)
-            throw UsageError("--epoch " + p.value(QStringLiteral("epoch")).toStdString() + ": expected an integer >= 1");
+            throw UsageError(
+                "--epoch " + p.value(QStringLiteral("epoch")).toStdString() + ": expected an integer >= 1");
         if (!fs::is_directory(exp))
             throw UsageError("--experiment " + exp + ": no such folder");
         const std::string cfg_path = latest_config_copy(exp);
@@ -109,7 +115,8 @@ int main(int argc, char** argv)
             config.dataloader.dataroot = p.value(QStringLiteral("dataroot")).toStdString();
         if (p.isSet(QStringLiteral("device")))
             config.common.device = p.value(QStringLiteral("device")).toStdString();
-        const std::string split = p.isSet(QStringLiteral("split")) ? p.value(QStringLiteral("split")).toStdString() : "test";
+        const std::string split
+            = p.isSet(QStringLiteral("split")) ? p.value(QStringLiteral("split")).toStdString() : "test";
         const std::string out_dir = p.isSet(QStringLiteral("output"))
             ? p.value(QStringLiteral("output")).toStdString()
             : (fs::path(exp) / ("test_epoch" + std::to_string(epoch))).string();
@@ -131,55 +138,58 @@ int main(int argc, char** argv)
         DataLoader loader(dataset, 1, false, 0, 0);
         fs::create_directories(out_dir);
 
-        return guarded("nectar-test", [&]() -> int {
-            torch::NoGradGuard no_grad;
-            nlohmann::json images = nlohmann::json::array();
-            std::string csv = "image,l1,mse,psnr_db\n";
-            double sum_l1 = 0, sum_mse = 0, sum_psnr = 0;
-            std::int64_t n = 0, n_psnr = 0;
-            loader.begin_epoch(0);
-            while (auto b = loader.next()) {
-                auto fake = gen->forward(b->a.to(dev.device)).to(torch::kCPU, torch::kFloat32);
-                // [-1, 1] -> [0, 1]; the generated image is clamped like a saved PNG would be.
-                auto g = (fake.clamp(-1, 1) + 1) * 0.5;
-                auto t = (b->b + 1) * 0.5;
-                const double l1 = (g - t).abs().mean().item<double>();
-                const double mse = (g - t).pow(2).mean().item<double>();
-                const double psnr = mse > 0 ? 10.0 * std::log10(1.0 / mse) : INFINITY;
-                const std::string stem = fs::path(b->paths.at(0)).stem().string();
-                save_png(hconcat({tensor_to_rgb(b->a[0]), tensor_to_rgb(fake[0]), tensor_to_rgb(b->b[0])}),
-                         (fs::path(out_dir) / (stem + ".png")).string());
-                nlohmann::json e = {{"image", b->paths.at(0)}, {"l1", l1}, {"mse", mse}};
-                e["psnr_db"] = std::isfinite(psnr) ? nlohmann::json(psnr) : nlohmann::json(nullptr);
-                images.push_back(e);
-                char line[128];
-                std::snprintf(line, sizeof line, ",%.8g,%.8g,%.6g\n", l1, mse, psnr);
-                csv += csv_escape(b->paths.at(0)) + line;
-                sum_l1 += l1;
-                sum_mse += mse;
-                if (std::isfinite(psnr)) {
-                    sum_psnr += psnr;
-                    ++n_psnr;
+        return guarded(
+            "nectar-test",
+            [&]() -> int {
+                torch::NoGradGuard no_grad;
+                nlohmann::json images = nlohmann::json::array();
+                std::string csv = "image,l1,mse,psnr_db\n";
+                double sum_l1 = 0, sum_mse = 0, sum_psnr = 0;
+                std::int64_t n = 0, n_psnr = 0;
+                loader.begin_epoch(0);
+                while (auto b = loader.next()) {
+                    auto fake = gen->forward(b->a.to(dev.device)).to(torch::kCPU, torch::kFloat32);
+                    // [-1, 1] -> [0, 1]; the generated image is clamped like a saved PNG would be.
+                    auto g = (fake.clamp(-1, 1) + 1) * 0.5;
+                    auto t = (b->b + 1) * 0.5;
+                    const double l1 = (g - t).abs().mean().item<double>();
+                    const double mse = (g - t).pow(2).mean().item<double>();
+                    const double psnr = mse > 0 ? 10.0 * std::log10(1.0 / mse) : INFINITY;
+                    const std::string stem = fs::path(b->paths.at(0)).stem().string();
+                    save_png(hconcat({ tensor_to_rgb(b->a[0]), tensor_to_rgb(fake[0]), tensor_to_rgb(b->b[0]) }),
+                        (fs::path(out_dir) / (stem + ".png")).string());
+                    nlohmann::json e = { { "image", b->paths.at(0) }, { "l1", l1 }, { "mse", mse } };
+                    e["psnr_db"] = std::isfinite(psnr) ? nlohmann::json(psnr) : nlohmann::json(nullptr);
+                    images.push_back(e);
+                    char line[128];
+                    std::snprintf(line, sizeof line, ",%.8g,%.8g,%.6g\n", l1, mse, psnr);
+                    csv += csv_escape(b->paths.at(0)) + line;
+                    sum_l1 += l1;
+                    sum_mse += mse;
+                    if (std::isfinite(psnr)) {
+                        sum_psnr += psnr;
+                        ++n_psnr;
+                    }
+                    ++n;
                 }
-                ++n;
-            }
-            if (n == 0)
-                throw DataError("no images in split \"" + split + "\" of " + config.dataloader.dataroot);
-            nlohmann::json mean = {{"l1", sum_l1 / n}, {"mse", sum_mse / n}};
-            mean["psnr_db"] = n_psnr ? nlohmann::json(sum_psnr / n_psnr) : nlohmann::json(nullptr);
-            char line[160];
-            std::snprintf(line, sizeof line, "mean,%.8g,%.8g,%.6g\n", sum_l1 / n, sum_mse / n,
-                          n_psnr ? sum_psnr / n_psnr : INFINITY);
-            csv += line;
-            nlohmann::json doc = {{"experiment", fs::absolute(exp).string()}, {"epoch", epoch}, {"split", split},
-                                  {"dataroot", config.dataloader.dataroot}, {"count", n},
-                                  {"metric_range", "images scaled to [0, 1]; PSNR in dB with peak 1"},
-                                  {"images", images}, {"mean", mean}};
-            write_atomic((fs::path(out_dir) / "metrics.csv").string(), csv);
-            write_atomic((fs::path(out_dir) / "metrics.json").string(), doc.dump(2) + "\n");
-            std::cout << "tested " << n << " images: mean L1 " << sum_l1 / n << ", MSE " << sum_mse / n << ", PSNR "
-                      << (n_psnr ? sum_psnr / n_psnr : INFINITY) << " dB -> " << out_dir << std::endl;
-            return kExitOk;
-        }, kExitTrainingFailure);
+                if (n == 0)
+                    throw DataError("no images in split \"" + split + "\" of " + config.dataloader.dataroot);
+                nlohmann::json mean = { { "l1", sum_l1 / n }, { "mse", sum_mse / n } };
+                mean["psnr_db"] = n_psnr ? nlohmann::json(sum_psnr / n_psnr) : nlohmann::json(nullptr);
+                char line[160];
+                std::snprintf(line, sizeof line, "mean,%.8g,%.8g,%.6g\n", sum_l1 / n, sum_mse / n,
+                    n_psnr ? sum_psnr / n_psnr : INFINITY);
+                csv += line;
+                nlohmann::json doc = { { "experiment", fs::absolute(exp).string() }, { "epoch", epoch },
+                    { "split", split }, { "dataroot", config.dataloader.dataroot }, { "count", n },
+                    { "metric_range", "images scaled to [0, 1]; PSNR in dB with peak 1" }, { "images", images },
+                    { "mean", mean } };
+                write_atomic((fs::path(out_dir) / "metrics.csv").string(), csv);
+                write_atomic((fs::path(out_dir) / "metrics.json").string(), doc.dump(2) + "\n");
+                std::cout << "tested " << n << " images: mean L1 " << sum_l1 / n << ", MSE " << sum_mse / n << ", PSNR "
+                          << (n_psnr ? sum_psnr / n_psnr : INFINITY) << " dB -> " << out_dir << std::endl;
+                return kExitOk;
+            },
+            kExitTrainingFailure);
     });
 }

@@ -35,7 +35,7 @@ Config default_config()
     c.train.generator.features = 32;
     c.train.generator.n_downs = 5;
     c.train.discriminator.base_channels = 32;
-    for (auto* lr : {&c.train.generator.learning_rate, &c.train.discriminator.learning_rate}) {
+    for (auto* lr : { &c.train.generator.learning_rate, &c.train.discriminator.learning_rate }) {
         lr->epochs = 3;
         lr->epochs_decay = 2;
     }
@@ -49,8 +49,8 @@ int parse_int(const QCommandLineParser& p, const QString& name, int min)
     bool ok = false;
     const int v = p.value(name).toInt(&ok);
     if (!ok || v < min)
-        throw UsageError("--" + name.toStdString() + " " + p.value(name).toStdString() + ": expected an integer >= "
-                         + std::to_string(min));
+        throw UsageError("--" + name.toStdString() + " " + p.value(name).toStdString()
+            + ": expected an integer >= " + std::to_string(min));
     return v;
 }
 
@@ -77,7 +77,7 @@ int list_specs()
 int main(int argc, char** argv)
 {
     TrainingControl control;
-    SignalStopper stopper(control);  // before any other thread exists
+    SignalStopper stopper(control); // before any other thread exists
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("nectar-train"));
 
@@ -86,8 +86,8 @@ int main(int argc, char** argv)
         p.setApplicationDescription(QStringLiteral("Train a pix2pix model (UNet + PatchGAN) with any loss spec."));
         p.addHelpOption();
         auto opt = [&](const char* name, const char* desc, const char* value = nullptr) {
-            p.addOption(value ? QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(desc),
-                                                   QString::fromLatin1(value))
+            p.addOption(value ? QCommandLineOption(
+                            QString::fromLatin1(name), QString::fromLatin1(desc), QString::fromLatin1(value))
                               : QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(desc)));
         };
         opt("config", "NectarGAN-layout config JSON (default: built-in settings on the bundled sample data).", "FILE");
@@ -113,7 +113,8 @@ int main(int argc, char** argv)
             return kExitOk;
         }
         if (!p.positionalArguments().isEmpty())
-            throw UsageError("unexpected argument \"" + p.positionalArguments().first().toStdString() + "\" (see --help)");
+            throw UsageError(
+                "unexpected argument \"" + p.positionalArguments().first().toStdString() + "\" (see --help)");
         if (p.isSet(QStringLiteral("list-specs")))
             return list_specs();
 
@@ -145,7 +146,7 @@ int main(int argc, char** argv)
         if (set("output"))
             config.common.output_directory = s("output");
         if (set("epochs") || set("epochs-decay")) {
-            for (auto* lr : {&config.train.generator.learning_rate, &config.train.discriminator.learning_rate}) {
+            for (auto* lr : { &config.train.generator.learning_rate, &config.train.discriminator.learning_rate }) {
                 if (set("epochs"))
                     lr->epochs = parse_int(p, QStringLiteral("epochs"), 0);
                 if (set("epochs-decay"))
@@ -196,15 +197,24 @@ int main(int argc, char** argv)
         ProgressPrinter printer(stderr, set("quiet"));
         Pix2pixTrainer trainer(config, &printer, &control, preset ? &*preset : nullptr);
         // Bad settings, data, folders or checkpoints throw here: exit code 2.
-        const int setup_code = guarded("nectar-train", [&] { trainer.setup(); return int(kExitOk); }, kExitBadInput);
+        const int setup_code = guarded(
+            "nectar-train",
+            [&] {
+                trainer.setup();
+                return int(kExitOk);
+            },
+            kExitBadInput);
         if (setup_code != kExitOk)
             return setup_code;
-        const int code = guarded("nectar-train", [&]() -> int {
-            const TrainResult r = trainer.run();
-            std::cerr << (r.stopped ? "stopped" : "finished") << ": " << r.iterations << " iterations, results in "
-                      << r.experiment_dir << std::endl;
-            return kExitOk;
-        }, kExitTrainingFailure);
+        const int code = guarded(
+            "nectar-train",
+            [&]() -> int {
+                const TrainResult r = trainer.run();
+                std::cerr << (r.stopped ? "stopped" : "finished") << ": " << r.iterations << " iterations, results in "
+                          << r.experiment_dir << std::endl;
+                return kExitOk;
+            },
+            kExitTrainingFailure);
         // During the run every error is a training failure, even one that looks like bad input.
         return code == kExitBadInput ? kExitTrainingFailure : code;
     });

@@ -45,14 +45,21 @@ const std::string kTiny = std::string(NECTAR_TEST_DATA_DIR) + "/tiny";
 /// A config for tiny models on the tiny set (NectarGAN layout, partial: the rest defaults).
 std::string write_config(const QString& dir, const json& patch = json::object())
 {
-    json c = {{"config",
-               {{"common", {{"output_directory", dir.toStdString() + "/runs"}, {"experiment_name", "cli"}, {"num_threads", 2}}},
-                {"dataloader", {{"dataroot", kTiny}, {"batch_size", 4}, {"load", {{"load_size", 36}, {"crop_size", 32}}}}},
-                {"train",
-                 {{"generator", {{"features", 8}, {"n_downs", 3}, {"learning_rate", {{"epochs", 1}, {"epochs_decay", 1}}}}},
-                  {"discriminator", {{"base_channels", 8}, {"n_layers", 2}, {"max_channels", 32},
-                                     {"learning_rate", {{"epochs", 1}, {"epochs_decay", 1}}}}}}},
-                {"save", {{"model_save_rate", 1}}}}}};
+    json c = { { "config",
+        { { "common",
+              { { "output_directory", dir.toStdString() + "/runs" }, { "experiment_name", "cli" },
+                  { "num_threads", 2 } } },
+            { "dataloader",
+                { { "dataroot", kTiny }, { "batch_size", 4 },
+                    { "load", { { "load_size", 36 }, { "crop_size", 32 } } } } },
+            { "train",
+                { { "generator",
+                      { { "features", 8 }, { "n_downs", 3 },
+                          { "learning_rate", { { "epochs", 1 }, { "epochs_decay", 1 } } } } },
+                    { "discriminator",
+                        { { "base_channels", 8 }, { "n_layers", 2 }, { "max_channels", 32 },
+                            { "learning_rate", { { "epochs", 1 }, { "epochs_decay", 1 } } } } } } },
+            { "save", { { "model_save_rate", 1 } } } } } };
     c.merge_patch(patch);
     const std::string path = dir.toStdString() + "/config.json";
     std::ofstream(path) << c.dump(2);
@@ -69,17 +76,22 @@ private Q_SLOTS:
     {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("needle");
-        QTest::newRow("missing config") << QStringList{QStringLiteral("--config"), QStringLiteral("/nonexistent/c.json")}
+        QTest::newRow("missing config") << QStringList { QStringLiteral("--config"),
+            QStringLiteral("/nonexistent/c.json") }
                                         << QStringLiteral("/nonexistent/c.json");
-        QTest::newRow("bad epochs") << QStringList{QStringLiteral("--epochs"), QStringLiteral("abc")} << QStringLiteral("--epochs");
-        QTest::newRow("unknown option") << QStringList{QStringLiteral("--frobnicate")} << QStringLiteral("frobnicate");
-        QTest::newRow("unknown subspec") << QStringList{QStringLiteral("--subspec"), QStringLiteral("extende"), QStringLiteral("--print-objective")}
+        QTest::newRow("bad epochs") << QStringList { QStringLiteral("--epochs"), QStringLiteral("abc") }
+                                    << QStringLiteral("--epochs");
+        QTest::newRow("unknown option") << QStringList { QStringLiteral("--frobnicate") }
+                                        << QStringLiteral("frobnicate");
+        QTest::newRow("unknown subspec") << QStringList { QStringLiteral("--subspec"), QStringLiteral("extende"),
+            QStringLiteral("--print-objective") }
                                          << QStringLiteral("extende");
-        QTest::newRow("bad device") << QStringList{QStringLiteral("--device"), QStringLiteral("tpu"), QStringLiteral("--dataroot"),
-                                                   QString::fromStdString(kTiny), QStringLiteral("--output"), QStringLiteral("/tmp/nectar-cli-none")}
+        QTest::newRow("bad device") << QStringList { QStringLiteral("--device"), QStringLiteral("tpu"),
+            QStringLiteral("--dataroot"), QString::fromStdString(kTiny), QStringLiteral("--output"),
+            QStringLiteral("/tmp/nectar-cli-none") }
                                     << QStringLiteral("tpu");
-        QTest::newRow("missing dataroot") << QStringList{QStringLiteral("--dataroot"), QStringLiteral("/nonexistent/data"),
-                                                         QStringLiteral("--output"), QStringLiteral("/tmp/nectar-cli-none")}
+        QTest::newRow("missing dataroot") << QStringList { QStringLiteral("--dataroot"),
+            QStringLiteral("/nonexistent/data"), QStringLiteral("--output"), QStringLiteral("/tmp/nectar-cli-none") }
                                           << QStringLiteral("/nonexistent/data");
     }
 
@@ -95,7 +107,8 @@ private Q_SLOTS:
 
     void printObjective()
     {
-        const Result r = run(kTrain, {QStringLiteral("--subspec"), QStringLiteral("extended"), QStringLiteral("--print-objective")});
+        const Result r = run(
+            kTrain, { QStringLiteral("--subspec"), QStringLiteral("extended"), QStringLiteral("--print-objective") });
         QCOMPARE(r.code, 0);
         const json j = json::parse(r.out.toStdString());
         QCOMPARE(j["spec"], "pix2pix");
@@ -107,7 +120,7 @@ private Q_SLOTS:
         const json& l1 = by_name["G_L1"];
         QCOMPARE(l1["function"], "L1");
         QCOMPARE(l1["weight"].get<double>(), 100.0);
-        QCOMPARE(l1["tags"], json::array({"G"}));
+        QCOMPARE(l1["tags"], json::array({ "G" }));
         QCOMPARE(l1["inputs"]["prediction"], "fake");
         QCOMPARE(l1["inputs"]["target"], "real");
         QCOMPARE(l1["schedule"]["schedule"], "none");
@@ -122,7 +135,8 @@ private Q_SLOTS:
         const std::string preset = tmp.path().toStdString() + "/p.json";
         std::ofstream(preset) << R"({"format": "nectar-preset", "version": 1, "subspec": "extended",
             "losses": {"G_SOBEL": {"weight": 7.5, "tags": ["G", "edges"]}}})";
-        const Result r = run(kTrain, {QStringLiteral("--preset"), QString::fromStdString(preset), QStringLiteral("--print-objective")});
+        const Result r = run(kTrain,
+            { QStringLiteral("--preset"), QString::fromStdString(preset), QStringLiteral("--print-objective") });
         QCOMPARE(r.code, 0);
         const json j = json::parse(r.out.toStdString());
         QCOMPARE(j["subspec"], "extended");
@@ -131,51 +145,58 @@ private Q_SLOTS:
             if (e["name"] == "G_SOBEL") {
                 found = true;
                 QCOMPARE(e["weight"].get<double>(), 7.5);
-                QCOMPARE(e["tags"], json::array({"G", "edges"}));
+                QCOMPARE(e["tags"], json::array({ "G", "edges" }));
             }
         QVERIFY(found);
         // A bad preset value exits 2 naming the file and key.
         std::ofstream(preset) << R"({"losses": {"G_L1": {"weight": "lots"}}})";
-        const Result bad = run(kTrain, {QStringLiteral("--preset"), QString::fromStdString(preset), QStringLiteral("--print-objective")});
+        const Result bad = run(kTrain,
+            { QStringLiteral("--preset"), QString::fromStdString(preset), QStringLiteral("--print-objective") });
         QCOMPARE(bad.code, 2);
         QVERIFY2(bad.err.contains(QStringLiteral("/losses/G_L1/weight")), qPrintable(bad.err));
     }
 
     void listSpecs()
     {
-        const Result r = run(kTrain, {QStringLiteral("--list-specs")});
+        const Result r = run(kTrain, { QStringLiteral("--list-specs") });
         QCOMPARE(r.code, 0);
-        QVERIFY2(r.out.contains(QStringLiteral("pix2pix")) && r.out.contains(QStringLiteral("extended")), qPrintable(r.out));
+        QVERIFY2(
+            r.out.contains(QStringLiteral("pix2pix")) && r.out.contains(QStringLiteral("extended")), qPrintable(r.out));
     }
 
     void trainTestAndContinue()
     {
         QTemporaryDir tmp;
         const std::string cfg = write_config(tmp.path());
-        const Result r = run(kTrain, {QStringLiteral("--config"), QString::fromStdString(cfg)});
+        const Result r = run(kTrain, { QStringLiteral("--config"), QString::fromStdString(cfg) });
         QVERIFY2(r.code == 0, qPrintable(r.err));
         QVERIFY2(r.err.contains(QStringLiteral("it/s")) && r.err.contains(QStringLiteral("ETA")), qPrintable(r.err));
-        QVERIFY2(r.err.contains(QStringLiteral("G: G_GAN")) && r.err.contains(QStringLiteral("D: D_fake")), qPrintable(r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("G: G_GAN")) && r.err.contains(QStringLiteral("D: D_fake")),
+            qPrintable(r.err));
         const std::string exp = tmp.path().toStdString() + "/runs/cli_v1";
         QVERIFY(fs::is_regular_file(exp + "/epoch2_netG.pt"));
         QVERIFY(fs::is_regular_file(exp + "/loss_log.json"));
 
         // Continue from a checkpoint that does not exist: exit 2 listing the ones that do.
-        const Result missing = run(kTrain, {QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--continue"),
-                                            QStringLiteral("7"), QStringLiteral("--epochs"), QStringLiteral("5")});
+        const Result missing = run(kTrain,
+            { QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--continue"),
+                QStringLiteral("7"), QStringLiteral("--epochs"), QStringLiteral("5") });
         QCOMPARE(missing.code, 2);
         QVERIFY2(missing.err.contains(QStringLiteral("epochs with a checkpoint: 1, 2")), qPrintable(missing.err));
 
         // Continue from epoch 2 with a longer plan: runs epochs 3..4 only, writes train2_config.json.
-        const Result more = run(kTrain, {QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--continue"),
-                                         QStringLiteral("2"), QStringLiteral("--epochs"), QStringLiteral("3")});
+        const Result more = run(kTrain,
+            { QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--continue"),
+                QStringLiteral("2"), QStringLiteral("--epochs"), QStringLiteral("3") });
         QVERIFY2(more.code == 0, qPrintable(more.err));
         QVERIFY2(more.err.contains(QStringLiteral("epochs 3..4")), qPrintable(more.err));
         QVERIFY(fs::is_regular_file(exp + "/train2_config.json"));
         QVERIFY(fs::is_regular_file(exp + "/epoch4_netG.pt"));
 
         // nectar-test on the test split.
-        const Result t = run(kTest, {QStringLiteral("--experiment"), QString::fromStdString(exp), QStringLiteral("--epoch"), QStringLiteral("4")});
+        const Result t = run(kTest,
+            { QStringLiteral("--experiment"), QString::fromStdString(exp), QStringLiteral("--epoch"),
+                QStringLiteral("4") });
         QVERIFY2(t.code == 0, qPrintable(t.err));
         std::ifstream in(exp + "/test_epoch4/metrics.json");
         QVERIFY(in.good());
@@ -194,7 +215,9 @@ private Q_SLOTS:
         QImage img(QString::fromStdString(exp + "/test_epoch4/0001.png"));
         QCOMPARE(img.width(), 96);
         // A missing checkpoint in nectar-test is bad input too.
-        const Result t2 = run(kTest, {QStringLiteral("--experiment"), QString::fromStdString(exp), QStringLiteral("--epoch"), QStringLiteral("9")});
+        const Result t2 = run(kTest,
+            { QStringLiteral("--experiment"), QString::fromStdString(exp), QStringLiteral("--epoch"),
+                QStringLiteral("9") });
         QCOMPARE(t2.code, 2);
         QVERIFY2(t2.err.contains(QStringLiteral("1, 2, 3, 4")), qPrintable(t2.err));
     }
@@ -204,7 +227,9 @@ private Q_SLOTS:
         QTemporaryDir tmp;
         const std::string cfg = write_config(tmp.path());
         QProcess p;
-        p.start(kTrain, {QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--epochs"), QStringLiteral("500")});
+        p.start(kTrain,
+            { QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--epochs"),
+                QStringLiteral("500") });
         QVERIFY(p.waitForStarted());
         QString err;
         QElapsedTimer timer;
@@ -235,10 +260,12 @@ private Q_SLOTS:
     {
         // lambda_l1 so large that the weighted float32 G_L1 overflows to Inf: a failure during training.
         QTemporaryDir tmp;
-        const std::string cfg = write_config(tmp.path(), {{"config", {{"train", {{"loss", {{"lambda_l1", 1e39}}}}}}}});
-        const Result r = run(kTrain, {QStringLiteral("--config"), QString::fromStdString(cfg)});
+        const std::string cfg
+            = write_config(tmp.path(), { { "config", { { "train", { { "loss", { { "lambda_l1", 1e39 } } } } } } } });
+        const Result r = run(kTrain, { QStringLiteral("--config"), QString::fromStdString(cfg) });
         QCOMPARE(r.code, 1);
-        QVERIFY2(r.err.contains(QStringLiteral("G_L1")) && r.err.contains(QStringLiteral("epoch 1")), qPrintable(r.err));
+        QVERIFY2(
+            r.err.contains(QStringLiteral("G_L1")) && r.err.contains(QStringLiteral("epoch 1")), qPrintable(r.err));
     }
 };
 

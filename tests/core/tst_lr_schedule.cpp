@@ -53,8 +53,9 @@ private Q_SLOTS:
         QCOMPARE(s.total_epochs(), r["n_epochs_trained"].get<int>());
         for (size_t k = 0; k < lrs.size(); ++k) {
             const double got = s.lr_at(int(k) + 1);
-            if (got != lrs[k])  // bit-exact: same double operations as NectarGAN
-                QFAIL(qPrintable(QStringLiteral("epoch %1: %2 != %3").arg(k + 1).arg(got, 0, 'g', 17).arg(lrs[k], 0, 'g', 17)));
+            if (got != lrs[k]) // bit-exact: same double operations as NectarGAN
+                QFAIL(qPrintable(
+                    QStringLiteral("epoch %1: %2 != %3").arg(k + 1).arg(got, 0, 'g', 17).arg(lrs[k], 0, 'g', 17)));
         }
         QCOMPARE(s.lr_at(s.total_epochs() + 1), r["lr_after_training"].get<double>());
     }
@@ -106,17 +107,17 @@ private Q_SLOTS:
     {
         LearningRateConfig c;
         c.epochs_decay = -1;
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, LrSchedule{c});
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, LrSchedule { c });
         LearningRateConfig d;
         d.initial = std::nan("");
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, LrSchedule{d});
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, LrSchedule { d });
     }
 
     void separateSchedules()
     {
         TrainConfig t;
-        t.generator.learning_rate = {2, 2, 0.0002, 0.0};
-        t.discriminator.learning_rate = {1, 1, 0.001, 0.0};
+        t.generator.learning_rate = { 2, 2, 0.0002, 0.0 };
+        t.discriminator.learning_rate = { 1, 1, 0.001, 0.0 };
         t.separate_lr_schedules = false;
         auto shared = make_lr_schedules(t);
         QVERIFY(shared.discriminator.lr_at(1) == 0.0002);
@@ -125,14 +126,14 @@ private Q_SLOTS:
         auto separate = make_lr_schedules(t);
         QVERIFY(separate.discriminator.lr_at(1) == 0.001);
         QVERIFY(separate.discriminator.lr_at(2) < 0.001);
-        QCOMPARE(separate.total_epochs(), 4);  // the generator's plan
+        QCOMPARE(separate.total_epochs(), 4); // the generator's plan
     }
 
     void experimentVersionsNumericOrder()
     {
         QTemporaryDir tmp;
         const std::string root = tmp.path().toStdString();
-        for (int v : {1, 2, 9})
+        for (int v : { 1, 2, 9 })
             fs::create_directories(root + "/exp_v" + std::to_string(v));
         fs::create_directories(root + "/exp_vx");
         fs::create_directories(root + "/other_v50");
@@ -141,13 +142,13 @@ private Q_SLOTS:
         c.common.experiment_name = "exp";
         c.common.experiment_version = 1;
         auto p = prepare_experiment_dir(c);
-        QCOMPARE(p.version, 10);  // after v9 (NectarGAN's string sort would pick v9 + 1 only by luck)
+        QCOMPARE(p.version, 10); // after v9 (NectarGAN's string sort would pick v9 + 1 only by luck)
         QVERIFY(fs::is_directory(p.dir));
         QVERIFY(fs::is_directory(p.examples));
         auto p2 = prepare_experiment_dir(c);
-        QCOMPARE(p2.version, 11);  // v10 > v9 numerically
+        QCOMPARE(p2.version, 11); // v10 > v9 numerically
         const auto versions = existing_experiment_versions(root, "exp");
-        QCOMPARE(versions, (std::vector<int>{1, 2, 9, 10, 11}));
+        QCOMPARE(versions, (std::vector<int> { 1, 2, 9, 10, 11 }));
 
         c.save.auto_increment_version = false;
         QVERIFY_THROWS_EXCEPTION(std::runtime_error, prepare_experiment_dir(c));

@@ -45,7 +45,7 @@ Config tiny_config(const std::string& out, int epochs, int decay)
     c.train.discriminator.base_channels = 8;
     c.train.discriminator.n_layers = 2;
     c.train.discriminator.max_channels = 32;
-    for (auto* lr : {&c.train.generator.learning_rate, &c.train.discriminator.learning_rate}) {
+    for (auto* lr : { &c.train.generator.learning_rate, &c.train.discriminator.learning_rate }) {
         lr->epochs = epochs;
         lr->epochs_decay = decay;
     }
@@ -105,15 +105,15 @@ private Q_SLOTS:
         const TrainResult r = t.run();
         QVERIFY(!r.stopped);
         QCOMPARE(r.last_epoch_completed, 2);
-        QCOMPARE(r.iterations, 8);  // 8 pairs / batch 2 * 2 epochs
+        QCOMPARE(r.iterations, 8); // 8 pairs / batch 2 * 2 epochs
         QVERIFY(rec.finished && !rec.stopped);
         const std::string dir = r.experiment_dir;
         QCOMPARE(fs::path(dir).filename().string(), std::string("tiny_v1"));
-        QCOMPARE(list_checkpoint_epochs(dir), (std::vector<int>{1, 2}));
+        QCOMPARE(list_checkpoint_epochs(dir), (std::vector<int> { 1, 2 }));
         QVERIFY(fs::is_regular_file(dir + "/examples/epoch1_1.png"));
         QVERIFY(fs::is_regular_file(dir + "/examples/epoch2_1.png"));
         QImage ex(QString::fromStdString(dir + "/examples/epoch2_1.png"));
-        QCOMPARE(ex.width(), 3 * 32);  // input | generated | target
+        QCOMPARE(ex.width(), 3 * 32); // input | generated | target
         QCOMPARE(ex.height(), 32);
         QVERIFY(fs::is_regular_file(dir + "/train1_config.json"));
         QCOMPARE(load_config_file(dir + "/train1_config.json").train.generator.features, 8);
@@ -126,21 +126,22 @@ private Q_SLOTS:
         }
         QVERIFY(rec.images > 0);
         QCOMPARE(rec.epochs.size(), size_t(2));
-        QVERIFY(rec.epochs[1].lr_g < rec.epochs[0].lr_g);  // 1 constant + 1 decay epoch
+        QVERIFY(rec.epochs[1].lr_g < rec.epochs[0].lr_g); // 1 constant + 1 decay epoch
         // The log: NectarGAN layout with weighted values, 8 per loss, finite.
         std::ifstream in(dir + "/loss_log.json");
         QVERIFY(in.good());
         nlohmann::json log;
         in >> log;
         const auto& fns = log["LOSSMANAGER_LOG"]["loss_functions"];
-        for (const char* n : {"G_GAN", "G_L1", "D_real", "D_fake"}) {
+        for (const char* n : { "G_GAN", "G_L1", "D_real", "D_fake" }) {
             QVERIFY2(fns.contains(n), n);
             QCOMPARE(fns[n]["loss"].size(), size_t(8));
             for (const auto& v : fns[n]["loss"])
                 QVERIFY(v.is_number() && std::isfinite(v.get<double>()));
         }
         // G_L1 is logged weighted (x100), the observer sees raw values.
-        QVERIFY(qAbs(fns["G_L1"]["loss"][7].get<double>() - 100.0 * rec.raw["G_L1"][7]) < 1e-3 * fns["G_L1"]["loss"][7].get<double>());
+        QVERIFY(qAbs(fns["G_L1"]["loss"][7].get<double>() - 100.0 * rec.raw["G_L1"][7])
+            < 1e-3 * fns["G_L1"]["loss"][7].get<double>());
     }
 
     void overfitOnePair()
@@ -148,7 +149,7 @@ private Q_SLOTS:
         // One fixed pair, 40 iterations: G_L1 must fall clearly.
         Config c = tiny_config({}, 1, 0);
         c.train.update_rate = 1;
-        c.train.generator.learning_rate.initial = 1e-3;  // a tiny model memorising one pair
+        c.train.generator.learning_rate.initial = 1e-3; // a tiny model memorising one pair
         c.train.discriminator.learning_rate.initial = 1e-3;
         PairedDataset ds(dataset_options_from_config(c, "train"));
         const Sample s = ds.get(0, 1);
@@ -193,7 +194,7 @@ private Q_SLOTS:
             QVERIFY(r.stopped);
             QCOMPARE(r.last_epoch_completed, 2);
             dir_b = r.experiment_dir;
-            QCOMPARE(list_checkpoint_epochs(dir_b), (std::vector<int>{1, 2}));
+            QCOMPARE(list_checkpoint_epochs(dir_b), (std::vector<int> { 1, 2 }));
         }
         {
             Config c = tiny_config(root + "/b", 2, 2);
@@ -203,7 +204,7 @@ private Q_SLOTS:
             const TrainResult r = t.run();
             QCOMPARE(r.first_epoch, 3);
             QCOMPARE(r.last_epoch_completed, 4);
-            QCOMPARE(r.iterations, 8);  // only the remaining 2 epochs
+            QCOMPARE(r.iterations, 8); // only the remaining 2 epochs
             QCOMPARE(r.experiment_dir, dir_b);
             QVERIFY(fs::is_regular_file(dir_b + "/train2_config.json"));
         }
@@ -214,11 +215,16 @@ private Q_SLOTS:
             QCOMPARE(v1.size(), size_t(8));
             QCOMPARE(v2.size(), size_t(8));
             for (size_t i = 0; i < 8; ++i) {
-                QVERIFY2(qAbs(va[i] - v1[i]) <= 1e-4f, qPrintable(QStringLiteral("%1 it %2").arg(QString::fromStdString(name)).arg(i)));
+                QVERIFY2(qAbs(va[i] - v1[i]) <= 1e-4f,
+                    qPrintable(QStringLiteral("%1 it %2").arg(QString::fromStdString(name)).arg(i)));
                 QVERIFY2(qAbs(va[8 + i] - v2[i]) <= 1e-4f * std::max(1.0f, qAbs(va[8 + i])),
-                         qPrintable(QStringLiteral("%1 it %2: %3 vs %4").arg(QString::fromStdString(name)).arg(8 + i).arg(va[8 + i]).arg(v2[i])));
+                    qPrintable(QStringLiteral("%1 it %2: %3 vs %4")
+                                   .arg(QString::fromStdString(name))
+                                   .arg(8 + i)
+                                   .arg(va[8 + i])
+                                   .arg(v2[i])));
             }
-            QCOMPARE(b2.iters[name].front(), std::int64_t(8));  // global iteration continues
+            QCOMPARE(b2.iters[name].front(), std::int64_t(8)); // global iteration continues
         }
     }
 
@@ -226,10 +232,10 @@ private Q_SLOTS:
     {
         QTemporaryDir tmp;
         Config c = tiny_config(tmp.path().toStdString(), 1, 1);
-        c.save.model_save_rate = 2;  // only the last epoch (2)
+        c.save.model_save_rate = 2; // only the last epoch (2)
         Pix2pixTrainer t(c);
         const std::string dir = t.run().experiment_dir;
-        QCOMPARE(list_checkpoint_epochs(dir), (std::vector<int>{2}));
+        QCOMPARE(list_checkpoint_epochs(dir), (std::vector<int> { 2 }));
         c.train.load.continue_train = true;
         c.train.load.load_epoch = 1;
         Pix2pixTrainer again(c);
@@ -251,7 +257,7 @@ private Q_SLOTS:
         Pix2pixTrainer t(c, nullptr, nullptr, nullptr, Pix2pixTrainer::Mode::Benchmark);
         t.setup();
         t.on_epoch_start(1);
-        auto x = torch::rand({1, 3, 32, 32}) * 2 - 1;
+        auto x = torch::rand({ 1, 3, 32, 32 }) * 2 - 1;
         t.train_step(x, x, 0);
         FusedAdam og(t.generator().parameters()), od(t.discriminator().parameters());
         CheckpointState st;
@@ -294,14 +300,14 @@ private Q_SLOTS:
             for (auto& p : t.generator().parameters())
                 p.fill_(std::numeric_limits<float>::quiet_NaN());
         }
-        auto x = torch::rand({1, 3, 32, 32}) * 2 - 1;
+        auto x = torch::rand({ 1, 3, 32, 32 }) * 2 - 1;
         try {
             t.train_step(x, x, 0);
             QFAIL("expected NonFiniteLossError");
         } catch (const NonFiniteLossError& e) {
             // The D step runs first; D(x, fake) is NaN, D(x, real) is not.
             QCOMPARE(e.loss, std::string("D_fake"));
-            QCOMPARE(e.tags, std::vector<std::string>{"D"});
+            QCOMPARE(e.tags, std::vector<std::string> { "D" });
             QCOMPARE(e.epoch, 1);
             QCOMPARE(e.iteration, std::int64_t(1));
             QVERIFY(QString::fromStdString(e.what()).contains(QStringLiteral("D_fake")));
@@ -326,17 +332,17 @@ private Q_SLOTS:
     {
         Config c = tiny_config({}, 1, 0);
         c.train.loss.subspec = "extended";
-        c.train.loss.lambda_sobel = 2.0;  // G_L2 and G_LAP stay 0
+        c.train.loss.lambda_sobel = 2.0; // G_L2 and G_LAP stay 0
         Recorder rec;
         Pix2pixTrainer t(c, &rec, nullptr, nullptr, Pix2pixTrainer::Mode::Benchmark);
         t.setup();
         t.on_epoch_start(1);
-        auto x = torch::rand({1, 3, 32, 32}) * 2 - 1;
+        auto x = torch::rand({ 1, 3, 32, 32 }) * 2 - 1;
         for (int i = 0; i < 2; ++i)
             t.train_step(x, x, i);
         QVERIFY(rec.enabled.count("G_L2"));
         QVERIFY(!rec.enabled["G_L2"]);
-        QVERIFY(rec.raw["G_L2"].empty());  // no fake zeros
+        QVERIFY(rec.raw["G_L2"].empty()); // no fake zeros
         QVERIFY(!rec.enabled["G_LAP"]);
         QVERIFY(rec.enabled["G_SOBEL"]);
         QCOMPARE(rec.raw["G_SOBEL"].size(), size_t(2));
@@ -363,8 +369,8 @@ private Q_SLOTS:
         Pix2pixTrainer t(c, &rec, nullptr, nullptr, Pix2pixTrainer::Mode::Benchmark);
         t.setup();
         t.on_epoch_start(1);
-        auto x = torch::rand({1, 3, 32, 32}) * 2 - 1;
-        auto y = torch::rand({1, 3, 32, 32}) * 2 - 1;
+        auto x = torch::rand({ 1, 3, 32, 32 }) * 2 - 1;
+        auto y = torch::rand({ 1, 3, 32, 32 }) * 2 - 1;
         t.train_step(x, y, 0);
         QCOMPARE(rec.raw["G_IN"].size(), size_t(1));
         // G_IN = MSE(G(x), x), recomputed from the generator state before the step is not available,
@@ -384,8 +390,8 @@ private Q_SLOTS:
         p.subspec = "extended";
         p.losses["G_SOBEL"].weight = 5.0;
         p.losses["G_SOBEL"].schedule = Schedule::linear(1, 4, 0.0, 5.0);
-        p.losses["G_L1"].tags = std::vector<std::string>{"G", "structure"};
-        p.config = {{"train", {{"generator", {{"features", 16}}}}}};
+        p.losses["G_L1"].tags = std::vector<std::string> { "G", "structure" };
+        p.config = { { "train", { { "generator", { { "features", 16 } } } } } };
         save_preset_file(p, file);
         const Preset q = load_preset_file(file);
         QCOMPARE(preset_to_json(q), preset_to_json(p));
@@ -398,7 +404,7 @@ private Q_SLOTS:
         apply_preset_to_losses(q, losses, file);
         QCOMPARE(losses.at("G_SOBEL").weight_at(1), 0.0);
         QCOMPARE(losses.at("G_SOBEL").weight_at(4), 5.0);
-        QCOMPARE(losses.at("G_L1").tags, (std::vector<std::string>{"G", "structure"}));
+        QCOMPARE(losses.at("G_L1").tags, (std::vector<std::string> { "G", "structure" }));
 
         // Errors name the file, the JSON path and the value.
         std::ofstream(file) << R"({"format": "nectar-preset", "losses": {"G_L1": {"weight": -3}}})";
@@ -408,8 +414,8 @@ private Q_SLOTS:
         } catch (const PresetError& e) {
             const QString m = QString::fromStdString(e.what());
             QVERIFY2(m.contains(QString::fromStdString(file)) && m.contains(QStringLiteral("/losses/G_L1/weight"))
-                         && m.contains(QStringLiteral("-3")),
-                     e.what());
+                    && m.contains(QStringLiteral("-3")),
+                e.what());
         }
         Preset unknown;
         unknown.losses["G_NOPE"].weight = 1.0;

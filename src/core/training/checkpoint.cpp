@@ -26,8 +26,8 @@ std::string join_epochs(const std::vector<int>& v)
 
 [[noreturn]] void missing(const std::string& dir, int epoch, const std::string& file)
 {
-    throw CheckpointError("no checkpoint for epoch " + std::to_string(epoch) + " in " + dir + " (missing "
-                          + file + "); epochs with a checkpoint: " + join_epochs(list_checkpoint_epochs(dir)));
+    throw CheckpointError("no checkpoint for epoch " + std::to_string(epoch) + " in " + dir + " (missing " + file
+        + "); epochs with a checkpoint: " + join_epochs(list_checkpoint_epochs(dir)));
 }
 
 void require_files(const std::string& dir, int epoch, const std::vector<std::string>& parts)
@@ -68,7 +68,8 @@ std::vector<int> list_checkpoint_epochs(const std::string& experiment_dir)
         if (!std::regex_match(name, m, re))
             continue;
         const int e = std::stoi(m[1].str());
-        if (fs::exists(checkpoint_file(experiment_dir, e, "netG")) && fs::exists(checkpoint_file(experiment_dir, e, "netD")))
+        if (fs::exists(checkpoint_file(experiment_dir, e, "netG"))
+            && fs::exists(checkpoint_file(experiment_dir, e, "netD")))
             epochs.push_back(e);
     }
     std::sort(epochs.begin(), epochs.end());
@@ -117,14 +118,14 @@ void restore_rng_state(const CheckpointState& state, const torch::Device& device
     }
 }
 
-void save_checkpoint(const std::string& experiment_dir, const CheckpointState& state,
-                     torch::nn::Module& generator, torch::optim::Optimizer& opt_g,
-                     torch::nn::Module& discriminator, torch::optim::Optimizer& opt_d)
+void save_checkpoint(const std::string& experiment_dir, const CheckpointState& state, torch::nn::Module& generator,
+    torch::optim::Optimizer& opt_g, torch::nn::Module& discriminator, torch::optim::Optimizer& opt_d)
 {
     if (!module_is_finite(generator) || !module_is_finite(discriminator))
         throw CheckpointError("not saving the checkpoint of epoch " + std::to_string(state.epoch)
-                              + ": the generator or discriminator holds NaN/Inf weights (existing checkpoints "
-                                "in " + experiment_dir + " are kept)");
+            + ": the generator or discriminator holds NaN/Inf weights (existing checkpoints "
+              "in "
+            + experiment_dir + " are kept)");
     std::error_code ec;
     fs::create_directories(experiment_dir, ec);
 
@@ -133,7 +134,7 @@ void save_checkpoint(const std::string& experiment_dir, const CheckpointState& s
     };
     std::vector<Part> parts;
     auto write = [&](const std::string& name, const std::function<void(torch::serialize::OutputArchive&)>& fill) {
-        Part p{checkpoint_file(experiment_dir, state.epoch, name), {}};
+        Part p { checkpoint_file(experiment_dir, state.epoch, name), {} };
         p.tmp_path = p.final_path + ".tmp";
         torch::serialize::OutputArchive ar;
         fill(ar);
@@ -178,10 +179,10 @@ void save_checkpoint(const std::string& experiment_dir, const CheckpointState& s
 }
 
 CheckpointState load_checkpoint(const std::string& experiment_dir, int epoch, const torch::Device& device,
-                                torch::nn::Module& generator, torch::optim::Optimizer& opt_g,
-                                torch::nn::Module& discriminator, torch::optim::Optimizer& opt_d)
+    torch::nn::Module& generator, torch::optim::Optimizer& opt_g, torch::nn::Module& discriminator,
+    torch::optim::Optimizer& opt_d)
 {
-    require_files(experiment_dir, epoch, {"netG", "netD", "trainer"});
+    require_files(experiment_dir, epoch, { "netG", "netD", "trainer" });
     auto load_net = [&](const std::string& part, torch::nn::Module& m, torch::optim::Optimizer& o) {
         const std::string file = checkpoint_file(experiment_dir, epoch, part);
         torch::serialize::InputArchive ar, model, optim;
@@ -192,8 +193,8 @@ CheckpointState load_checkpoint(const std::string& experiment_dir, int epoch, co
             m.load(model);
             o.load(optim);
         } catch (const c10::Error& e) {
-            throw CheckpointError("checkpoint " + file + " does not match the model/optimizer: "
-                                  + e.what_without_backtrace());
+            throw CheckpointError(
+                "checkpoint " + file + " does not match the model/optimizer: " + e.what_without_backtrace());
         }
     };
     load_net("netG", generator, opt_g);
@@ -227,10 +228,10 @@ CheckpointState load_checkpoint(const std::string& experiment_dir, int epoch, co
     return st;
 }
 
-void load_generator_weights(const std::string& experiment_dir, int epoch, const torch::Device& device,
-                            torch::nn::Module& generator)
+void load_generator_weights(
+    const std::string& experiment_dir, int epoch, const torch::Device& device, torch::nn::Module& generator)
 {
-    require_files(experiment_dir, epoch, {"netG"});
+    require_files(experiment_dir, epoch, { "netG" });
     const std::string file = checkpoint_file(experiment_dir, epoch, "netG");
     torch::serialize::InputArchive ar, model;
     load_archive(ar, file, device);
@@ -238,8 +239,10 @@ void load_generator_weights(const std::string& experiment_dir, int epoch, const 
         ar.read("model", model);
         generator.load(model);
     } catch (const c10::Error& e) {
-        throw CheckpointError("checkpoint " + file + " does not match the generator (check the experiment's "
-                              "train*_config.json model settings): " + e.what_without_backtrace());
+        throw CheckpointError("checkpoint " + file
+            + " does not match the generator (check the experiment's "
+              "train*_config.json model settings): "
+            + e.what_without_backtrace());
     }
 }
 

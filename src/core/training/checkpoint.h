@@ -28,11 +28,11 @@ public:
 };
 
 struct CheckpointState {
-    int epoch = 0;                         ///< last completed epoch (1-based)
-    std::int64_t global_iteration = 0;     ///< iterations trained in total up to this checkpoint
-    torch::Tensor rng_cpu;                 ///< LibTorch default CPU generator state (uint8), may be undefined
-    torch::Tensor rng_cuda;                ///< default CUDA generator state of the training device, may be undefined
-    double lr_g = 0.0, lr_d = 0.0;         ///< learning rates used in `epoch` (informational)
+    int epoch = 0; ///< last completed epoch (1-based)
+    std::int64_t global_iteration = 0; ///< iterations trained in total up to this checkpoint
+    torch::Tensor rng_cpu; ///< LibTorch default CPU generator state (uint8), may be undefined
+    torch::Tensor rng_cuda; ///< default CUDA generator state of the training device, may be undefined
+    double lr_g = 0.0, lr_d = 0.0; ///< learning rates used in `epoch` (informational)
     nlohmann::json extra = nlohmann::json::object();
 };
 
@@ -47,20 +47,19 @@ bool module_is_finite(const torch::nn::Module& module);
 /// Saves G, D, both optimizers and `state` atomically (temp files + rename).
 /// Throws CheckpointError, without touching any existing file, if G or D holds a NaN/Inf weight
 /// (so a good checkpoint is never replaced by a diverged one), or if a file cannot be written.
-void save_checkpoint(const std::string& experiment_dir, const CheckpointState& state,
-                     torch::nn::Module& generator, torch::optim::Optimizer& opt_g,
-                     torch::nn::Module& discriminator, torch::optim::Optimizer& opt_d);
+void save_checkpoint(const std::string& experiment_dir, const CheckpointState& state, torch::nn::Module& generator,
+    torch::optim::Optimizer& opt_g, torch::nn::Module& discriminator, torch::optim::Optimizer& opt_d);
 
 /// Loads a checkpoint written by save_checkpoint into existing modules/optimizers whose parameters
 /// live on `device` (tensors are mapped to it, so a CUDA checkpoint loads on CPU and vice versa).
 /// Throws CheckpointError naming the missing file and listing the epochs that exist.
 CheckpointState load_checkpoint(const std::string& experiment_dir, int epoch, const torch::Device& device,
-                                torch::nn::Module& generator, torch::optim::Optimizer& opt_g,
-                                torch::nn::Module& discriminator, torch::optim::Optimizer& opt_d);
+    torch::nn::Module& generator, torch::optim::Optimizer& opt_g, torch::nn::Module& discriminator,
+    torch::optim::Optimizer& opt_d);
 
 /// Loads only the generator weights (inference, nectar-test, GUI). Same errors as load_checkpoint.
-void load_generator_weights(const std::string& experiment_dir, int epoch, const torch::Device& device,
-                            torch::nn::Module& generator);
+void load_generator_weights(
+    const std::string& experiment_dir, int epoch, const torch::Device& device, torch::nn::Module& generator);
 
 /// Global RNG state helpers (the CPU generator, and the CUDA generator of `device` when it is CUDA).
 void capture_rng_state(CheckpointState& state, const torch::Device& device);

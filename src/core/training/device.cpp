@@ -25,8 +25,8 @@ DeviceChoice resolve_device(const std::string& requested)
         return c;
     }
     if (!std::regex_match(requested, m, cuda_re))
-        throw std::invalid_argument("common.device = \"" + requested
-                                    + "\": expected \"cpu\", \"cuda\", \"cuda:N\" or \"auto\"");
+        throw std::invalid_argument(
+            "common.device = \"" + requested + "\": expected \"cpu\", \"cuda\", \"cuda:N\" or \"auto\"");
     const int index = m[2].matched ? std::stoi(m[2].str()) : 0;
     if (!have_cuda) {
         c.message = "common.device = \"" + requested
@@ -47,7 +47,7 @@ int apply_num_threads(int num_threads)
 {
     if (num_threads < 0)
         throw std::invalid_argument("common.num_threads = " + std::to_string(num_threads)
-                                    + ": expected 0 (= number of cores) or a positive count");
+            + ": expected 0 (= number of cores) or a positive count");
     int n = num_threads;
     if (n == 0)
         n = std::max(1u, std::thread::hardware_concurrency());

@@ -9,8 +9,8 @@
 namespace nectar {
 
 struct DeviceChoice {
-    torch::Device device{torch::kCPU};
-    std::string message;   ///< non-empty when the request could not be met (e.g. CUDA asked, no GPU): a warning
+    torch::Device device { torch::kCPU };
+    std::string message; ///< non-empty when the request could not be met (e.g. CUDA asked, no GPU): a warning
 };
 
 /// "cpu" | "cuda" | "cuda:N" | "auto" (CUDA if available, else CPU). A CUDA request without a usable GPU

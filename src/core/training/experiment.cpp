@@ -47,7 +47,8 @@ std::vector<int> existing_experiment_versions(const std::string& output_director
         if (n.size() <= prefix.size() || n.compare(0, prefix.size(), prefix) != 0)
             continue;
         const std::string digits = n.substr(prefix.size());
-        if (digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        if (digits.size() > 9
+            || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
             continue;
         versions.push_back(std::stoi(digits));
     }
@@ -57,11 +58,12 @@ std::vector<int> existing_experiment_versions(const std::string& output_director
 
 ExperimentPaths prepare_experiment_dir(const Config& config)
 {
-    const fs::path root = config.common.output_directory.empty() ? fs::current_path()
-                                                                 : fs::path(config.common.output_directory);
+    const fs::path root
+        = config.common.output_directory.empty() ? fs::current_path() : fs::path(config.common.output_directory);
     const std::string& name = config.common.experiment_name;
     if (name.empty() || name.find('/') != std::string::npos)
-        throw std::runtime_error("common.experiment_name = \"" + name + "\": expected a non-empty folder name without '/'");
+        throw std::runtime_error(
+            "common.experiment_name = \"" + name + "\": expected a non-empty folder name without '/'");
     const auto versions = existing_experiment_versions(root.string(), name);
     int version = config.common.experiment_version;
     auto dir_of = [&](int v) { return root / (name + "_v" + std::to_string(v)); };
@@ -69,14 +71,13 @@ ExperimentPaths prepare_experiment_dir(const Config& config)
     if (config.train.load.continue_train) {
         if (!fs::is_directory(dir_of(version)))
             throw std::runtime_error("cannot continue training: experiment folder " + dir_of(version).string()
-                                     + " does not exist (common.experiment_version = " + std::to_string(version)
-                                     + "; existing versions of \"" + name + "\" in " + root.string() + ": "
-                                     + join_ints(versions) + ")");
+                + " does not exist (common.experiment_version = " + std::to_string(version)
+                + "; existing versions of \"" + name + "\" in " + root.string() + ": " + join_ints(versions) + ")");
     } else if (fs::exists(dir_of(version))) {
         if (!config.save.auto_increment_version)
             throw std::runtime_error("experiment folder " + dir_of(version).string()
-                                     + " already exists; raise common.experiment_version or enable "
-                                       "save.auto_increment_version");
+                + " already exists; raise common.experiment_version or enable "
+                  "save.auto_increment_version");
         version = versions.empty() ? version + 1 : std::max(version, versions.back()) + 1;
     }
     ExperimentPaths p;

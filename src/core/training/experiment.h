@@ -15,8 +15,8 @@ namespace nectar {
 struct Config;
 
 struct ExperimentPaths {
-    std::string dir;       ///< absolute path of the experiment folder
-    std::string examples;  ///< dir + "/examples"
+    std::string dir; ///< absolute path of the experiment folder
+    std::string examples; ///< dir + "/examples"
     int version = 1;
 };
 

@@ -14,13 +14,13 @@ namespace nectar {
 RgbImage tensor_to_rgb(const torch::Tensor& chw)
 {
     if (chw.dim() != 3 || chw.size(0) < 1)
-        throw std::invalid_argument("tensor_to_rgb: expected a [C, H, W] tensor, got " + std::to_string(chw.dim())
-                                    + " dimensions");
+        throw std::invalid_argument(
+            "tensor_to_rgb: expected a [C, H, W] tensor, got " + std::to_string(chw.dim()) + " dimensions");
     torch::NoGradGuard no_grad;
     auto t = chw.detach().to(torch::kCPU, torch::kFloat32);
-    t = t.size(0) >= 3 ? t.slice(0, 0, 3) : t.slice(0, 0, 1).expand({3, t.size(1), t.size(2)});
+    t = t.size(0) >= 3 ? t.slice(0, 0, 3) : t.slice(0, 0, 1).expand({ 3, t.size(1), t.size(2) });
     // [-1, 1] -> [0, 255], HWC contiguous
-    t = ((t.clamp(-1.0, 1.0) + 1.0) * 127.5).round().to(torch::kUInt8).permute({1, 2, 0}).contiguous();
+    t = ((t.clamp(-1.0, 1.0) + 1.0) * 127.5).round().to(torch::kUInt8).permute({ 1, 2, 0 }).contiguous();
     RgbImage img;
     img.height = static_cast<int>(t.size(0));
     img.width = static_cast<int>(t.size(1));
@@ -45,7 +45,7 @@ RgbImage hconcat(const std::vector<RgbImage>& images)
         size_t off = static_cast<size_t>(y) * out.width * 3;
         for (const auto& i : images) {
             std::memcpy(out.rgb.data() + off, i.rgb.data() + static_cast<size_t>(y) * i.width * 3,
-                        static_cast<size_t>(i.width) * 3);
+                static_cast<size_t>(i.width) * 3);
             off += static_cast<size_t>(i.width) * 3;
         }
     }

@@ -7,15 +7,15 @@
 namespace nectar {
 
 LossScaler::LossScaler(bool enabled, const torch::Device& device, double init_scale, double growth_factor,
-                       double backoff_factor, int growth_interval)
+    double backoff_factor, int growth_interval)
     : m_enabled(enabled)
     , m_growth(growth_factor)
     , m_backoff(backoff_factor)
     , m_interval(growth_interval)
 {
     if (m_enabled) {
-        m_scale = torch::full({1}, init_scale, torch::dtype(torch::kFloat32).device(device));
-        m_growth_tracker = torch::zeros({1}, torch::dtype(torch::kInt32).device(device));
+        m_scale = torch::full({ 1 }, init_scale, torch::dtype(torch::kFloat32).device(device));
+        m_growth_tracker = torch::zeros({ 1 }, torch::dtype(torch::kInt32).device(device));
     }
 }
 
@@ -32,7 +32,7 @@ bool LossScaler::backward_and_step(const torch::Tensor& loss, torch::optim::Opti
         for (auto& p : group.params())
             if (p.grad().defined())
                 grads.push_back(p.grad());
-    auto found_inf = torch::zeros({1}, m_scale.options());
+    auto found_inf = torch::zeros({ 1 }, m_scale.options());
     auto inv_scale = m_scale.to(torch::kFloat64).reciprocal().to(torch::kFloat32);
     if (!grads.empty())
         at::_amp_foreach_non_finite_check_and_unscale_(grads, found_inf, inv_scale);
@@ -51,8 +51,8 @@ double LossScaler::scale() const
 std::pair<double, std::int64_t> LossScaler::state() const
 {
     if (!m_enabled)
-        return {1.0, 0};
-    return {m_scale.item<double>(), m_growth_tracker.item<std::int64_t>()};
+        return { 1.0, 0 };
+    return { m_scale.item<double>(), m_growth_tracker.item<std::int64_t>() };
 }
 
 void LossScaler::set_state(double scale, std::int64_t growth_tracker)

@@ -19,8 +19,8 @@ namespace nectar {
 class LossScaler {
 public:
     LossScaler() = default;
-    LossScaler(bool enabled, const torch::Device& device, double init_scale = 65536.0,
-               double growth_factor = 2.0, double backoff_factor = 0.5, int growth_interval = 2000);
+    LossScaler(bool enabled, const torch::Device& device, double init_scale = 65536.0, double growth_factor = 2.0,
+        double backoff_factor = 0.5, int growth_interval = 2000);
 
     bool enabled() const { return m_enabled; }
     /// backward of `loss` (scaled when enabled) and, if the gradients are finite, optimizer.step().
@@ -34,7 +34,7 @@ public:
 
 private:
     bool m_enabled = false;
-    torch::Tensor m_scale;          // float32 [1] on device
+    torch::Tensor m_scale; // float32 [1] on device
     torch::Tensor m_growth_tracker; // int32 [1] on device
     double m_growth = 2.0, m_backoff = 0.5;
     int m_interval = 2000;

@@ -85,7 +85,7 @@ struct ActiveLoss {
     std::string name;
     std::vector<std::string> tags;
     LossInputs inputs;
-    double weight = 1.0;   ///< weight at the current epoch
+    double weight = 1.0; ///< weight at the current epoch
     bool in_d = false, in_g = false;
 };
 
@@ -107,8 +107,8 @@ struct Pix2pixTrainer::Impl {
     bool is_setup = false;
     bool amp = false;
 
-    UnetGenerator gen{nullptr};
-    PatchGAN disc{nullptr};
+    UnetGenerator gen { nullptr };
+    PatchGAN disc { nullptr };
     std::unique_ptr<FusedAdam> opt_g, opt_d;
     std::unique_ptr<LossScaler> scaler_g, scaler_d;
     std::unique_ptr<LossManager> lm;
@@ -121,9 +121,9 @@ struct Pix2pixTrainer::Impl {
     std::vector<std::string> all_loss_names;
     int current_epoch = 1;
     double lr_g = 0.0, lr_d = 0.0;
-    std::int64_t global_iteration = 0;       // over all runs (from checkpoints)
-    std::int64_t run_iterations = 0;         // in this run() call
-    std::int64_t epoch_iteration = 0;        // 1-based index of the last iteration in the epoch
+    std::int64_t global_iteration = 0; // over all runs (from checkpoints)
+    std::int64_t run_iterations = 0; // in this run() call
+    std::int64_t epoch_iteration = 0; // 1-based index of the last iteration in the epoch
     std::int64_t iterations_per_epoch = 0;
     std::int64_t skipped_steps = 0;
     Clock::time_point run_start;
@@ -131,10 +131,10 @@ struct Pix2pixTrainer::Impl {
 
     // reporting
     std::map<std::string, PendingSeries> pending;
-    std::map<std::string, double> epoch_sum;   // raw values summed over the epoch (host)
+    std::map<std::string, double> epoch_sum; // raw values summed over the epoch (host)
     std::map<std::string, std::int64_t> epoch_count;
     std::int64_t since_report = 0;
-    torch::Tensor last_x, last_fake, last_y;  // detached, for preview images
+    torch::Tensor last_x, last_fake, last_y; // detached, for preview images
     std::map<std::string, double> phase_total;
     std::int64_t phase_iterations = 0;
     std::vector<int> checkpoints_saved;
@@ -199,9 +199,12 @@ struct Pix2pixTrainer::Impl {
     {
         needs_other_shape = false;
         switch (op) {
-        case Operand::Input: return *o.x;
-        case Operand::Real: return *o.y;
-        case Operand::Fake: return o.detach_fake ? o.fake.detach() : o.fake;
+        case Operand::Input:
+            return *o.x;
+        case Operand::Real:
+            return *o.y;
+        case Operand::Fake:
+            return o.detach_fake ? o.fake.detach() : o.fake;
         case Operand::DFake:
             if (!o.d_fake.defined())
                 o.d_fake = disc->forward(*o.x, o.detach_fake ? o.fake.detach() : o.fake);
@@ -218,7 +221,9 @@ struct Pix2pixTrainer::Impl {
             }
             return o.d_real;
         case Operand::Ones:
-        case Operand::Zeros: needs_other_shape = true; return {};
+        case Operand::Zeros:
+            needs_other_shape = true;
+            return {};
         }
         return {};
     }
@@ -233,8 +238,7 @@ struct Pix2pixTrainer::Impl {
         };
         if (pred_fill && target_fill)
             throw std::invalid_argument("loss \"" + l.name + "\": inputs (" + operand_name(l.inputs.prediction) + ", "
-                                        + operand_name(l.inputs.target)
-                                        + ") give no shape: at most one operand may be ones/zeros");
+                + operand_name(l.inputs.target) + ") give no shape: at most one operand may be ones/zeros");
         if (pred_fill)
             pred = fill(l.inputs.prediction, target);
         if (target_fill)
@@ -279,9 +283,9 @@ struct Pix2pixTrainer::Impl {
             return true;
         if (nonfinite_policy == "skip") {
             ++skipped_steps;
-            message(MessageLevel::Warning, "non-finite " + what + " at epoch " + std::to_string(current_epoch)
-                                               + ", iteration " + std::to_string(epoch_iteration)
-                                               + ": optimizer step skipped (train.nonfinite_policy = \"skip\")");
+            message(MessageLevel::Warning,
+                "non-finite " + what + " at epoch " + std::to_string(current_epoch) + ", iteration "
+                    + std::to_string(epoch_iteration) + ": optimizer step skipped (train.nonfinite_policy = \"skip\")");
             return false;
         }
         throw_nonfinite(group, what);
@@ -329,11 +333,11 @@ struct Pix2pixTrainer::Impl {
                 epoch_count[name] += 1;
             }
             chunks[name] = std::move(c);
-            p = PendingSeries{};
+            p = PendingSeries {};
         }
         for (const auto& l : losses) {
             auto it = chunks.find(l.name);
-            LossSeriesChunk c = it != chunks.end() ? std::move(it->second) : LossSeriesChunk{};
+            LossSeriesChunk c = it != chunks.end() ? std::move(it->second) : LossSeriesChunk {};
             c.name = l.name;
             c.tags = l.tags;
             c.enabled = l.weight != 0.0 && (l.in_d || l.in_g);
@@ -376,9 +380,9 @@ struct Pix2pixTrainer::Impl {
                 fake = gen->forward(x).to(torch::kFloat32);
             }
             for (int64_t i = 0; i < x.size(0) && saved < wanted; ++i, ++saved) {
-                const auto img = hconcat({tensor_to_rgb(b->a[i]), tensor_to_rgb(fake[i]), tensor_to_rgb(b->b[i])});
+                const auto img = hconcat({ tensor_to_rgb(b->a[i]), tensor_to_rgb(fake[i]), tensor_to_rgb(b->b[i]) });
                 const std::string path = (fs::path(q->m_experiment_dir) / "examples"
-                                          / ("epoch" + std::to_string(epoch) + "_" + std::to_string(saved + 1) + ".png"))
+                    / ("epoch" + std::to_string(epoch) + "_" + std::to_string(saved + 1) + ".png"))
                                              .string();
                 save_png(img, path);
             }
@@ -405,8 +409,8 @@ struct Pix2pixTrainer::Impl {
         capture_rng_state(st, q->m_device);
         auto [sg, tg] = scaler_g->state();
         auto [sd, td] = scaler_d->state();
-        st.extra["scaler_g"] = {{"scale", sg}, {"growth_tracker", tg}};
-        st.extra["scaler_d"] = {{"scale", sd}, {"growth_tracker", td}};
+        st.extra["scaler_g"] = { { "scale", sg }, { "growth_tracker", tg } };
+        st.extra["scaler_d"] = { { "scale", sd }, { "growth_tracker", td } };
         st.extra["partial_epoch"] = epoch_iteration < iterations_per_epoch;
         st.extra["iterations_in_epoch"] = epoch_iteration;
         st.extra["loss_weights"] = lm->get_loss_weights({}, -1);
@@ -425,8 +429,8 @@ struct Pix2pixTrainer::Impl {
     }
 };
 
-Pix2pixTrainer::Pix2pixTrainer(Config config, TrainingObserver* observer, TrainingControl* control,
-                               const Preset* preset, Mode mode)
+Pix2pixTrainer::Pix2pixTrainer(
+    Config config, TrainingObserver* observer, TrainingControl* control, const Preset* preset, Mode mode)
     : d(std::make_unique<Impl>())
     , m_config(std::move(config))
 {
@@ -505,8 +509,8 @@ void Pix2pixTrainer::setup()
     validate_config(c);
     d->nonfinite_policy = c.train.nonfinite_policy;
     if (d->nonfinite_policy != "stop" && d->nonfinite_policy != "skip" && d->nonfinite_policy != "ignore")
-        throw std::invalid_argument("train.nonfinite_policy = \"" + d->nonfinite_policy
-                                    + "\": expected \"stop\", \"skip\" or \"ignore\"");
+        throw std::invalid_argument(
+            "train.nonfinite_policy = \"" + d->nonfinite_policy + "\": expected \"stop\", \"skip\" or \"ignore\"");
 
     // Device and threads.
     const DeviceChoice dev = resolve_device(c.common.device);
@@ -522,7 +526,7 @@ void Pix2pixTrainer::setup()
     m_last_epoch = d->lr.total_epochs();
     if (c.train.load.continue_train && c.train.load.load_epoch < 1)
         throw std::invalid_argument("train.load.load_epoch = " + std::to_string(c.train.load.load_epoch)
-                                    + ": expected the epoch (>= 1) of a saved checkpoint");
+            + ": expected the epoch (>= 1) of a saved checkpoint");
 
     if (c.common.seed >= 0)
         torch::manual_seed(static_cast<uint64_t>(c.common.seed));
@@ -534,8 +538,8 @@ void Pix2pixTrainer::setup()
     validate_patchgan_options(dopt);
     if (patchgan_output_size(dopt, c.dataloader.load.crop_size) < 1)
         throw std::invalid_argument("dataloader.load.crop_size = " + std::to_string(c.dataloader.load.crop_size)
-                                    + " is too small for the discriminator (train.discriminator.n_layers = "
-                                    + std::to_string(dopt.n_layers) + ")");
+            + " is too small for the discriminator (train.discriminator.n_layers = " + std::to_string(dopt.n_layers)
+            + ")");
     d->gen = UnetGenerator(go);
     d->disc = PatchGAN(dopt);
     d->gen->to(m_device);
@@ -543,20 +547,19 @@ void Pix2pixTrainer::setup()
     d->gen->train();
     d->disc->train();
     const auto& tg = c.train.generator;
-    const auto& td = c.train.discriminator;  // beta1 is per network; the LR comes from make_lr_schedules
-    d->opt_g = std::make_unique<FusedAdam>(
-        d->gen->parameters(), torch::optim::AdamOptions(d->lr.generator.lr_at(m_first_epoch))
-                                  .betas({tg.optimizer.beta1, 0.999}));
-    d->opt_d = std::make_unique<FusedAdam>(
-        d->disc->parameters(), torch::optim::AdamOptions(d->lr.discriminator.lr_at(m_first_epoch))
-                                   .betas({td.optimizer.beta1, 0.999}));
+    const auto& td = c.train.discriminator; // beta1 is per network; the LR comes from make_lr_schedules
+    d->opt_g = std::make_unique<FusedAdam>(d->gen->parameters(),
+        torch::optim::AdamOptions(d->lr.generator.lr_at(m_first_epoch)).betas({ tg.optimizer.beta1, 0.999 }));
+    d->opt_d = std::make_unique<FusedAdam>(d->disc->parameters(),
+        torch::optim::AdamOptions(d->lr.discriminator.lr_at(m_first_epoch)).betas({ td.optimizer.beta1, 0.999 }));
     d->scaler_g = std::make_unique<LossScaler>(d->amp, m_device);
     d->scaler_d = std::make_unique<LossScaler>(d->amp, m_device);
 
     // Experiment folder (before the LossManager, which logs into it).
     if (d->mode == Mode::Train) {
         if (c.dataloader.dataroot.empty())
-            throw std::invalid_argument("dataloader.dataroot is empty: expected a folder with train/ (and val/, test/)");
+            throw std::invalid_argument(
+                "dataloader.dataroot is empty: expected a folder with train/ (and val/, test/)");
         const ExperimentPaths paths = prepare_experiment_dir(c);
         m_experiment_dir = paths.dir;
         c.common.experiment_version = paths.version;
@@ -584,10 +587,11 @@ void Pix2pixTrainer::setup()
     }
     if (!any_g)
         throw std::invalid_argument("objective " + c.train.loss.spec + "/" + c.train.loss.subspec
-                                    + " has no G-tagged loss: nothing would train the generator");
+            + " has no G-tagged loss: nothing would train the generator");
     if (!any_d)
-        d->message(MessageLevel::Warning, "objective " + c.train.loss.spec + "/" + c.train.loss.subspec
-                                              + " has no D-tagged loss: the discriminator will not be trained");
+        d->message(MessageLevel::Warning,
+            "objective " + c.train.loss.spec + "/" + c.train.loss.subspec
+                + " has no D-tagged loss: the discriminator will not be trained");
 
     if (d->mode == Mode::Train) {
         // Data (errors name the folder / file).
@@ -602,29 +606,30 @@ void Pix2pixTrainer::setup()
             try {
                 d->example_loader = make_data_loader(ec, "val");
             } catch (const DataError& e) {
-                d->message(MessageLevel::Warning, std::string("no usable val split (") + e.what()
-                                                      + "); examples come from the train split without augmentation");
+                d->message(MessageLevel::Warning,
+                    std::string("no usable val split (") + e.what()
+                        + "); examples come from the train split without augmentation");
                 auto opts = dataset_options_from_config(ec, "train");
                 opts.train = false;
-                d->example_loader = std::make_unique<DataLoader>(std::make_shared<PairedDataset>(opts), 1, false, 0,
-                                                                 c.common.seed);
+                d->example_loader
+                    = std::make_unique<DataLoader>(std::make_shared<PairedDataset>(opts), 1, false, 0, c.common.seed);
             }
         }
 
         // Continue from a checkpoint.
         if (c.train.load.continue_train) {
-            CheckpointState st = load_checkpoint(m_experiment_dir, c.train.load.load_epoch, m_device, *d->gen,
-                                                 *d->opt_g, *d->disc, *d->opt_d);
+            CheckpointState st = load_checkpoint(
+                m_experiment_dir, c.train.load.load_epoch, m_device, *d->gen, *d->opt_g, *d->disc, *d->opt_d);
             restore_rng_state(st, m_device);
             d->global_iteration = st.global_iteration;
             if (st.extra.contains("scaler_g"))
                 d->scaler_g->set_state(st.extra["scaler_g"].value("scale", 65536.0),
-                                       st.extra["scaler_g"].value("growth_tracker", std::int64_t(0)));
+                    st.extra["scaler_g"].value("growth_tracker", std::int64_t(0)));
             if (st.extra.contains("scaler_d"))
                 d->scaler_d->set_state(st.extra["scaler_d"].value("scale", 65536.0),
-                                       st.extra["scaler_d"].value("growth_tracker", std::int64_t(0)));
-            d->message(MessageLevel::Info, "continuing from the checkpoint of epoch " + std::to_string(st.epoch)
-                                               + " in " + m_experiment_dir);
+                    st.extra["scaler_d"].value("growth_tracker", std::int64_t(0)));
+            d->message(MessageLevel::Info,
+                "continuing from the checkpoint of epoch " + std::to_string(st.epoch) + " in " + m_experiment_dir);
         }
         write_config_copy(c, m_experiment_dir);
         std::int64_t dataset_length = static_cast<std::int64_t>(d->train_loader->size());
@@ -657,14 +662,14 @@ void Pix2pixTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y, 
     std::vector<const ActiveLoss*> d_losses, g_losses;
     for (const auto& l : s.losses) {
         if (l.weight == 0.0)
-            continue;  // skipped: reported disabled
+            continue; // skipped: reported disabled
         if (l.in_d)
             d_losses.push_back(&l);
         if (l.in_g)
             g_losses.push_back(&l);
     }
 
-    Impl::Operands o{&x, &y, {}, {}, {}, false};
+    Impl::Operands o { &x, &y, {}, {}, {}, false };
     {
         AutocastScope ac(s.amp);
         o.fake = s.gen->forward(x);
@@ -679,7 +684,7 @@ void Pix2pixTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y, 
             AutocastScope ac(s.amp);
             bool need_real = false, need_fake = false;
             for (const ActiveLoss* l : d_losses)
-                for (Operand op : {l->inputs.prediction, l->inputs.target}) {
+                for (Operand op : { l->inputs.prediction, l->inputs.target }) {
                     need_real = need_real || op == Operand::DReal;
                     need_fake = need_fake || op == Operand::DFake;
                 }
@@ -687,7 +692,7 @@ void Pix2pixTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y, 
                 // One D pass on the stacked real and fake pairs: InstanceNorm and the patch logits are
                 // per sample, so this equals two passes, with larger, faster convolutions.
                 const auto n = x.size(0);
-                auto both = s.disc->forward(torch::cat({x, x}), torch::cat({y, o.fake.detach()}));
+                auto both = s.disc->forward(torch::cat({ x, x }), torch::cat({ y, o.fake.detach() }));
                 o.d_real = both.narrow(0, 0, n);
                 o.d_fake = both.narrow(0, n, n);
             }
@@ -761,7 +766,7 @@ void Pix2pixTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y, 
     } else if (!s.observer && s.since_report >= 256) {
         // Nobody listens: still move values off the device now and then so memory stays bounded.
         for (auto& [name, p] : s.pending)
-            p = PendingSeries{};
+            p = PendingSeries {};
         s.since_report = 0;
     }
 }
@@ -820,8 +825,9 @@ TrainResult Pix2pixTrainer::run()
     if (s.observer)
         s.observer->on_run_started(info);
     if (m_first_epoch > m_last_epoch)
-        s.message(MessageLevel::Info, "nothing to train: epoch " + std::to_string(m_first_epoch - 1)
-                                          + " is the last epoch of the plan (" + std::to_string(m_last_epoch) + ")");
+        s.message(MessageLevel::Info,
+            "nothing to train: epoch " + std::to_string(m_first_epoch - 1) + " is the last epoch of the plan ("
+                + std::to_string(m_last_epoch) + ")");
 
     bool stopped = false;
     try {
@@ -876,7 +882,8 @@ TrainResult Pix2pixTrainer::run()
         throw;
     }
     if (s.skipped_steps > 0)
-        s.message(MessageLevel::Warning, std::to_string(s.skipped_steps) + " optimizer step(s) skipped for NaN/Inf losses");
+        s.message(
+            MessageLevel::Warning, std::to_string(s.skipped_steps) + " optimizer step(s) skipped for NaN/Inf losses");
     result.stopped = stopped;
     result.iterations = s.run_iterations;
     result.checkpoints_saved = s.checkpoints_saved;

@@ -52,23 +52,27 @@ struct Preset;
 /// A loss turned NaN/Inf (policy "stop").
 class NonFiniteLossError : public std::runtime_error {
 public:
-    NonFiniteLossError(const std::string& what, std::string loss, std::vector<std::string> tags, int epoch,
-                       std::int64_t iteration)
-        : std::runtime_error(what), loss(std::move(loss)), tags(std::move(tags)), epoch(epoch), iteration(iteration)
+    NonFiniteLossError(
+        const std::string& what, std::string loss, std::vector<std::string> tags, int epoch, std::int64_t iteration)
+        : std::runtime_error(what)
+        , loss(std::move(loss))
+        , tags(std::move(tags))
+        , epoch(epoch)
+        , iteration(iteration)
     {
     }
     std::string loss;
     std::vector<std::string> tags;
     int epoch;
-    std::int64_t iteration;   ///< 1-based within the epoch
+    std::int64_t iteration; ///< 1-based within the epoch
 };
 
 /// Outcome of Pix2pixTrainer::run().
 struct TrainResult {
-    bool stopped = false;          ///< a stop request ended the run early
+    bool stopped = false; ///< a stop request ended the run early
     int first_epoch = 1;
-    int last_epoch_completed = 0;  ///< 0 if none
-    std::int64_t iterations = 0;   ///< iterations run by this call
+    int last_epoch_completed = 0; ///< 0 if none
+    std::int64_t iterations = 0; ///< iterations run by this call
     std::string experiment_dir;
     std::vector<int> checkpoints_saved;
 };
@@ -76,15 +80,15 @@ struct TrainResult {
 class Pix2pixTrainer : public Trainer {
 public:
     enum class Mode {
-        Train,     ///< full run: data, experiment folder, logs, checkpoints, examples
-        Benchmark  ///< models, optimizers and losses only (train_step on caller tensors, nothing written)
+        Train, ///< full run: data, experiment folder, logs, checkpoints, examples
+        Benchmark ///< models, optimizers and losses only (train_step on caller tensors, nothing written)
     };
 
     /// Cheap: stores the settings. `preset` (optional) overrides loss weights/tags/schedules after the
     /// spec is built (apply it to the config first with apply_preset_to_config). `observer` and `control`
     /// may be null and must outlive the trainer.
     explicit Pix2pixTrainer(Config config, TrainingObserver* observer = nullptr, TrainingControl* control = nullptr,
-                            const Preset* preset = nullptr, Mode mode = Mode::Train);
+        const Preset* preset = nullptr, Mode mode = Mode::Train);
     ~Pix2pixTrainer() override;
 
     /// Builds everything (device, threads, seed, experiment folder + config copy, models, optimizers,
@@ -111,7 +115,7 @@ public:
     LossManager& loss_manager();
     torch::nn::Module& generator();
     torch::nn::Module& discriminator();
-    torch::Tensor generate(const torch::Tensor& x);  ///< G(x) in eval mode without grad
+    torch::Tensor generate(const torch::Tensor& x); ///< G(x) in eval mode without grad
     /// Mean seconds per iteration by phase since the last reset ("G_forward", "D_forward", "D_backward",
     /// "D_optimizer", "G_loss_forward", "G_backward", "G_optimizer", "data", "report").
     std::map<std::string, double> phase_seconds() const;
@@ -123,7 +127,7 @@ private:
     struct Impl;
     std::unique_ptr<Impl> d;
     Config m_config;
-    torch::Device m_device{torch::kCPU};
+    torch::Device m_device { torch::kCPU };
     std::string m_experiment_dir;
     int m_first_epoch = 1;
     int m_last_epoch = 1;

@@ -40,7 +40,7 @@ Preset preset_from_json(const nlohmann::json& j, const std::string& source)
         throw PresetError(where(source, "/format") + " = " + j.at("format").dump() + ": expected \"nectar-preset\"");
     if (j.contains("version") && (!j.at("version").is_number_integer() || j.at("version").get<int>() > 1))
         throw PresetError(where(source, "/version") + " = " + j.at("version").dump()
-                          + ": expected 1 (this build reads preset version 1)");
+            + ": expected 1 (this build reads preset version 1)");
     Preset p;
     auto str = [&](const char* key, std::string& out) {
         if (!j.contains(key))
@@ -56,8 +56,8 @@ Preset preset_from_json(const nlohmann::json& j, const std::string& source)
     if (j.contains("losses")) {
         const auto& losses = j.at("losses");
         if (!losses.is_object())
-            throw PresetError(where(source, "/losses") + ": expected an object of loss name -> settings, got "
-                              + losses.dump());
+            throw PresetError(
+                where(source, "/losses") + ": expected an object of loss name -> settings, got " + losses.dump());
         for (auto it = losses.begin(); it != losses.end(); ++it) {
             const std::string base = "/losses/" + it.key();
             const auto& e = it.value();
@@ -66,25 +66,26 @@ Preset preset_from_json(const nlohmann::json& j, const std::string& source)
             LossOverride o;
             for (auto k = e.begin(); k != e.end(); ++k) {
                 if (k.key() != "weight" && k.key() != "tags" && k.key() != "schedule")
-                    throw PresetError(where(source, base + "/" + k.key())
-                                      + ": unknown key (expected weight, tags, schedule)");
+                    throw PresetError(
+                        where(source, base + "/" + k.key()) + ": unknown key (expected weight, tags, schedule)");
             }
             if (e.contains("weight")) {
                 const auto& w = e.at("weight");
                 if (!w.is_number() || !std::isfinite(w.get<double>()) || w.get<double>() < 0.0)
-                    throw PresetError(where(source, base + "/weight") + " = " + w.dump()
-                                      + ": expected a finite number >= 0");
+                    throw PresetError(
+                        where(source, base + "/weight") + " = " + w.dump() + ": expected a finite number >= 0");
                 o.weight = w.get<double>();
             }
             if (e.contains("tags")) {
                 const auto& t = e.at("tags");
                 std::vector<std::string> tags;
                 if (!t.is_array())
-                    throw PresetError(where(source, base + "/tags") + " = " + t.dump() + ": expected an array of strings");
+                    throw PresetError(
+                        where(source, base + "/tags") + " = " + t.dump() + ": expected an array of strings");
                 for (const auto& s : t) {
                     if (!s.is_string() || s.get<std::string>().empty())
-                        throw PresetError(where(source, base + "/tags") + " = " + t.dump()
-                                          + ": expected non-empty strings");
+                        throw PresetError(
+                            where(source, base + "/tags") + " = " + t.dump() + ": expected non-empty strings");
                     tags.push_back(s.get<std::string>());
                 }
                 o.tags = tags;
@@ -95,8 +96,8 @@ Preset preset_from_json(const nlohmann::json& j, const std::string& source)
                     s.validate();
                     o.schedule = s;
                 } catch (const std::exception& ex) {
-                    throw PresetError(where(source, base + "/schedule") + " = " + e.at("schedule").dump() + ": "
-                                      + ex.what());
+                    throw PresetError(
+                        where(source, base + "/schedule") + " = " + e.at("schedule").dump() + ": " + ex.what());
                 }
             }
             p.losses[it.key()] = o;
@@ -105,7 +106,8 @@ Preset preset_from_json(const nlohmann::json& j, const std::string& source)
     if (j.contains("config")) {
         const auto& c = j.at("config");
         if (!c.is_object())
-            throw PresetError(where(source, "/config") + " = " + c.dump() + ": expected an object with config sections");
+            throw PresetError(
+                where(source, "/config") + " = " + c.dump() + ": expected an object with config sections");
         p.config = c.contains("config") && c.size() == 1 ? c.at("config") : c;
     }
     return p;
@@ -208,7 +210,7 @@ void apply_preset_to_losses(const Preset& p, std::map<std::string, LMLoss>& loss
             for (const auto& [n, l] : losses)
                 known += (known.empty() ? "" : ", ") + n;
             throw PresetError(where(source, "/losses/" + name) + ": the objective declares no loss \"" + name
-                              + "\" (declared: " + known + ")");
+                + "\" (declared: " + known + ")");
         }
         if (o.weight) {
             it->second.loss_weight = *o.weight;
@@ -221,8 +223,8 @@ void apply_preset_to_losses(const Preset& p, std::map<std::string, LMLoss>& loss
     }
 }
 
-Preset preset_from_losses(const std::string& spec, const std::string& subspec,
-                          const std::map<std::string, LMLoss>& losses)
+Preset preset_from_losses(
+    const std::string& spec, const std::string& subspec, const std::map<std::string, LMLoss>& losses)
 {
     Preset p;
     p.spec = spec;

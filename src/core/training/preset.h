@@ -40,16 +40,16 @@ public:
 };
 
 struct LossOverride {
-    std::optional<double> weight;                    ///< >= 0, finite
+    std::optional<double> weight; ///< >= 0, finite
     std::optional<std::vector<std::string>> tags;
-    std::optional<Schedule> schedule;                ///< Kind::None removes a schedule
+    std::optional<Schedule> schedule; ///< Kind::None removes a schedule
 };
 
 struct Preset {
     std::string name;
     std::string description;
-    std::string spec;                                ///< empty: keep the config's spec
-    std::string subspec;                             ///< empty: keep the config's subspec
+    std::string spec; ///< empty: keep the config's spec
+    std::string subspec; ///< empty: keep the config's subspec
     std::map<std::string, LossOverride> losses;
     nlohmann::json config = nlohmann::json::object(); ///< partial NectarGAN config sections
 };
@@ -69,7 +69,7 @@ void apply_preset_to_config(const Preset& p, Config& config, const std::string& 
 /// error listing the declared ones.
 void apply_preset_to_losses(const Preset& p, std::map<std::string, LMLoss>& losses, const std::string& source = {});
 /// Snapshot of the current objective as a preset (weight, tags, schedule of every loss).
-Preset preset_from_losses(const std::string& spec, const std::string& subspec,
-                          const std::map<std::string, LMLoss>& losses);
+Preset preset_from_losses(
+    const std::string& spec, const std::string& subspec, const std::map<std::string, LMLoss>& losses);
 
 } // namespace nectar
