@@ -391,12 +391,15 @@ struct Pix2pixTrainer::Impl {
         gen->train();
     }
 
-    void dump_log()
+    /// Periodic dumps only append to the journal (cost ~ new values); the NectarGAN-layout
+    /// loss_log.json is rewritten from it at the end of a run, on stop and on failure.
+    void dump_log(bool export_base = true)
     {
         if (mode != Mode::Train)
             return;
         lm->update_loss_log();
-        lm->export_base_log();
+        if (export_base)
+            lm->export_base_log();
     }
 
     CheckpointState checkpoint_state(int epoch)
@@ -786,7 +789,7 @@ void Pix2pixTrainer::on_epoch_end(int epoch, bool stopped)
     const bool last = epoch == m_last_epoch;
     if (s.mode == Mode::Train) {
         if (stopped || last || epoch % std::max(1, m_config.train.log_dump_rate) == 0)
-            s.dump_log();
+            s.dump_log(/*export_base=*/stopped || last);
         if (!stopped && sv.save_examples && (last || epoch % std::max(1, sv.example_save_rate) == 0)) {
             s.save_examples(epoch);
             sum.examples_saved = true;
