@@ -18,50 +18,32 @@
 #include "losses/loss_log.h"
 #include "losses/loss_manager.h"
 #include "losses/loss_registry.h"
+#include "reference_data.h"
 
 using namespace nectar;
 using nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
 namespace {
+using testdata::formula;
+using testdata::load_json;
+inline LossFn make(const std::string& type)
+{
+    return testdata::make_loss(type);
+}
 const std::string kRef = std::string(NECTAR_TEST_DATA_DIR) + "/reference/";
-
-json load(const std::string& path)
-{
-    std::ifstream in(path);
-    return json::parse(in);
-}
-
-torch::Tensor formula(const json& f)
-{
-    const auto shape = f["shape"].get<std::vector<int64_t>>();
-    int64_t n = 1;
-    for (auto s : shape) n *= s;
-    const bool use_sin = f["fn"] == "sin";
-    const double a = f["a"], b = f["b"], amp = f["amp"];
-    std::vector<float> v(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-        double t = a * double(i);
-        t = t + b;
-        v[size_t(i)] = float(amp * (use_sin ? std::sin(t) : std::cos(t)));
-    }
-    return torch::from_blob(v.data(), {n}, torch::kFloat32).clone().reshape(shape);
-}
-
-LossFn make(const std::string& type)
-{
-    return LossFunctionRegistry::instance().create(type, Config{}).function;
-}
 
 // Key structure of a JSON value: objects keep their keys (in order), arrays become their length.
 ojson shape_of(const ojson& j)
 {
     if (j.is_object()) {
         ojson o = ojson::object();
-        for (const auto& [k, v] : j.items()) o[k] = shape_of(v);
+        for (const auto& [k, v] : j.items())
+            o[k] = shape_of(v);
         return o;
     }
-    if (j.is_array()) return "array[" + std::to_string(j.size()) + "]";
+    if (j.is_array())
+        return "array[" + std::to_string(j.size()) + "]";
     return j.type_name();
 }
 } // namespace
@@ -73,20 +55,20 @@ private Q_SLOTS:
 
     void reproducesNectarganExample()
     {
-        const json f = load(kRef + "nectargan_reference.json")["f_loss_log"];
+        const json f = load_json(kRef + "nectargan_reference.json")["f_loss_log"];
         std::ifstream ein(kRef + "nectargan_loss_log_example.json");
         const ojson example = ojson::parse(ein);
         QTemporaryDir dir;
         const std::string exp = dir.filePath(QStringLiteral("NectarGAN_v1")).toStdString();
         const json& lambdas = f["config_lambdas"];
-        LossManager lm(Config{}, exp);
-        lm.register_loss_fn("G_GAN", make("BCEWithLogits"), lambdas["lambda_gan"], {}, {"G"});
-        lm.register_loss_fn("G_L1", make("L1"), lambdas["lambda_l1"], {}, {"G"});
-        lm.register_loss_fn("D_real", make("BCEWithLogits"), 1.0, {}, {"D"});
-        lm.register_loss_fn("D_fake", make("BCEWithLogits"), 1.0, {}, {"D"});
-        lm.register_loss_fn("G_L2", make("MSE"), lambdas["lambda_l2"], {}, {"G"});
-        lm.register_loss_fn("G_SOBEL", make("Sobel"), lambdas["lambda_sobel"], {}, {"G"});
-        lm.register_loss_fn("G_LAP", make("Laplacian"), lambdas["lambda_laplacian"], {}, {"G"});
+        LossManager lm(Config {}, exp);
+        lm.register_loss_fn("G_GAN", make("BCEWithLogits"), lambdas["lambda_gan"], {}, { "G" });
+        lm.register_loss_fn("G_L1", make("L1"), lambdas["lambda_l1"], {}, { "G" });
+        lm.register_loss_fn("D_real", make("BCEWithLogits"), 1.0, {}, { "D" });
+        lm.register_loss_fn("D_fake", make("BCEWithLogits"), 1.0, {}, { "D" });
+        lm.register_loss_fn("G_L2", make("MSE"), lambdas["lambda_l2"], {}, { "G" });
+        lm.register_loss_fn("G_SOBEL", make("Sobel"), lambdas["lambda_sobel"], {}, { "G" });
+        lm.register_loss_fn("G_LAP", make("Laplacian"), lambdas["lambda_laplacian"], {}, { "G" });
         lm.set_log_metadata("cpu", f["dataroot"], f["dataroot_train_entries"]);
         const auto names = lm.names();
         for (int call = 0; call < 3; ++call)
@@ -125,8 +107,8 @@ private Q_SLOTS:
                 QVERIFY(std::abs(ol["loss_functions"][name]["loss"][k].get<double>() - want) <= 1e-5 * std::abs(want));
                 QCOMPARE(ol["loss_functions"][name]["weights"][k].get<double>(), e["weights"][k].get<double>());
                 QVERIFY(std::abs(ol["loss_functions"][name]["raw_loss"][k].get<double>()
-                                 - f["per_call_values"][name][k]["raw"].get<double>())
-                        <= 1e-5 * f["per_call_values"][name][k]["raw"].get<double>());
+                            - f["per_call_values"][name][k]["raw"].get<double>())
+                    <= 1e-5 * f["per_call_values"][name][k]["raw"].get<double>());
             }
         }
     }
@@ -138,11 +120,12 @@ private Q_SLOTS:
         QCOMPARE(d.dataroot, std::string("/data/nectargan_ref_losslog/dataroot"));
         QCOMPARE(d.dataset_length, std::int64_t(3));
         QCOMPARE(d.experiment, std::string("NectarGAN_v1"));
-        QCOMPARE(d.order, (std::vector<std::string>{"G_GAN", "G_L1", "D_real", "D_fake", "G_L2", "G_SOBEL", "G_LAP"}));
+        QCOMPARE(
+            d.order, (std::vector<std::string> { "G_GAN", "G_L1", "D_real", "D_fake", "G_L2", "G_SOBEL", "G_LAP" }));
         const auto& l1 = d.losses.at("G_L1");
         QVERIFY(l1.raw_derived);
-        QCOMPARE(l1.weighted, (std::vector<float>{69.13671875f, 69.12667846679688f, 69.1954345703125f}));
-        QCOMPARE(l1.weights, (std::vector<float>{100.f, 100.f, 100.f}));
+        QCOMPARE(l1.weighted, (std::vector<float> { 69.13671875f, 69.12667846679688f, 69.1954345703125f }));
+        QCOMPARE(l1.weights, (std::vector<float> { 100.f, 100.f, 100.f }));
         QVERIFY(std::abs(l1.raw[0] - 0.6913671493530273f) < 1e-7f);
         // A missing file or a wrong layout names the file.
         QVERIFY_THROWS_EXCEPTION(std::runtime_error, LossLog::read("/nonexistent/loss_log.json"));
@@ -171,7 +154,7 @@ private Q_SLOTS:
         const std::string exp = dir.path().toStdString();
         {
             LossLog log(exp);
-            log.append({{"G", {nan, inf, -inf, 1.5f}, {1.f, 1.f, 2.f, 2.f}, {}}});
+            log.append({ { "G", { nan, inf, -inf, 1.5f }, { 1.f, 1.f, 2.f, 2.f }, {} } });
             log.export_base_log();
         }
         // Every journal line and the base file are strict JSON.
@@ -184,9 +167,9 @@ private Q_SLOTS:
         }
         QCOMPARE(lines, 2); // header + one dump
         std::ifstream bin(exp + "/" + LossLog::kLogFileName);
-        const std::string text{std::istreambuf_iterator<char>(bin), std::istreambuf_iterator<char>()};
+        const std::string text { std::istreambuf_iterator<char>(bin), std::istreambuf_iterator<char>() };
         QVERIFY(json::accept(text));
-        for (const std::string& src : {exp, exp + "/" + LossLog::kLogFileName}) {
+        for (const std::string& src : { exp, exp + "/" + LossLog::kLogFileName }) {
             const auto d = LossLog::read(src);
             const auto& s = d.losses.at("G");
             QVERIFY(std::isnan(s.raw[0]) && std::isnan(s.weighted[0]));
@@ -196,7 +179,7 @@ private Q_SLOTS:
             QCOMPARE(s.weighted[3], 3.0f);
             QVERIFY(!s.raw_derived);
         }
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, LossLog(exp).append({{"G", {1.f}, {}, {}}}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, LossLog(exp).append({ { "G", { 1.f }, {}, {} } }));
     }
 
     void survivesSigkill()
@@ -215,11 +198,14 @@ private Q_SLOTS:
                 LossLog log(exp);
                 for (std::int64_t i = 0;; ++i) {
                     std::vector<float> raw(64), w(64, 0.5f);
-                    for (int k = 0; k < 64; ++k) raw[size_t(k)] = float(i * 64 + k);
-                    log.append({{"A", raw, w, {}}, {"B", raw, w, {}}, {"C", {float(i)}, {1.f}, {}}});
-                    if (i % 7 == 0) log.export_base_log();
+                    for (int k = 0; k < 64; ++k)
+                        raw[size_t(k)] = float(i * 64 + k);
+                    log.append({ { "A", raw, w, {} }, { "B", raw, w, {} }, { "C", { float(i) }, { 1.f }, {} } });
+                    if (i % 7 == 0)
+                        log.export_base_log();
                     const std::int64_t done = i;
-                    if (::write(pipefd[1], &done, sizeof done) != sizeof done) ::_exit(2);
+                    if (::write(pipefd[1], &done, sizeof done) != sizeof done)
+                        ::_exit(2);
                 }
             } catch (...) {
                 ::_exit(3);
@@ -227,7 +213,8 @@ private Q_SLOTS:
         }
         ::close(pipefd[1]);
         std::int64_t last = -1, v;
-        while (last < 300 && ::read(pipefd[0], &v, sizeof v) == sizeof v) last = v;
+        while (last < 300 && ::read(pipefd[0], &v, sizeof v) == sizeof v)
+            last = v;
         ::kill(child, SIGKILL);
         int status = 0;
         ::waitpid(child, &status, 0);
@@ -237,17 +224,19 @@ private Q_SLOTS:
 
         // Every file parses, and no reported dump is lost.
         std::ifstream bin(exp + "/" + LossLog::kLogFileName);
-        const std::string text{std::istreambuf_iterator<char>(bin), std::istreambuf_iterator<char>()};
+        const std::string text { std::istreambuf_iterator<char>(bin), std::istreambuf_iterator<char>() };
         QVERIFY(json::accept(text));
         const auto base = LossLog::read(exp + "/" + LossLog::kLogFileName);
         const auto d = LossLog::read(exp);
         const auto& c = d.losses.at("C").raw;
         QVERIFY(std::int64_t(c.size()) >= last + 1);
-        for (size_t i = 0; i < c.size(); ++i) QCOMPARE(c[i], float(i));
+        for (size_t i = 0; i < c.size(); ++i)
+            QCOMPARE(c[i], float(i));
         QCOMPARE(d.losses.at("A").raw.size(), c.size() * 64);
         QCOMPARE(d.losses.at("A").weighted[100], 50.0f);
         QVERIFY(base.losses.at("C").raw.size() <= c.size()); // base: a consistent earlier snapshot
-        for (size_t i = 0; i < base.losses.at("C").raw.size(); ++i) QCOMPARE(base.losses.at("C").raw[i], float(i));
+        for (size_t i = 0; i < base.losses.at("C").raw.size(); ++i)
+            QCOMPARE(base.losses.at("C").raw[i], float(i));
 
         // A torn last line (simulated) is skipped, and a new writer starts on a fresh line.
         {
@@ -259,7 +248,7 @@ private Q_SLOTS:
         QCOMPARE(torn.warnings.size(), size_t(1));
         {
             LossLog again(exp);
-            again.append({{"C", {-1.f}, {1.f}, {}}});
+            again.append({ { "C", { -1.f }, { 1.f }, {} } });
             again.export_base_log();
         }
         const auto resumed = LossLog::read(exp);

@@ -16,47 +16,29 @@
 #include "losses/loss_log.h"
 #include "losses/loss_manager.h"
 #include "losses/loss_registry.h"
+#include "reference_data.h"
 
 using namespace nectar;
 using nlohmann::json;
 
 namespace {
-json reference()
+using testdata::formula;
+using testdata::reference;
+inline LossFn make(const std::string& type)
 {
-    std::ifstream in(std::string(NECTAR_TEST_DATA_DIR) + "/reference/nectargan_reference.json");
-    return json::parse(in);
-}
-
-torch::Tensor formula(std::vector<int64_t> shape, const json& f)
-{
-    int64_t n = 1;
-    for (auto s : shape) n *= s;
-    const bool use_sin = f["fn"] == "sin";
-    const double a = f["a"], b = f["b"], amp = f["amp"];
-    std::vector<float> v(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-        double t = a * double(i);
-        t = t + b;
-        v[size_t(i)] = float(amp * (use_sin ? std::sin(t) : std::cos(t)));
-    }
-    return torch::from_blob(v.data(), {n}, torch::kFloat32).clone().reshape(shape);
-}
-
-LossFn make(const std::string& type)
-{
-    return LossFunctionRegistry::instance().create(type, Config{}).function;
+    return testdata::make_loss(type);
 }
 
 // pix2pix "extended" as NectarGAN's pix2pix_objective builds it, registered directly.
 void register_extended(LossManager& lm, const json& lambdas)
 {
-    lm.register_loss_fn("G_GAN", make("BCEWithLogits"), lambdas["lambda_gan"], {}, {"G"});
-    lm.register_loss_fn("G_L1", make("L1"), lambdas["lambda_l1"], {}, {"G"});
-    lm.register_loss_fn("D_real", make("BCEWithLogits"), 1.0, {}, {"D"});
-    lm.register_loss_fn("D_fake", make("BCEWithLogits"), 1.0, {}, {"D"});
-    lm.register_loss_fn("G_L2", make("MSE"), lambdas["lambda_l2"], {}, {"G"});
-    lm.register_loss_fn("G_SOBEL", make("Sobel"), lambdas["lambda_sobel"], {}, {"G"});
-    lm.register_loss_fn("G_LAP", make("Laplacian"), lambdas["lambda_laplacian"], {}, {"G"});
+    lm.register_loss_fn("G_GAN", make("BCEWithLogits"), lambdas["lambda_gan"], {}, { "G" });
+    lm.register_loss_fn("G_L1", make("L1"), lambdas["lambda_l1"], {}, { "G" });
+    lm.register_loss_fn("D_real", make("BCEWithLogits"), 1.0, {}, { "D" });
+    lm.register_loss_fn("D_fake", make("BCEWithLogits"), 1.0, {}, { "D" });
+    lm.register_loss_fn("G_L2", make("MSE"), lambdas["lambda_l2"], {}, { "G" });
+    lm.register_loss_fn("G_SOBEL", make("Sobel"), lambdas["lambda_sobel"], {}, { "G" });
+    lm.register_loss_fn("G_LAP", make("Laplacian"), lambdas["lambda_laplacian"], {}, { "G" });
 }
 
 std::map<std::string, torch::Tensor> run_extended(LossManager& lm, const torch::Tensor& x, const torch::Tensor& y)
@@ -75,7 +57,8 @@ std::map<std::string, torch::Tensor> run_extended(LossManager& lm, const torch::
 std::vector<std::string> keys(const std::map<std::string, double>& m)
 {
     std::vector<std::string> k;
-    for (const auto& [n, v] : m) k.push_back(n);
+    for (const auto& [n, v] : m)
+        k.push_back(n);
     return k;
 }
 } // namespace
@@ -91,7 +74,7 @@ private Q_SLOTS:
         const json lmw = a["loss_manager_weighted"];
         const auto shape = lmw["shape"].get<std::vector<int64_t>>();
         const auto x = formula(shape, a["inputs"]["x"]), y = formula(shape, a["inputs"]["y"]);
-        LossManager lm(Config{}, {}, false);
+        LossManager lm(Config {}, {}, false);
         register_extended(lm, lmw["config_lambdas"]);
         auto xg = x.clone().requires_grad_(true);
         const auto returned = run_extended(lm, xg, y);
@@ -102,8 +85,10 @@ private Q_SLOTS:
             const double expected = res["returned"]["value"];
             const float got = returned.at(name).item<float>();
             QVERIFY2(std::abs(got - expected) <= 1e-5 * std::abs(expected),
-                     qPrintable(QStringLiteral("%1: %2 vs %3").arg(QString::fromStdString(name)).arg(got, 0, 'g', 9)
-                                    .arg(expected, 0, 'g', 9)));
+                qPrintable(QStringLiteral("%1: %2 vs %3")
+                               .arg(QString::fromStdString(name))
+                               .arg(got, 0, 'g', 9)
+                               .arg(expected, 0, 'g', 9)));
             QVERIFY(returned.at(name).requires_grad()); // autograd intact
             // NectarGAN's logged value is weighted; ours: get_loss_values (weighted) and raw x weight.
             QVERIFY(std::abs(values.at(name) - res["history_losses_last"].get<double>()) <= 1e-5 * std::abs(expected));
@@ -122,17 +107,17 @@ private Q_SLOTS:
 
     void registrationErrors()
     {
-        LossManager lm(Config{}, {}, false);
-        lm.register_loss_fn("G_L1", make("L1"), 100.0, {}, {"G"});
+        LossManager lm(Config {}, {}, false);
+        lm.register_loss_fn("G_L1", make("L1"), 100.0, {}, { "G" });
         try {
             lm.register_loss_fn("G_L1", make("L1"));
             QFAIL("expected an error");
         } catch (const std::invalid_argument& e) {
             QVERIFY(std::string(e.what()).find("G_L1") != std::string::npos);
         }
-        lm.register_loss_fn("D_real", make("BCEWithLogits"), 1.0, {}, {"D"});
+        lm.register_loss_fn("D_real", make("BCEWithLogits"), 1.0, {}, { "D" });
         try {
-            lm.compute_loss_xy("G_L2", torch::zeros({1}), torch::zeros({1}), 1);
+            lm.compute_loss_xy("G_L2", torch::zeros({ 1 }), torch::zeros({ 1 }), 1);
             QFAIL("expected an error");
         } catch (const std::invalid_argument& e) {
             const std::string m = e.what();
@@ -140,15 +125,16 @@ private Q_SLOTS:
             QVERIFY(m.find("G_L1, D_real") != std::string::npos);
         }
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, lm.register_loss_fn("", make("L1")));
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, lm.register_loss_fn("X", LossFn{}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, lm.register_loss_fn("X", LossFn {}));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, lm.register_loss_fn("X", make("L1"), -1.0));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, lm.register_loss_fn("X", make("L1"), NAN));
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, lm.register_loss_fn("X", make("L1"), 1.0, Schedule::linear(5, 2, 1, 0)));
+        QVERIFY_THROWS_EXCEPTION(
+            std::invalid_argument, lm.register_loss_fn("X", make("L1"), 1.0, Schedule::linear(5, 2, 1, 0)));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, lm.set_loss_weight("nope", 1.0));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, lm.set_loss_weight("G_L1", -2.0));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, lm.set_tags("nope", {}));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, lm.history("nope"));
-        QCOMPARE(lm.names(), (std::vector<std::string>{"G_L1", "D_real"}));
+        QCOMPARE(lm.names(), (std::vector<std::string> { "G_L1", "D_real" }));
         // Never computed: NaN (NectarGAN raises IndexError).
         QVERIFY(std::isnan(lm.get_loss_values().at("G_L1")));
     }
@@ -159,29 +145,29 @@ private Q_SLOTS:
         const json lmw = a["loss_manager_weighted"];
         const auto shape = lmw["shape"].get<std::vector<int64_t>>();
         const auto x = formula(shape, a["inputs"]["x"]), y = formula(shape, a["inputs"]["y"]);
-        LossManager lm(Config{}, {}, false);
+        LossManager lm(Config {}, {}, false);
         register_extended(lm, lmw["config_lambdas"]);
         run_extended(lm, x, y);
-        QCOMPARE(keys(lm.get_loss_values({"D"})), (std::vector<std::string>{"D_fake", "D_real"}));
-        QCOMPARE(lm.get_loss_values({"G"}).size(), size_t(5));
-        QCOMPARE(lm.get_loss_values({"G", "D"}).size(), size_t(7));
-        QCOMPARE(lm.get_loss_values({"nope"}).size(), size_t(0));
-        QCOMPARE(lm.get_loss_tensors({"D"}).size(), size_t(2));
-        QCOMPARE(lm.get_loss_weights({"G"}).at("G_L1"), 100.0);
+        QCOMPARE(keys(lm.get_loss_values({ "D" })), (std::vector<std::string> { "D_fake", "D_real" }));
+        QCOMPARE(lm.get_loss_values({ "G" }).size(), size_t(5));
+        QCOMPARE(lm.get_loss_values({ "G", "D" }).size(), size_t(7));
+        QCOMPARE(lm.get_loss_values({ "nope" }).size(), size_t(0));
+        QCOMPARE(lm.get_loss_tensors({ "D" }).size(), size_t(2));
+        QCOMPARE(lm.get_loss_weights({ "G" }).at("G_L1"), 100.0);
         QCOMPARE(lm.get_loss_values({}, 2).at("G_L1"), 69.32);
         QCOMPARE(lm.get_loss_values({}, 4).at("G_L1"), 69.3226);
         QCOMPARE(lm.get_loss_values({}, 0).at("G_L1"), 69.0);
         QCOMPARE(lm.get_loss_values({}, 3).at("G_LAP"), 0.104);
-        auto reg = lm.get_registered_losses({"D"}, true);
+        auto reg = lm.get_registered_losses({ "D" }, true);
         QCOMPARE(reg.size(), size_t(2));
         QVERIFY(reg.at("D_real").history.losses.empty());
         QVERIFY(!reg.at("D_real").last_loss_map.defined());
-        auto full = lm.get_registered_losses({"D"}, false);
+        auto full = lm.get_registered_losses({ "D" }, false);
         QCOMPARE(full.at("D_real").history.losses.size(), size_t(1));
         QVERIFY(full.at("D_real").has_tag("D"));
-        lm.set_tags("G_L1", {"D", "extra"});
-        QCOMPARE(lm.get_loss_values({"extra"}).size(), size_t(1));
-        QCOMPARE(lm.get_loss_values({"D"}).size(), size_t(3));
+        lm.set_tags("G_L1", { "D", "extra" });
+        QCOMPARE(lm.get_loss_values({ "extra" }).size(), size_t(1));
+        QCOMPARE(lm.get_loss_values({ "D" }).size(), size_t(3));
     }
 
     void printFormats()
@@ -190,35 +176,37 @@ private Q_SLOTS:
         const json lmw = a["loss_manager_weighted"];
         const auto shape = lmw["shape"].get<std::vector<int64_t>>();
         const auto x = formula(shape, a["inputs"]["x"]), y = formula(shape, a["inputs"]["y"]);
-        LossManager lm(Config{}, {}, false);
+        LossManager lm(Config {}, {}, false);
         register_extended(lm, lmw["config_lambdas"]);
         run_extended(lm, x, y);
         // NectarGAN: f'(epoch: {epoch}, iters: {iter}) Loss:' + f' {name}: {round(v, p)}' in registration order.
         QCOMPARE(QString::fromStdString(lm.print_losses(1, 5)),
-                 QStringLiteral("(epoch: 1, iters: 5) Loss: G_GAN: 0.74 G_L1: 69.32 D_real: 0.74 D_fake: 0.74 "
-                                "G_L2: 1.81 G_SOBEL: 2.45 G_LAP: 0.1"));
+            QStringLiteral("(epoch: 1, iters: 5) Loss: G_GAN: 0.74 G_L1: 69.32 D_real: 0.74 D_fake: 0.74 "
+                           "G_L2: 1.81 G_SOBEL: 2.45 G_LAP: 0.1"));
         QCOMPARE(QString::fromStdString(lm.print_losses(3, 120, 3)),
-                 QStringLiteral("(epoch: 3, iters: 120) Loss: G_GAN: 0.742 G_L1: 69.323 D_real: 0.742 D_fake: 0.743 "
-                                "G_L2: 1.812 G_SOBEL: 2.445 G_LAP: 0.104"));
+            QStringLiteral("(epoch: 3, iters: 120) Loss: G_GAN: 0.742 G_L1: 69.323 D_real: 0.742 D_fake: 0.743 "
+                           "G_L2: 1.812 G_SOBEL: 2.445 G_LAP: 0.104"));
         QCOMPARE(QString::fromStdString(lm.print_weights()),
-                 QStringLiteral("Loss weights: G_GAN: 1.0 G_L1: 100.0 D_real: 1.0 D_fake: 1.0 G_L2: 2.5 G_SOBEL: 3.0 G_LAP: 0.5"));
+            QStringLiteral(
+                "Loss weights: G_GAN: 1.0 G_L1: 100.0 D_real: 1.0 D_fake: 1.0 G_L2: 2.5 G_SOBEL: 3.0 G_LAP: 0.5"));
         // Python float repr for tiny / huge values.
-        LossManager small(Config{}, {}, false);
+        LossManager small(Config {}, {}, false);
         auto one = [](const torch::Tensor&, const torch::Tensor&) { return torch::ones({}); };
         small.register_loss_fn("tiny", one, 1.0, Schedule::exponential(1, 2, 1.0, 1e-9));
         small.register_loss_fn("huge", one, 1e17);
         small.compute_loss_xy("tiny", {}, {}, 5);
         small.compute_loss_xy("huge", {}, {}, 5);
-        QCOMPARE(QString::fromStdString(small.print_weights(12)), QStringLiteral("Loss weights: tiny: 1e-09 huge: 1e+17"));
+        QCOMPARE(
+            QString::fromStdString(small.print_weights(12)), QStringLiteral("Loss weights: tiny: 1e-09 huge: 1e+17"));
         QCOMPARE(QString::fromStdString(small.print_losses(5, 0, 2)),
-                 QStringLiteral("(epoch: 5, iters: 0) Loss: tiny: 0.0 huge: 9.999999843067494e+16"));
+            QStringLiteral("(epoch: 5, iters: 0) Loss: tiny: 0.0 huge: 9.999999843067494e+16"));
     }
 
     void zeroWeightStillComputable()
     {
-        LossManager lm(Config{}, {}, false);
+        LossManager lm(Config {}, {}, false);
         lm.register_loss_fn("Z", make("L1"), 0.0);
-        const auto r = lm.compute_loss_xy("Z", torch::ones({2, 2}), torch::zeros({2, 2}), 1);
+        const auto r = lm.compute_loss_xy("Z", torch::ones({ 2, 2 }), torch::zeros({ 2, 2 }), 1);
         QCOMPARE(r.item<float>(), 0.0f);
         QCOMPARE(lm.get_raw_loss_values().at("Z"), 1.0);
         QCOMPARE(lm.history("Z").weights.at(0), 0.0f);
@@ -226,14 +214,15 @@ private Q_SLOTS:
 
     void batchedSync()
     {
-        LossManager lm(Config{}, {}, false);
+        LossManager lm(Config {}, {}, false);
         lm.set_sync_interval(1000);
         lm.register_loss_fn("L", make("L1"));
         for (int i = 0; i < 10; ++i)
-            lm.compute_loss_xy("L", torch::full({3}, float(i)), torch::zeros({3}), 1);
+            lm.compute_loss_xy("L", torch::full({ 3 }, float(i)), torch::zeros({ 3 }), 1);
         const auto h = lm.history("L"); // syncs the 10 pending values at once
         QCOMPARE(h.losses.size(), size_t(10));
-        for (int i = 0; i < 10; ++i) QCOMPARE(h.losses[size_t(i)], float(i));
+        for (int i = 0; i < 10; ++i)
+            QCOMPARE(h.losses[size_t(i)], float(i));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, lm.set_sync_interval(0));
     }
 
@@ -242,35 +231,37 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const std::string exp = dir.filePath(QStringLiteral("exp")).toStdString();
         {
-            LossManager lm(Config{}, exp, true, /*history_buffer_size=*/5);
+            LossManager lm(Config {}, exp, true, /*history_buffer_size=*/5);
             lm.register_loss_fn("A", make("L1"), 2.0);
             lm.register_loss_fn("B", make("L1"), 1.0);
             for (int i = 0; i < 12; ++i) {
-                lm.compute_loss_xy("A", torch::full({2}, float(i)), torch::zeros({2}), 1);
-                if (i % 2 == 0) lm.compute_loss_xy("B", torch::full({2}, float(i)), torch::zeros({2}), 1);
+                lm.compute_loss_xy("A", torch::full({ 2 }, float(i)), torch::zeros({ 2 }), 1);
+                if (i % 2 == 0)
+                    lm.compute_loss_xy("B", torch::full({ 2 }, float(i)), torch::zeros({ 2 }), 1);
             }
             // A reached 5 and 10 values: two automatic dumps, without update_loss_log().
             const auto logged = LossLog::read(exp);
             QCOMPARE(logged.losses.at("A").raw.size(), size_t(10));
             QCOMPARE(logged.losses.at("A").weighted.at(9), 18.0f);
             QCOMPARE(logged.losses.at("B").raw.size(), size_t(5)); // B's values so far went along
-            QVERIFY(lm.history("A").losses.size() < 5);              // in-memory history was emptied
+            QVERIFY(lm.history("A").losses.size() < 5); // in-memory history was emptied
             lm.update_loss_log();
             lm.export_base_log();
         }
         const auto all = LossLog::read(exp);
         QCOMPARE(all.losses.at("A").raw.size(), size_t(12));
         QCOMPARE(all.losses.at("B").raw.size(), size_t(6));
-        for (int i = 0; i < 12; ++i) QCOMPARE(all.losses.at("A").raw[size_t(i)], float(i));
+        for (int i = 0; i < 12; ++i)
+            QCOMPARE(all.losses.at("A").raw[size_t(i)], float(i));
         const auto base = LossLog::read(exp + "/loss_log.json");
         QCOMPARE(base.losses.at("A").weighted, all.losses.at("A").weighted);
 
         // Logging disabled: nothing written, history trimmed to at most the buffer size.
         const std::string exp2 = dir.filePath(QStringLiteral("nolog")).toStdString();
-        LossManager off(Config{}, exp2, false, 4);
+        LossManager off(Config {}, exp2, false, 4);
         off.register_loss_fn("A", make("L1"));
         for (int i = 0; i < 11; ++i) {
-            off.compute_loss_xy("A", torch::full({1}, float(i)), torch::zeros({1}), 1);
+            off.compute_loss_xy("A", torch::full({ 1 }, float(i)), torch::zeros({ 1 }), 1);
             QVERIFY(off.history("A").losses.size() <= 4);
         }
         QCOMPARE(off.history("A").losses.back(), 10.0f);
@@ -281,19 +272,20 @@ private Q_SLOTS:
 
     void weightEditsFromAnotherThread()
     {
-        LossManager lm(Config{}, {}, false);
-        lm.register_loss_fn("A", make("L1"), 1.0, Schedule::linear(1, 100, 5.0, 0.0), {"G"});
-        const auto x = torch::ones({4}), y = torch::zeros({4});
-        std::atomic<bool> stop{false};
+        LossManager lm(Config {}, {}, false);
+        lm.register_loss_fn("A", make("L1"), 1.0, Schedule::linear(1, 100, 5.0, 0.0), { "G" });
+        const auto x = torch::ones({ 4 }), y = torch::zeros({ 4 });
+        std::atomic<bool> stop { false };
         std::thread editor([&] {
             int k = 0;
             while (!stop.load()) {
                 lm.set_loss_weight("A", double(k % 7));
-                lm.set_tags("A", k % 2 ? std::vector<std::string>{"G"} : std::vector<std::string>{"G", "x"});
+                lm.set_tags("A", k % 2 ? std::vector<std::string> { "G" } : std::vector<std::string> { "G", "x" });
                 ++k;
             }
         });
-        for (int i = 0; i < 3000; ++i) lm.compute_loss_xy("A", x, y, 1);
+        for (int i = 0; i < 3000; ++i)
+            lm.compute_loss_xy("A", x, y, 1);
         stop = true;
         editor.join();
         for (float w : lm.history("A").weights)
@@ -314,7 +306,7 @@ private Q_SLOTS:
         LossManager lm(cfg, exp);
         lm.register_loss_fn("G_L1", make("L1"), 100.0);
         lm.set_log_metadata("cuda:0", "/data/facades", 400);
-        lm.compute_loss_xy("G_L1", torch::ones({2}), torch::zeros({2}), 1);
+        lm.compute_loss_xy("G_L1", torch::ones({ 2 }), torch::zeros({ 2 }), 1);
         lm.update_loss_log();
         lm.export_base_log();
         const auto d = LossLog::read(exp);

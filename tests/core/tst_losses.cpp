@@ -13,33 +13,15 @@
 #include "config/config.h"
 #include "losses/loss_registry.h"
 #include "losses/losses.h"
+#include "reference_data.h"
 
 using namespace nectar;
 using nlohmann::json;
 namespace F = torch::nn::functional;
 
 namespace {
-json reference()
-{
-    std::ifstream in(std::string(NECTAR_TEST_DATA_DIR) + "/reference/nectargan_reference.json");
-    return json::parse(in);
-}
-
-// T[i] = float32(amp * F(a * i + b)), evaluated in double (inputs.formula_doc).
-torch::Tensor formula(std::vector<int64_t> shape, const json& f)
-{
-    int64_t n = 1;
-    for (auto s : shape) n *= s;
-    const bool use_sin = f["fn"] == "sin";
-    const double a = f["a"], b = f["b"], amp = f["amp"];
-    std::vector<float> v(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-        double t = a * double(i);
-        t = t + b;
-        v[size_t(i)] = float(amp * (use_sin ? std::sin(t) : std::cos(t)));
-    }
-    return torch::from_blob(v.data(), {n}, torch::kFloat32).clone().reshape(shape);
-}
+using testdata::formula;
+using testdata::reference;
 
 void check_inputs(const torch::Tensor& t, const json& check)
 {
@@ -55,21 +37,23 @@ void expect_close(float got, const json& expected, const std::string& what)
 {
     const double e = expected["value"];
     QVERIFY2(std::abs(got - e) <= 1e-5 * std::abs(e),
-             qPrintable(QStringLiteral("%1: got %2, expected %3").arg(QString::fromStdString(what))
-                            .arg(got, 0, 'g', 9).arg(e, 0, 'g', 9)));
+        qPrintable(QStringLiteral("%1: got %2, expected %3")
+                       .arg(QString::fromStdString(what))
+                       .arg(got, 0, 'g', 9)
+                       .arg(e, 0, 'g', 9)));
 }
 
 std::map<std::string, torch::Tensor> fake_vgg_state(int64_t seed)
 {
     torch::manual_seed(uint64_t(seed));
-    const std::vector<std::tuple<int, int, int>> convs = {{0, 3, 64},     {2, 64, 64},    {5, 64, 128},  {7, 128, 128},
-                                                          {10, 128, 256}, {12, 256, 256}, {14, 256, 256}};
+    const std::vector<std::tuple<int, int, int>> convs = { { 0, 3, 64 }, { 2, 64, 64 }, { 5, 64, 128 }, { 7, 128, 128 },
+        { 10, 128, 256 }, { 12, 256, 256 }, { 14, 256, 256 } };
     std::map<std::string, torch::Tensor> s;
     for (auto [i, in, out] : convs) {
-        s["features." + std::to_string(i) + ".weight"] = torch::randn({out, in, 3, 3}) * std::sqrt(2.0 / (9.0 * in));
-        s["features." + std::to_string(i) + ".bias"] = torch::randn({out}) * 0.01;
+        s["features." + std::to_string(i) + ".weight"] = torch::randn({ out, in, 3, 3 }) * std::sqrt(2.0 / (9.0 * in));
+        s["features." + std::to_string(i) + ".bias"] = torch::randn({ out }) * 0.01;
     }
-    s["classifier.0.bias"] = torch::randn({8}); // extra keys are ignored, as in a real file
+    s["classifier.0.bias"] = torch::randn({ 8 }); // extra keys are ignored, as in a real file
     return s;
 }
 
@@ -85,7 +69,10 @@ void write_legacy(const std::map<std::string, torch::Tensor>& tensors, const std
         o += s;
     };
     auto lit = [&](const char* bytes, size_t n) { o.append(bytes, n); };
-    auto binint = [&](int32_t v) { o += 'J'; o.append(reinterpret_cast<const char*>(&v), 4); };
+    auto binint = [&](int32_t v) {
+        o += 'J';
+        o.append(reinterpret_cast<const char*>(&v), 4);
+    };
     // magic number (LONG1, 10 bytes), protocol 1001, sys_info {}
     o += "\x80\x02\x8a\x0a";
     o += std::string("\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 10);
@@ -107,24 +94,27 @@ void write_legacy(const std::map<std::string, torch::Tensor>& tensors, const std
         unicode(keys.back());
         unicode("cpu");
         binint(int32_t(t.numel()));
-        o += "Nt";  // view_metadata None, end pid tuple
-        o += "Q";   // BINPERSID
-        binint(0);  // storage offset
+        o += "Nt"; // view_metadata None, end pid tuple
+        o += "Q"; // BINPERSID
+        binint(0); // storage offset
         o += "(";
-        for (auto s : t.sizes()) binint(int32_t(s));
+        for (auto s : t.sizes())
+            binint(int32_t(s));
         o += "t(";
-        for (auto s : t.strides()) binint(int32_t(s));
-        o += "t\x89";                                   // requires_grad False
-        o += "ccollections\nOrderedDict\n)R";          // backward hooks
+        for (auto s : t.strides())
+            binint(int32_t(s));
+        o += "t\x89"; // requires_grad False
+        o += "ccollections\nOrderedDict\n)R"; // backward hooks
         o += "tR";
     }
     o += "u";
-    o += "}";                            // real state dicts carry _metadata, applied by BUILD
+    o += "}"; // real state dicts carry _metadata, applied by BUILD
     unicode("_metadata");
     o += "Nsb";
     o += ".";
     o += "\x80\x02](";
-    for (const auto& k : keys) unicode(k);
+    for (const auto& k : keys)
+        unicode(k);
     o += "e.";
     size_t idx = 0;
     for (const auto& [name, t] : tensors) {
@@ -143,7 +133,8 @@ torch::Tensor manual_vgg_loss(const std::map<std::string, torch::Tensor>& s, tor
 {
     auto conv = [&](const torch::Tensor& x, int i) {
         const std::string k = "features." + std::to_string(i);
-        return torch::relu(F::conv2d(x, s.at(k + ".weight"), F::Conv2dFuncOptions().padding(1).bias(s.at(k + ".bias"))));
+        return torch::relu(
+            F::conv2d(x, s.at(k + ".weight"), F::Conv2dFuncOptions().padding(1).bias(s.at(k + ".bias"))));
     };
     auto pool = [](const torch::Tensor& x) { return F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride(2)); };
     a = a.slice(1, 0, 3);
@@ -180,8 +171,10 @@ private Q_SLOTS:
             const std::string tag = c["shape"].dump();
             expect_close(l1.function(x, y).item<float>(), c["L1"], "L1 " + tag);
             expect_close(mse.function(x, y).item<float>(), c["MSE"], "MSE " + tag);
-            expect_close(bce.function(x, torch::ones_like(x)).item<float>(), c["BCEWithLogits_x_vs_ones"], "BCE1 " + tag);
-            expect_close(bce.function(x, torch::zeros_like(x)).item<float>(), c["BCEWithLogits_x_vs_zeros"], "BCE0 " + tag);
+            expect_close(
+                bce.function(x, torch::ones_like(x)).item<float>(), c["BCEWithLogits_x_vs_ones"], "BCE1 " + tag);
+            expect_close(
+                bce.function(x, torch::zeros_like(x)).item<float>(), c["BCEWithLogits_x_vs_zeros"], "BCE0 " + tag);
             expect_close(sobel.function(x, y).item<float>(), c["Sobel_fake_x_real_y"], "Sobel " + tag);
             expect_close(sobel.function(y, x).item<float>(), c["Sobel_fake_y_real_x"], "Sobel yx " + tag);
             expect_close(lap.function(x, y).item<float>(), c["Laplacian_fake_x_real_y"], "Laplacian " + tag);
@@ -196,8 +189,8 @@ private Q_SLOTS:
 
     void structureLossesHaveGradients()
     {
-        auto x = torch::randn({1, 3, 8, 8}, torch::requires_grad());
-        auto y = torch::randn({1, 3, 8, 8});
+        auto x = torch::randn({ 1, 3, 8, 8 }, torch::requires_grad());
+        auto y = torch::randn({ 1, 3, 8, 8 });
         SobelLoss s;
         LaplacianLoss l;
         (s(x, y) + l(x, y)).backward();
@@ -209,19 +202,21 @@ private Q_SLOTS:
     void registry()
     {
         auto& reg = LossFunctionRegistry::instance();
-        for (const char* n : {"L1", "MSE", "BCEWithLogits", "Sobel", "Laplacian", "VGGPerceptual"})
+        for (const char* n : { "L1", "MSE", "BCEWithLogits", "Sobel", "Laplacian", "VGGPerceptual" })
             QVERIFY2(reg.contains(n), n);
         QVERIFY(!reg.entry("Sobel").description.empty());
         try {
-            reg.create("L3", Config{});
+            reg.create("L3", Config {});
             QFAIL("expected an error");
         } catch (const std::invalid_argument& e) {
             const std::string m = e.what();
             QVERIFY(m.find("\"L3\"") != std::string::npos);
             QVERIFY(m.find("Laplacian") != std::string::npos && m.find("VGGPerceptual") != std::string::npos);
         }
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, reg.add({"L1", "dup", [](const Config&) { return LossFunction{}; }}));
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, reg.add({"", "noname", [](const Config&) { return LossFunction{}; }}));
+        QVERIFY_THROWS_EXCEPTION(
+            std::invalid_argument, reg.add({ "L1", "dup", [](const Config&) { return LossFunction {}; } }));
+        QVERIFY_THROWS_EXCEPTION(
+            std::invalid_argument, reg.add({ "", "noname", [](const Config&) { return LossFunction {}; } }));
     }
 
     void stateDictZipRoundTrip()
@@ -232,7 +227,7 @@ private Q_SLOTS:
         save_torch_state_dict(state, path);
         // torch::pickle_save writes the zip format; LibTorch's own pickle_load reads it back too.
         std::ifstream in(path, std::ios::binary);
-        std::vector<char> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        std::vector<char> bytes { std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>() };
         QCOMPARE(bytes[0], 'P');
         QCOMPARE(bytes[1], 'K');
         QVERIFY(torch::pickle_load(bytes).isGenericDict());
@@ -279,8 +274,8 @@ private Q_SLOTS:
             QVERIFY(!p.requires_grad());
         QCOMPARE(vgg->parameters().size(), size_t(14));
         torch::manual_seed(7);
-        auto fake = torch::rand({2, 4, 16, 16}).mul(2).sub(1).requires_grad_(true);
-        auto real = torch::rand({2, 4, 16, 16}).mul(2).sub(1);
+        auto fake = torch::rand({ 2, 4, 16, 16 }).mul(2).sub(1).requires_grad_(true);
+        auto real = torch::rand({ 2, 4, 16, 16 }).mul(2).sub(1);
         const auto got = vgg(fake, real);
         const auto expected = manual_vgg_loss(state, fake.detach(), real);
         QCOMPARE(got.dim(), int64_t(0));
@@ -313,8 +308,10 @@ private Q_SLOTS:
             QFAIL("expected an error: no weights anywhere");
         } catch (const std::runtime_error& e) {
             const std::string m = e.what();
-            QVERIFY(m.find(torch_home.path().toStdString() + "/hub/checkpoints/vgg19-dcbb9e9d.pth") != std::string::npos);
-            QVERIFY(m.find(home.path().toStdString() + "/.cache/torch/hub/checkpoints/vgg19-dcbb9e9d.pth") != std::string::npos);
+            QVERIFY(
+                m.find(torch_home.path().toStdString() + "/hub/checkpoints/vgg19-dcbb9e9d.pth") != std::string::npos);
+            QVERIFY(m.find(home.path().toStdString() + "/.cache/torch/hub/checkpoints/vgg19-dcbb9e9d.pth")
+                != std::string::npos);
             QVERIFY(m.find("https://download.pytorch.org/models/vgg19-dcbb9e9d.pth") != std::string::npos);
             QVERIFY(m.find("train.loss.vgg_weights") != std::string::npos);
         }
@@ -333,7 +330,7 @@ private Q_SLOTS:
         cfg.train.loss.vgg_weights.clear();
         auto f = LossFunctionRegistry::instance().create("VGGPerceptual", cfg);
         QVERIFY(f.module);
-        const auto x = torch::rand({1, 3, 8, 8});
+        const auto x = torch::rand({ 1, 3, 8, 8 });
         QCOMPARE(f.function(x, x).item<float>(), 0.0f);
         qputenv("TORCH_HOME", old_th);
         qputenv("HOME", old_home);

@@ -10,33 +10,15 @@
 #include <torch/torch.h>
 
 #include "losses/loss_manager.h"
+#include "reference_data.h"
 #include "scheduling/schedule.h"
 
 using namespace nectar;
 using nlohmann::json;
 
 namespace {
-json reference()
-{
-    std::ifstream in(std::string(NECTAR_TEST_DATA_DIR) + "/reference/nectargan_reference.json");
-    return json::parse(in);
-}
-
-torch::Tensor formula(const json& spec)
-{
-    std::vector<int64_t> shape = spec["shape"].get<std::vector<int64_t>>();
-    int64_t n = 1;
-    for (auto s : shape) n *= s;
-    const bool use_sin = spec["fn"] == "sin";
-    const double a = spec["a"], b = spec["b"], amp = spec["amp"];
-    std::vector<float> v(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-        double t = a * double(i);
-        t = t + b;
-        v[size_t(i)] = float(amp * (use_sin ? std::sin(t) : std::cos(t)));
-    }
-    return torch::from_blob(v.data(), {n}, torch::kFloat32).clone().reshape(shape);
-}
+using testdata::formula;
+using testdata::reference;
 
 // Our Schedule for NectarGAN's Schedule(**kwargs); NectarGAN's defaults are start 0, init 1, target 1.
 Schedule from_kwargs(const json& kw)
@@ -77,8 +59,11 @@ private Q_SLOTS:
                 const double theirs = values[k];
                 if (!close(ours, theirs))
                     QFAIL(qPrintable(QStringLiteral("%1 epoch %2: ours %3, NectarGAN (epoch %4) %5")
-                                         .arg(QString::fromStdString(name)).arg(epochs[k] + 1).arg(ours, 0, 'g', 17)
-                                         .arg(epochs[k]).arg(theirs, 0, 'g', 17)));
+                                         .arg(QString::fromStdString(name))
+                                         .arg(epochs[k] + 1)
+                                         .arg(ours, 0, 'g', 17)
+                                         .arg(epochs[k])
+                                         .arg(theirs, 0, 'g', 17)));
                 ++checked;
             }
         }
@@ -102,7 +87,8 @@ private Q_SLOTS:
         QVERIFY(close(e.value_at(10), 1e-9 * std::pow(1e10, 0.5)));
         Schedule strict = e;
         strict.allow_zero_weights = false;
-        QVERIFY(std::isnan(strict.value_at(10)) || strict.value_at(10) == 0.0); // 0 * (10/0)^s: NectarGAN formula unguarded
+        QVERIFY(
+            std::isnan(strict.value_at(10)) || strict.value_at(10) == 0.0); // 0 * (10/0)^s: NectarGAN formula unguarded
     }
 
     void startEqualsEndIsAStep()
@@ -114,10 +100,10 @@ private Q_SLOTS:
             if (sc["name"] == "linear_3_3_degenerate_start_eq_end") {
                 found = true;
                 QVERIFY(sc["ScheduleDefs.linear(schedule, epoch)"][0].get<std::string>().find("ZeroDivisionError")
-                        != std::string::npos);
+                    != std::string::npos);
             }
         QVERIFY(found);
-        for (auto s : {Schedule::linear(3, 3, 2.0, 0.5), Schedule::exponential(3, 3, 2.0, 0.5)}) {
+        for (auto s : { Schedule::linear(3, 3, 2.0, 0.5), Schedule::exponential(3, 3, 2.0, 0.5) }) {
             QCOMPARE(s.value_at(1), 2.0);
             QCOMPARE(s.value_at(2), 2.0);
             QCOMPARE(s.value_at(3), 0.5);
@@ -137,18 +123,22 @@ private Q_SLOTS:
             if (name.find("degenerate") != std::string::npos)
                 continue;
             const bool unscheduled = name.rfind("default_", 0) == 0;
-            LossManager lm(Config{}, {}, /*enable_logging=*/false);
+            LossManager lm(Config {}, {}, /*enable_logging=*/false);
             torch::nn::L1Loss l1;
-            lm.register_loss_fn("L", [l1](const torch::Tensor& a, const torch::Tensor& b) mutable { return l1(a, b); },
-                                sc["LMLoss_loss_weight_arg"].get<double>(),
-                                unscheduled ? Schedule{} : from_kwargs(sc["Schedule_kwargs"]));
+            lm.register_loss_fn(
+                "L", [l1](const torch::Tensor& a, const torch::Tensor& b) mutable { return l1(a, b); },
+                sc["LMLoss_loss_weight_arg"].get<double>(),
+                unscheduled ? Schedule {} : from_kwargs(sc["Schedule_kwargs"]));
             const auto epochs = sc["epochs"].get<std::vector<int>>();
             for (size_t k = 0; k < epochs.size(); ++k) {
                 const float returned = lm.compute_loss_xy("L", x, y, epochs[k] + 1).item<float>();
                 const float expected = sc["compute_loss_xy_returned"][k].get<float>();
                 QVERIFY2(returned == expected || close(returned, expected, 1e-6),
-                         qPrintable(QStringLiteral("%1 epoch %2: %3 vs %4").arg(QString::fromStdString(name))
-                                        .arg(epochs[k] + 1).arg(returned, 0, 'g', 9).arg(expected, 0, 'g', 9)));
+                    qPrintable(QStringLiteral("%1 epoch %2: %3 vs %4")
+                                   .arg(QString::fromStdString(name))
+                                   .arg(epochs[k] + 1)
+                                   .arg(returned, 0, 'g', 9)
+                                   .arg(expected, 0, 'g', 9)));
             }
             // History logs the weight actually applied (NectarGAN logs the frozen initial value).
             const LMHistory h = lm.history("L");
@@ -160,7 +150,7 @@ private Q_SLOTS:
             }
             if (name == "linear_10_20_1_to_0") {
                 QCOMPARE(sc["history_weight_logged"][15].get<double>(), 1.0); // NectarGAN's frozen weight
-                QVERIFY(h.weights[15] < 0.5f);                                 // ours: applied weight
+                QVERIFY(h.weights[15] < 0.5f); // ours: applied weight
             }
         }
     }
@@ -171,11 +161,11 @@ private Q_SLOTS:
         const json shared = reference()["b_schedules"]["register_loss_fn_shared_default_schedule"];
         QCOMPARE(shared["A_returned"].get<double>(), 1.0);
         QVERIFY(shared["same_schedule_object"].get<bool>());
-        LossManager lm(Config{}, {}, false);
+        LossManager lm(Config {}, {}, false);
         auto l1 = [](const torch::Tensor& a, const torch::Tensor& b) { return torch::nn::functional::l1_loss(a, b); };
         lm.register_loss_fn("A", l1, 100.0);
         lm.register_loss_fn("B", l1, 1.0);
-        const auto ones = torch::ones({1, 1, 2, 2}), zeros = torch::zeros({1, 1, 2, 2});
+        const auto ones = torch::ones({ 1, 1, 2, 2 }), zeros = torch::zeros({ 1, 1, 2, 2 });
         QCOMPARE(lm.compute_loss_xy("A", ones, zeros, 1).item<float>(), 100.0f);
         QCOMPARE(lm.compute_loss_xy("B", ones, zeros, 1).item<float>(), 1.0f);
         const auto w = lm.get_loss_weights();
@@ -216,10 +206,10 @@ private Q_SLOTS:
         QCOMPARE(back.start_epoch, 2);
         QCOMPARE(back.end_epoch, 9);
         QCOMPARE(back.value_at(5), s.value_at(5));
-        QCOMPARE(nlohmann::json(Schedule{})["schedule"].get<std::string>(), std::string("none"));
+        QCOMPARE(nlohmann::json(Schedule {})["schedule"].get<std::string>(), std::string("none"));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, (void)nlohmann::json(custom));
         try {
-            (void)nlohmann::json{{"schedule", "cosine"}}.get<Schedule>();
+            (void)nlohmann::json { { "schedule", "cosine" } }.get<Schedule>();
             QFAIL("expected an error");
         } catch (const std::invalid_argument& e) {
             QVERIFY(std::string(e.what()).find("linear, exponential") != std::string::npos);
