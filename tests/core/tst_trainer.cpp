@@ -195,6 +195,12 @@ private Q_SLOTS:
             QCOMPARE(r.last_epoch_completed, 2);
             dir_b = r.experiment_dir;
             QCOMPARE(list_checkpoint_epochs(dir_b), (std::vector<int> { 1, 2 }));
+            // The stop came between epochs: loss_log.json must still be exported with every value so far.
+            std::ifstream in(dir_b + "/loss_log.json");
+            QVERIFY(in.good());
+            const auto log = nlohmann::json::parse(in)["LOSSMANAGER_LOG"]["loss_functions"];
+            QCOMPARE(log["G_L1"]["loss"].size(), size_t(8));
+            QCOMPARE(log["D_fake"]["weights"].size(), size_t(8));
         }
         {
             Config c = tiny_config(root + "/b", 2, 2);

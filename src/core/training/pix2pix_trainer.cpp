@@ -833,10 +833,21 @@ TrainResult Pix2pixTrainer::run()
                 + std::to_string(m_last_epoch) + ")");
 
     bool stopped = false;
+    // A stop before `epoch` trained anything: the previous epoch is the last one; make sure it has a
+    // checkpoint and that loss_log.json is exported (periodic dumps only append to the journal).
+    const auto finish_stopped_before = [&](int epoch) {
+        if (epoch - 1 >= 1 && m_config.save.save_model) {
+            const auto existing = list_checkpoint_epochs(m_experiment_dir);
+            if (std::find(existing.begin(), existing.end(), epoch - 1) == existing.end())
+                s.save_checkpoint(epoch - 1);
+        }
+        s.dump_log();
+    };
     try {
         for (int epoch = m_first_epoch; epoch <= m_last_epoch && !stopped; ++epoch) {
             if (s.control && s.control->stop_requested()) {
                 stopped = true;
+                finish_stopped_before(epoch);
                 break;
             }
             on_epoch_start(epoch);
@@ -858,21 +869,13 @@ TrainResult Pix2pixTrainer::run()
             if (stopped) {
                 s.train_loader->stop();
                 if (idx == 0) {
-                    // Stopped before this epoch trained anything: the previous epoch is the last one.
-                    if (epoch - 1 >= 1 && m_config.save.save_model) {
-                        const auto existing = list_checkpoint_epochs(m_experiment_dir);
-                        if (std::find(existing.begin(), existing.end(), epoch - 1) == existing.end())
-                            s.save_checkpoint(epoch - 1);
-                    }
-                    s.dump_log();
+                    finish_stopped_before(epoch);
                     break;
                 }
             }
             on_epoch_end(epoch, stopped);
             result.last_epoch_completed = epoch;
         }
-        if (stopped && result.last_epoch_completed == 0 && s.checkpoints_saved.empty())
-            s.dump_log();
     } catch (const std::exception& e) {
         try {
             s.dump_log();
