@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "config/config.h"
+#include "util/error_text.h"
 
 #include <cmath>
 #include <fstream>
@@ -17,6 +18,10 @@ using nlohmann::json;
 
 namespace {
 
+using detail::json_text;
+using detail::located;
+using detail::number_text;
+
 // RFC 6901 escaping, so that keys containing '/' or '~' still give valid pointers.
 std::string pointer_token(const std::string& key)
 {
@@ -29,34 +34,6 @@ std::string pointer_token(const std::string& key)
         else
             out += ch;
     }
-    return out;
-}
-
-std::string json_text(const json& v)
-{
-    std::string s = v.dump();
-    if (s.size() > 80)
-        s = s.substr(0, 77) + "...";
-    return s;
-}
-
-// nlohmann writes NaN/Inf as null; error messages must show the real value.
-std::string number_text(double v)
-{
-    if (std::isnan(v))
-        return "NaN";
-    if (std::isinf(v))
-        return v > 0 ? "inf" : "-inf";
-    return json(v).dump();
-}
-
-std::string located(const std::string& source, const std::string& path, const std::string& msg)
-{
-    std::string out;
-    if (!source.empty())
-        out += source + ": ";
-    out += path.empty() ? std::string("/") : path;
-    out += ": " + msg;
     return out;
 }
 

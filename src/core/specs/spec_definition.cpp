@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "specs/spec_definition.h"
+#include "util/error_text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -25,24 +26,13 @@ using nlohmann::ordered_json;
 
 namespace {
 
-std::string located(const std::string& source, const std::string& path, const std::string& msg)
-{
-    std::string out;
-    if (!source.empty())
-        out += source + ": ";
-    out += path.empty() ? std::string("/") : path;
-    return out + ": " + msg;
-}
+using detail::json_text;
+using detail::located;
+using detail::number_text;
 
 [[noreturn]] void fail(const std::string& source, const std::string& path, const std::string& msg)
 {
     throw SpecError(located(source, path, msg));
-}
-
-std::string json_text(const json& v)
-{
-    std::string s = v.dump();
-    return s.size() > 80 ? s.substr(0, 77) + "..." : s;
 }
 
 std::string join(const std::vector<std::string>& items)
@@ -51,15 +41,6 @@ std::string join(const std::vector<std::string>& items)
     for (const auto& s : items)
         out += (out.empty() ? "" : ", ") + s;
     return out;
-}
-
-std::string number_text(double v)
-{
-    if (std::isnan(v))
-        return "NaN";
-    if (std::isinf(v))
-        return v > 0 ? "inf" : "-inf";
-    return json(v).dump();
 }
 
 // Strict object reader: unknown keys are errors naming the allowed ones.
