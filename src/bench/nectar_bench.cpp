@@ -17,6 +17,7 @@
 
 #include <sys/resource.h>
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h> // before Qt: its `slots` macro breaks ATen headers
 
 #include <QCommandLineParser>
@@ -44,7 +45,8 @@ double peak_rss_mib()
     return static_cast<double>(u.ru_maxrss) / 1024.0; // ru_maxrss is in KiB on Linux
 }
 
-nlohmann::json run_one(const BenchConfig& b, int steps, int warmup, const std::string& device)
+nlohmann::json run_one(
+    const BenchConfig& b, int steps, int warmup, const std::string& device, const std::string& profile_path)
 {
     Config c;
     c.common.device = device;
@@ -73,6 +75,11 @@ nlohmann::json run_one(const BenchConfig& b, int steps, int warmup, const std::s
     auto y = torch::rand({ b.batch, 3, b.crop, b.crop }, opts) * 2 - 1;
     for (int i = 0; i < warmup; ++i)
         trainer.train_step(x, y, i);
+    if (!profile_path.empty()) {
+        // One extra untimed step under ATen's profiler: a chrome://tracing file naming every kernel that ran.
+        torch::autograd::profiler::RecordProfile guard(profile_path);
+        trainer.train_step(x, y, warmup);
+    }
     trainer.reset_phase_timers();
     std::vector<double> times;
     for (int i = 0; i < steps; ++i) {
@@ -132,6 +139,7 @@ int main(int argc, char** argv)
     add("steps", "Timed iterations (default: 10, 3 for crop >= 256).", "N");
     add("warmup", "Untimed iterations first (default 2).", "N");
     add("device", "cpu | cuda | cuda:N | auto (default cpu).", "D");
+    add("profile", "Write a chrome://tracing profile of one extra step after warm-up (one config only).", "FILE");
     if (!p.parse(app.arguments())) {
         std::cerr << "nectar-bench: error: " << p.errorText().toStdString() << std::endl;
         return 2;
@@ -178,10 +186,13 @@ int main(int argc, char** argv)
         const int warmup = integer("warmup", 2);
         const std::string device
             = p.isSet(QStringLiteral("device")) ? p.value(QStringLiteral("device")).toStdString() : "cpu";
+        const std::string profile = p.value(QStringLiteral("profile")).toStdString();
+        if (!profile.empty() && configs.size() != 1)
+            throw std::invalid_argument("--profile " + profile + ": profiles one config; pick it with --crop etc.");
         for (auto& b : configs) {
             b.threads = threads;
             const int steps = std::max(1, integer("steps", b.crop >= 256 ? 3 : 10));
-            std::cout << run_one(b, steps, warmup, device).dump() << std::endl;
+            std::cout << run_one(b, steps, warmup, device, profile).dump() << std::endl;
         }
     } catch (const std::exception& e) {
         std::cerr << "nectar-bench: error: " << e.what() << std::endl;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "models/conv_transpose.h"
 #include "models/model_types.h"
 #include "models/patchgan.h"
 #include "models/unet.h"
@@ -130,6 +131,9 @@ private Q_SLOTS:
     void patchganMatchesReference_data();
     void patchganMatchesReference();
     void patchganOptionsAndErrors();
+    void oneDnnConvTransposeMatchesTorch_data();
+    void oneDnnConvTransposeMatchesTorch();
+    void oneDnnConvTransposeModuleKeepsParameters();
 };
 
 void TestModels::initTestCase()
@@ -435,6 +439,90 @@ void TestModels::patchganOptionsAndErrors()
         std::invalid_argument, d->forward(torch::zeros({ 1, 1, 4, 4 }), torch::zeros({ 1, 1, 4, 4 })));
     o.n_layers = 0;
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, PatchGAN { o });
+}
+
+void TestModels::oneDnnConvTransposeMatchesTorch_data()
+{
+    QTest::addColumn<int>("batch");
+    QTest::addColumn<int>("in_channels");
+    QTest::addColumn<int>("out_channels");
+    QTest::addColumn<int>("size");
+    QTest::addColumn<int>("kernel");
+    QTest::addColumn<int>("stride");
+    QTest::addColumn<int>("padding");
+    QTest::addColumn<int>("output_padding");
+    QTest::addColumn<bool>("bias");
+    // The UNet's up blocks (4x4/2 pad 1, with and without bias) and the residual shortcut (1x1/2, output_padding 1).
+    QTest::newRow("up 4x4/2 no bias") << 2 << 16 << 8 << 8 << 4 << 2 << 1 << 0 << false;
+    QTest::newRow("final 4x4/2 bias") << 1 << 8 << 3 << 16 << 4 << 2 << 1 << 0 << true;
+    QTest::newRow("1x1 bottleneck") << 3 << 32 << 32 << 1 << 4 << 2 << 1 << 0 << false;
+    QTest::newRow("residual 1x1/2 op 1") << 2 << 6 << 4 << 5 << 1 << 2 << 0 << 1 << true;
+    QTest::newRow("3x3/1 pad 1") << 1 << 4 << 5 << 7 << 3 << 1 << 1 << 0 << true;
+}
+
+void TestModels::oneDnnConvTransposeMatchesTorch()
+{
+    QFETCH(int, batch);
+    QFETCH(int, in_channels);
+    QFETCH(int, out_channels);
+    QFETCH(int, size);
+    QFETCH(int, kernel);
+    QFETCH(int, stride);
+    QFETCH(int, padding);
+    QFETCH(int, output_padding);
+    QFETCH(bool, bias);
+    torch::manual_seed(3);
+    auto x = torch::randn({ batch, in_channels, size, size });
+    auto w = torch::randn({ in_channels, out_channels, kernel, kernel }) * 0.1;
+    auto b = bias ? torch::randn({ out_channels }) : torch::Tensor();
+    const std::vector<std::int64_t> st { stride, stride }, pad { padding, padding }, op { output_padding, output_padding };
+
+    // Reference: ATen's own transposed convolution in float64.
+    auto x64 = x.to(torch::kFloat64).requires_grad_(true);
+    auto w64 = w.to(torch::kFloat64).requires_grad_(true);
+    auto b64 = bias ? b.to(torch::kFloat64).requires_grad_(true) : torch::Tensor();
+    auto y64 = torch::conv_transpose2d(x64, w64, b64, st, pad, op);
+
+    x.requires_grad_(true);
+    w.requires_grad_(true);
+    if (bias)
+        b.requires_grad_(true);
+    auto y = conv_transpose2d_onednn(x, w, b, st, pad, op);
+    QCOMPARE(y.sizes().vec(), y64.sizes().vec());
+    QCOMPARE(y.scalar_type(), torch::kFloat32);
+    QVERIFY(torch::allclose(y.to(torch::kFloat64), y64.detach(), 1e-4, 1e-5));
+
+    // Same upstream gradient through both; compare every input gradient.
+    const auto g = torch::randn(y.sizes());
+    y.backward(g);
+    y64.backward(g.to(torch::kFloat64));
+    QVERIFY(torch::allclose(x.grad().to(torch::kFloat64), x64.grad(), 1e-4, 1e-5));
+    QVERIFY(torch::allclose(w.grad().to(torch::kFloat64), w64.grad(), 1e-4, 1e-4));
+    if (bias)
+        QVERIFY(torch::allclose(b.grad().to(torch::kFloat64), b64.grad(), 1e-4, 1e-4));
+
+    // float64 input takes ATen's path; same values.
+    torch::NoGradGuard ng;
+    auto y_fallback = conv_transpose2d_onednn(x64.detach(), w64.detach(), bias ? b64.detach() : torch::Tensor(), st, pad, op);
+    QCOMPARE(y_fallback.scalar_type(), torch::kFloat64);
+    QVERIFY(torch::allclose(y_fallback, y64.detach()));
+}
+
+void TestModels::oneDnnConvTransposeModuleKeepsParameters()
+{
+    const auto opts = torch::nn::ConvTranspose2dOptions(8, 4, 4).stride(2).padding(1).bias(false);
+    torch::manual_seed(1);
+    torch::nn::ConvTranspose2d plain(opts);
+    torch::manual_seed(1);
+    OneDnnConvTranspose2d fast(opts);
+    QCOMPARE(fast->named_parameters().keys(), plain->named_parameters().keys());
+    QVERIFY(torch::equal(fast->weight, plain->weight));
+    // Found by model code that looks for ConvTranspose2d (weight init).
+    torch::nn::Sequential seq(fast);
+    QVERIFY(seq[0]->as<torch::nn::ConvTranspose2d>() != nullptr);
+    torch::NoGradGuard ng;
+    const auto x = torch::randn({ 1, 8, 5, 5 });
+    QVERIFY(torch::allclose(seq->forward(x), plain->forward(x), 1e-5, 1e-6));
 }
 
 QTEST_GUILESS_MAIN(TestModels)

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "models/conv_transpose.h"
 
 namespace nectar {
 
@@ -117,7 +118,7 @@ UnetBlockImpl::UnetBlockImpl(const UnetBlockOptions& o)
                                        .bias(o.bias)
                                        .padding_mode(torch::kReflect)));
     } else if (o.upsample_type == UpsampleType::Transposed) {
-        conv->push_back(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(o.in_channels, o.out_channels, /*kernel_size=*/4)
+        conv->push_back(OneDnnConvTranspose2d(nn::ConvTranspose2dOptions(o.in_channels, o.out_channels, /*kernel_size=*/4)
                                                 .stride(2)
                                                 .padding(1)
                                                 .bias(o.bias)));
@@ -160,7 +161,7 @@ UnetBlockImpl::UnetBlockImpl(const UnetBlockOptions& o)
             if (o.down)
                 residual->push_back(nn::Conv2d(nn::Conv2dOptions(o.in_channels, o.out_channels, 1).stride(2)));
             else
-                residual->push_back(nn::ConvTranspose2d(
+                residual->push_back(OneDnnConvTranspose2d(
                     nn::ConvTranspose2dOptions(o.in_channels, o.out_channels, 1).stride(2).output_padding(1)));
             residual->push_back(nn::ReLU());
         } else {
