@@ -1,7 +1,21 @@
 #!/usr/bin/env bash
 # Installs Nectar Toolbox's build and test dependencies from Debian 12 packages.
 # Non-interactive and safe to re-run. Run as root (or with sudo available).
+#
+# Options:
+#   --bench-python   also install Debian's python3-torch and python3-numpy (for /usr/bin/python3),
+#                    needed only to time NectarGAN's own Python training step on the same machine
+#                    for comparison with nectar-bench.
 set -euo pipefail
+
+BENCH_PYTHON=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench-python) BENCH_PYTHON=1 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "install-deps: unknown option: $arg" >&2; exit 2 ;;
+  esac
+done
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
@@ -13,6 +27,9 @@ PACKAGES=(
   qt6-qpa-plugins         # offscreen platform plugin for GUI tests
   libgl-dev
 )
+if [ "$BENCH_PYTHON" -eq 1 ]; then
+  PACKAGES+=(python3-torch python3-numpy)
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
