@@ -3,16 +3,17 @@
 # Non-interactive and safe to re-run. Run as root (or with sudo available).
 #
 # Options:
-#   --bench-python   also install Debian's python3-torch and python3-numpy (for /usr/bin/python3),
-#                    needed only to time NectarGAN's own Python training step on the same machine
-#                    for comparison with nectar-bench.
+#   --bench-python   also install Debian's python3-torch, python3-torchvision and python3-numpy
+#                    (for /usr/bin/python3), needed only to time NectarGAN's own Python training
+#                    step on the same machine for comparison with nectar-bench (NectarGAN's
+#                    losses module imports torchvision).
 set -euo pipefail
 
 BENCH_PYTHON=0
 for arg in "$@"; do
   case "$arg" in
     --bench-python) BENCH_PYTHON=1 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "install-deps: unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -28,7 +29,7 @@ PACKAGES=(
   libgl-dev
 )
 if [ "$BENCH_PYTHON" -eq 1 ]; then
-  PACKAGES+=(python3-torch python3-numpy)
+  PACKAGES+=(python3-torch python3-torchvision python3-numpy)
 fi
 
 SUDO=""
