@@ -25,6 +25,7 @@
 
 #include "config/config.h"
 #include "training/pix2pix_trainer.h"
+#include "util/allocator.h"
 
 using namespace nectar;
 
@@ -120,6 +121,7 @@ nlohmann::json run_one(
 
 int main(int argc, char** argv)
 {
+    tune_allocator_for_training(); // as nectar-train and nectar-toolbox do
     QCoreApplication app(argc, argv);
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral("Time pix2pix training iterations on random tensors."));

@@ -15,6 +15,7 @@
 #include "specs/spec_registry.h"
 #include "training/pix2pix_trainer.h"
 #include "training/preset.h"
+#include "util/allocator.h"
 
 namespace fs = std::filesystem;
 using namespace nectar;
@@ -76,6 +77,7 @@ int list_specs()
 
 int main(int argc, char** argv)
 {
+    tune_allocator_for_training();
     TrainingControl control;
     SignalStopper stopper(control); // before any other thread exists
     QCoreApplication app(argc, argv);

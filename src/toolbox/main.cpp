@@ -3,9 +3,11 @@
 #include <QApplication>
 
 #include "mainwindow.h"
+#include "util/allocator.h"
 
 int main(int argc, char* argv[])
 {
+    nectar::tune_allocator_for_training(); // training runs in this process (worker thread)
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("NectarToolbox"));
     QApplication::setApplicationName(QStringLiteral("nectar-toolbox"));

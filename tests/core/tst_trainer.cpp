@@ -19,6 +19,11 @@
 #include "training/fused_adam.h"
 #include "training/pix2pix_trainer.h"
 #include "training/preset.h"
+#include "util/allocator.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 using namespace nectar;
 namespace fs = std::filesystem;
@@ -145,6 +150,32 @@ private Q_SLOTS:
             QCOMPARE(st.step(), st_b.step());
             QVERIFY(torch::allclose(st.exp_avg_sq(), st_b.exp_avg_sq(), 1e-5, 1e-9));
         }
+    }
+
+    void allocatorKeepsFreedBlocks()
+    {
+#if defined(__GLIBC__)
+        {
+            // The user's own malloc tuning wins.
+            qputenv("MALLOC_TRIM_THRESHOLD_", "1");
+            const auto restore = qScopeGuard([] { qunsetenv("MALLOC_TRIM_THRESHOLD_"); });
+            QVERIFY(!tune_allocator_for_training());
+        }
+        QVERIFY(tune_allocator_for_training());
+        // A 24 MiB block (a large gradient) now comes from the heap, not from mmap, and stays there
+        // after free, ready for the next iteration.
+        const auto before = mallinfo2();
+        void* block = std::malloc(24u << 20);
+        QVERIFY(block);
+        std::memset(block, 1, 24u << 20);
+        const auto during = mallinfo2();
+        QCOMPARE(during.hblks, before.hblks); // no new mmap'ed block
+        std::free(block);
+        const auto after = mallinfo2();
+        QVERIFY2(after.fordblks >= (24u << 20), "the freed block stays in the heap");
+#else
+        QSKIP("heap tuning applies to glibc only");
+#endif
     }
 
     void twoEpochRun()
