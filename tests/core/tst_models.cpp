@@ -523,6 +523,11 @@ void TestModels::oneDnnConvTransposeModuleKeepsParameters()
     torch::NoGradGuard ng;
     const auto x = torch::randn({ 1, 8, 5, 5 });
     QVERIFY(torch::allclose(seq->forward(x), plain->forward(x), 1e-5, 1e-6));
+
+    // Bad shapes get ATen's own errors, not a wrong result.
+    QVERIFY_THROWS_EXCEPTION(c10::Error, fast->forward(torch::randn({ 1, 7, 5, 5 })));
+    QVERIFY_THROWS_EXCEPTION(c10::Error,
+        conv_transpose2d_onednn(x, fast->weight, torch::Tensor(), { 2, 2 }, { 1, 1 }, /*output_padding=*/ { 2, 2 }));
 }
 
 QTEST_GUILESS_MAIN(TestModels)

@@ -56,10 +56,14 @@ struct ConvTranspose2dFn : public torch::autograd::Function<ConvTranspose2dFn> {
     }
 };
 
-bool onednn_applies(const torch::Tensor& x, const torch::Tensor& weight)
+bool onednn_applies(const torch::Tensor& x, const torch::Tensor& weight, torch::IntArrayRef stride,
+    torch::IntArrayRef output_padding)
 {
+    // Anything unusual goes to ATen, which also gives its usual errors for bad shapes.
     return at::hasMKLDNN() && x.device().is_cpu() && x.scalar_type() == torch::kFloat32
-        && weight.scalar_type() == torch::kFloat32 && x.dim() == 4 && !at::autocast::is_cpu_enabled();
+        && weight.scalar_type() == torch::kFloat32 && x.dim() == 4 && weight.dim() == 4 && stride.size() == 2
+        && output_padding.size() == 2 && output_padding[0] < stride[0] && output_padding[1] < stride[1]
+        && x.size(1) == weight.size(0) && !at::autocast::is_cpu_enabled();
 }
 
 } // namespace
@@ -67,7 +71,7 @@ bool onednn_applies(const torch::Tensor& x, const torch::Tensor& weight)
 torch::Tensor conv_transpose2d_onednn(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
     torch::IntArrayRef stride, torch::IntArrayRef padding, torch::IntArrayRef output_padding)
 {
-    if (!onednn_applies(x, weight))
+    if (!onednn_applies(x, weight, stride, output_padding))
         return torch::conv_transpose2d(x, weight, bias, stride, padding, output_padding);
     auto y = ConvTranspose2dFn::apply(x, weight, stride.vec(), padding.vec(), output_padding.vec());
     // In place is safe: the function does not save its output.

@@ -17,9 +17,10 @@ namespace nectar {
 /// y = conv_transpose2d(x, weight, bias, stride, padding, output_padding), dilation 1, groups 1.
 /// x: float [N, C_in, H, W]; weight: [C_in, C_out, kH, kW] (torch::nn::ConvTranspose2d's layout);
 /// bias: [C_out] or undefined. Returns [N, C_out, (H-1)*stride - 2*padding + kH + output_padding, (same for W)].
-/// Differentiable in x, weight and bias (first order). Needs output_padding < stride (as PyTorch).
-/// Falls back to torch::conv_transpose2d when oneDNN would not be used: non-CPU tensors, a dtype other than
-/// float32, ATen without MKL-DNN, or autocast enabled. Throws c10::Error on shape mismatch (from ATen).
+/// Differentiable in x, weight and bias (first order).
+/// Falls back to torch::conv_transpose2d when oneDNN would not be used (non-CPU tensors, a dtype other than
+/// float32, ATen without MKL-DNN, CPU autocast enabled) and for inputs ATen would refuse (channel mismatch,
+/// output_padding >= stride), so those get ATen's own c10::Error.
 torch::Tensor conv_transpose2d_onednn(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
     torch::IntArrayRef stride, torch::IntArrayRef padding, torch::IntArrayRef output_padding);
 
