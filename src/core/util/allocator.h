@@ -14,8 +14,9 @@ namespace nectar {
 /// Serves blocks up to 32 MiB (glibc's maximum mmap threshold) from the heap and never trims the heap top,
 /// process-wide, via mallopt. Call it once at the start of an executable that trains (nectar-train,
 /// nectar-toolbox, nectar-bench); a library should not change its host's heap policy on its own.
-/// Does nothing and returns false where it does not apply: a C library other than glibc, or when the user
-/// already tunes malloc (GLIBC_TUNABLES, MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_ set). Never throws.
+/// Returns false where it does not apply: a C library other than glibc, another allocator in charge
+/// (AddressSanitizer, an LD_PRELOADed malloc that refuses mallopt), or when the user already tunes malloc
+/// (GLIBC_TUNABLES, MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_ set). Never throws.
 bool tune_allocator_for_training() noexcept;
 
 } // namespace nectar
