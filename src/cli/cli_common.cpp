@@ -149,7 +149,11 @@ void ProgressPrinter::on_epoch_end(const EpochSummary& s)
     std::ostringstream mean;
     for (const auto& [name, v] : s.mean_raw_loss)
         mean << " " << name << "=" << std::setprecision(4) << v;
-    std::fprintf(m_out, "epoch %d done in %s, lr G %.8g D %.8g%s%s, mean raw losses:%s\n", s.epoch,
+    const bool partial = s.stopped && s.iterations < s.iterations_per_epoch;
+    const std::string state = partial ? "stopped after " + std::to_string(s.iterations) + "/"
+            + std::to_string(s.iterations_per_epoch) + " iterations"
+                                      : std::string("done");
+    std::fprintf(m_out, "epoch %d %s in %s, lr G %.8g D %.8g%s%s, mean raw losses:%s\n", s.epoch, state.c_str(),
         format_duration(s.seconds).c_str(), s.lr_g, s.lr_d, s.checkpoint_saved ? ", checkpoint saved" : "",
         s.examples_saved ? ", examples saved" : "", mean.str().c_str());
     std::fflush(m_out);

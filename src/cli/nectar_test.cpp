@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <regex>
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -22,6 +21,7 @@
 #include "models/unet.h"
 #include "training/checkpoint.h"
 #include "training/device.h"
+#include "training/experiment.h"
 #include "training/image_utils.h"
 
 namespace fs = std::filesystem;
@@ -29,24 +29,6 @@ using namespace nectar;
 using namespace nectar::cli;
 
 namespace {
-
-/// The newest config copy of an experiment (train<K>_config.json with the largest K).
-std::string latest_config_copy(const std::string& dir)
-{
-    static const std::regex re("train([0-9]+)_config\\.json");
-    int best = -1;
-    std::string path;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        std::smatch m;
-        const std::string name = e.path().filename().string();
-        if (std::regex_match(name, m, re) && std::stoi(m[1].str()) > best) {
-            best = std::stoi(m[1].str());
-            path = e.path().string();
-        }
-    }
-    return path;
-}
 
 std::string csv_escape(const std::string& s)
 {
@@ -107,7 +89,7 @@ int main(int argc, char** argv)
                 "--epoch " + p.value(QStringLiteral("epoch")).toStdString() + ": expected an integer >= 1");
         if (!fs::is_directory(exp))
             throw UsageError("--experiment " + exp + ": no such folder");
-        const std::string cfg_path = latest_config_copy(exp);
+        const std::string cfg_path = latest_config_copy_path(exp);
         if (cfg_path.empty())
             throw UsageError("--experiment " + exp + ": no train<K>_config.json in it (not an experiment folder?)");
         Config config = load_config_file(cfg_path);

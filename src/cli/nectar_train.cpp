@@ -13,6 +13,7 @@
 #include "cli_common.h"
 #include "config/config.h"
 #include "specs/spec_registry.h"
+#include "training/experiment.h"
 #include "training/pix2pix_trainer.h"
 #include "training/preset.h"
 #include "util/allocator.h"
@@ -120,14 +121,36 @@ int main(int argc, char** argv)
         if (p.isSet(QStringLiteral("list-specs")))
             return list_specs();
 
+        // Base settings: --config, else the experiment's own newest config copy (a continued run follows
+        // the plan it was started with), else the built-in settings on the sample data.
         Config config;
+        std::string config_source;
         if (p.isSet(QStringLiteral("config"))) {
+            config_source = p.value(QStringLiteral("config")).toStdString();
+        } else if (p.isSet(QStringLiteral("experiment"))) {
+            const std::string exp = p.value(QStringLiteral("experiment")).toStdString();
+            if (!fs::is_directory(exp))
+                throw UsageError("--experiment " + exp + ": no such folder");
+            config_source = latest_config_copy_path(exp);
+            if (config_source.empty())
+                throw UsageError("--experiment " + exp
+                    + ": no train<K>_config.json in it (not an experiment folder?); pass --config FILE");
+            std::cerr << "using the experiment's settings from " << config_source << "\n";
+        }
+        if (!config_source.empty()) {
             std::vector<std::string> warnings;
-            config = load_config_file(p.value(QStringLiteral("config")).toStdString(), &warnings);
+            config = load_config_file(config_source, &warnings);
             for (const auto& w : warnings)
                 std::cerr << "warning: " << w << "\n";
         } else {
             config = default_config();
+            // Name the experiment after the data it trains on.
+            if (p.isSet(QStringLiteral("dataroot"))) {
+                const fs::path root = fs::absolute(p.value(QStringLiteral("dataroot")).toStdString()).lexically_normal();
+                const std::string name = (root.has_filename() ? root : root.parent_path()).filename().string();
+                if (!name.empty())
+                    config.common.experiment_name = name;
+            }
         }
         std::optional<Preset> preset;
         if (p.isSet(QStringLiteral("preset"))) {
@@ -176,25 +199,34 @@ int main(int argc, char** argv)
             config.train.load.continue_train = true;
             config.train.load.load_epoch = parse_int(p, QStringLiteral("continue"), 1);
         }
-        if (config.dataloader.dataroot.empty())
-            throw UsageError("no dataset: pass --dataroot DIR or set dataloader.dataroot in the config "
-                             "(the bundled sample dataset was not found; set NECTAR_SAMPLE_DATA)");
         validate_config(config);
 
         if (p.isSet(QStringLiteral("print-objective"))) {
-            auto& reg = SpecRegistry::instance();
-            for (const auto& w : reg.load_default_directories())
-                std::cerr << "warning: " << w << "\n";
-            auto losses = reg.build(config.train.loss.spec, config.train.loss.subspec, config);
-            if (preset)
-                apply_preset_to_losses(*preset, losses, p.value(QStringLiteral("preset")).toStdString());
-            nlohmann::json out;
-            out["spec"] = config.train.loss.spec;
-            out["subspec"] = config.train.loss.subspec;
-            out["losses"] = objective_table(losses);
-            std::cout << out.dump(2) << std::endl;
-            return kExitOk;
+            // Needs no dataset. Anything that stops the objective from resolving (e.g. a missing VGG19
+            // weights file) is bad input here, as it is when training starts.
+            return guarded(
+                "nectar-train",
+                [&] {
+                    auto& reg = SpecRegistry::instance();
+                    for (const auto& w : reg.load_default_directories())
+                        std::cerr << "warning: " << w << "\n";
+                    auto losses = reg.build(config.train.loss.spec, config.train.loss.subspec, config);
+                    if (preset)
+                        apply_preset_to_losses(*preset, losses, p.value(QStringLiteral("preset")).toStdString());
+                    nlohmann::json out;
+                    out["spec"] = config.train.loss.spec;
+                    out["subspec"] = config.train.loss.subspec;
+                    out["losses"] = objective_table(losses);
+                    std::cout << out.dump(2) << std::endl;
+                    return int(kExitOk);
+                },
+                kExitBadInput);
         }
+        if (config.dataloader.dataroot.empty())
+            throw UsageError(config_source.empty()
+                    ? "no dataset: pass --dataroot DIR (the bundled sample dataset was not found; set "
+                      "NECTAR_SAMPLE_DATA to its folder)"
+                    : "no dataset: pass --dataroot DIR or set dataloader.dataroot in " + config_source);
 
         ProgressPrinter printer(stderr, set("quiet"));
         Pix2pixTrainer trainer(config, &printer, &control, preset ? &*preset : nullptr);

@@ -220,6 +220,61 @@ private Q_SLOTS:
                 QStringLiteral("9") });
         QCOMPARE(t2.code, 2);
         QVERIFY2(t2.err.contains(QStringLiteral("1, 2, 3, 4")), qPrintable(t2.err));
+
+        // Continue with --experiment alone: the experiment's newest config copy (train2: 3 + 1 epochs) is the
+        // plan, not the built-in settings (3 + 2 epochs on the sample data), so only epoch 4 runs. Checkpoints
+        // after epoch 3 exist: a warning says the log keeps their values.
+        const Result again = run(kTrain,
+            { QStringLiteral("--experiment"), QString::fromStdString(exp), QStringLiteral("--continue"),
+                QStringLiteral("3"), QStringLiteral("--quiet") });
+        QVERIFY2(again.code == 0, qPrintable(again.err));
+        QVERIFY2(again.err.contains(QStringLiteral("train2_config.json")), qPrintable(again.err));
+        QVERIFY2(again.err.contains(QStringLiteral("epochs 4..4")), qPrintable(again.err));
+        QVERIFY2(again.err.contains(QStringLiteral("checkpoints up to epoch 4 exist")), qPrintable(again.err));
+        std::ifstream c3(exp + "/train3_config.json");
+        QVERIFY(c3.good());
+        json copy;
+        c3 >> copy;
+        QCOMPARE(copy["config"]["dataloader"]["dataroot"].get<std::string>(), kTiny);
+        // An experiment folder without config copies is refused, naming it.
+        const Result empty = run(kTrain,
+            { QStringLiteral("--experiment"), tmp.path() + QStringLiteral("/runs"), QStringLiteral("--continue"),
+                QStringLiteral("1") });
+        QCOMPARE(empty.code, 2);
+        QVERIFY2(empty.err.contains(QStringLiteral("train<K>_config.json")), qPrintable(empty.err));
+    }
+
+    void printObjectiveNeedsNoDataset()
+    {
+        QTemporaryDir tmp;
+        const std::string cfg = write_config(tmp.path(), { { "config", { { "dataloader", { { "dataroot", "" } } } } } });
+        const Result r = run(kTrain, { QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--print-objective") });
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QCOMPARE(json::parse(r.out.toStdString())["spec"].get<std::string>(), std::string("pix2pix"));
+        // Training does need one; the error names the config file.
+        const Result t = run(kTrain, { QStringLiteral("--config"), QString::fromStdString(cfg) });
+        QCOMPARE(t.code, 2);
+        QVERIFY2(t.err.contains(QStringLiteral("no dataset")) && t.err.contains(QString::fromStdString(cfg)),
+            qPrintable(t.err));
+        // An objective that cannot resolve (VGG19 weights missing) is bad input, as when training starts.
+        const std::string vgg = write_config(tmp.path(),
+            { { "config", { { "train", { { "loss", { { "vgg_weights", "/nonexistent/vgg19.pth" } } } } } } } });
+        const Result v = run(kTrain,
+            { QStringLiteral("--config"), QString::fromStdString(vgg), QStringLiteral("--subspec"),
+                QStringLiteral("basic+vgg"), QStringLiteral("--print-objective") });
+        QCOMPARE(v.code, 2);
+        QVERIFY2(v.err.contains(QStringLiteral("/nonexistent/vgg19.pth")), qPrintable(v.err));
+    }
+
+    void experimentNamedAfterDataroot()
+    {
+        QTemporaryDir tmp;
+        const Result r = run(kTrain,
+            { QStringLiteral("--dataroot"), QString::fromStdString(kTiny), QStringLiteral("--output"),
+                tmp.path() + QStringLiteral("/runs"), QStringLiteral("--epochs"), QStringLiteral("1"),
+                QStringLiteral("--epochs-decay"), QStringLiteral("0"), QStringLiteral("--quiet") });
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(fs::is_regular_file(tmp.path().toStdString() + "/runs/tiny_v1/train1_config.json"));
     }
 
     void ctrlCStopsAndSaves()

@@ -98,6 +98,23 @@ std::string next_config_copy_path(const std::string& experiment_dir)
     }
 }
 
+std::string latest_config_copy_path(const std::string& experiment_dir)
+{
+    static const std::regex re("train([0-9]{1,9})_config\\.json");
+    long best = -1;
+    std::string path;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(experiment_dir, ec)) {
+        std::smatch m;
+        const std::string name = e.path().filename().string();
+        if (std::regex_match(name, m, re) && std::stol(m[1].str()) > best) {
+            best = std::stol(m[1].str());
+            path = e.path().string();
+        }
+    }
+    return path;
+}
+
 std::string write_config_copy(const Config& config, const std::string& experiment_dir)
 {
     const std::string path = next_config_copy_path(experiment_dir);

@@ -35,6 +35,10 @@ ExperimentPaths prepare_experiment_dir(const Config& config);
 /// Path of the next free `train<K>_config.json` in `experiment_dir` (K = 1, 2, ...).
 std::string next_config_copy_path(const std::string& experiment_dir);
 
+/// The newest config copy of an experiment: `train<K>_config.json` with the largest K, or "" when the
+/// folder has none (or cannot be read). The settings a continued run should start from.
+std::string latest_config_copy_path(const std::string& experiment_dir);
+
 /// Writes the config copy for this run (atomic); returns its path.
 std::string write_config_copy(const Config& config, const std::string& experiment_dir);
 

@@ -633,6 +633,13 @@ void Pix2pixTrainer::setup()
                     st.extra["scaler_d"].value("growth_tracker", std::int64_t(0)));
             d->message(MessageLevel::Info,
                 "continuing from the checkpoint of epoch " + std::to_string(st.epoch) + " in " + m_experiment_dir);
+            const auto saved = list_checkpoint_epochs(m_experiment_dir);
+            const auto latest = std::max_element(saved.begin(), saved.end());
+            if (latest != saved.end() && *latest > st.epoch)
+                d->message(MessageLevel::Warning,
+                    "checkpoints up to epoch " + std::to_string(*latest) + " exist: the loss log keeps the values "
+                        "logged after epoch " + std::to_string(st.epoch) + " and appends this run's after them; "
+                        "later checkpoints are overwritten as this run reaches their epochs");
         }
         write_config_copy(c, m_experiment_dir);
         std::int64_t dataset_length = static_cast<std::int64_t>(d->train_loader->size());
@@ -783,6 +790,9 @@ void Pix2pixTrainer::on_epoch_end(int epoch, bool stopped)
     sum.seconds = seconds_since(s.epoch_start);
     sum.lr_g = s.lr_g;
     sum.lr_d = s.lr_d;
+    sum.stopped = stopped;
+    sum.iterations = s.epoch_iteration;
+    sum.iterations_per_epoch = s.iterations_per_epoch;
     for (const auto& [name, total] : s.epoch_sum)
         sum.mean_raw_loss[name] = total / static_cast<double>(std::max<std::int64_t>(1, s.epoch_count[name]));
     const auto& sv = m_config.save;

@@ -68,6 +68,9 @@ struct EpochSummary {
     double lr_g = 0.0, lr_d = 0.0;
     bool checkpoint_saved = false;
     bool examples_saved = false;
+    bool stopped = false;                   ///< a stop request ended the epoch early (or at its end)
+    std::int64_t iterations = 0;            ///< iterations run in this epoch
+    std::int64_t iterations_per_epoch = 0;  ///< iterations a full epoch has
 };
 
 enum class MessageLevel { Info, Warning, Error };
