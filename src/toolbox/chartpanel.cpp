@@ -160,8 +160,12 @@ void ChartPanel::relayout()
     auto* grid = ui->chartsLayout;
     for (LossChart* c : std::as_const(m_charts))
         grid->removeWidget(c);
-    for (int i = 0; i < m_chartOrder.size(); ++i)
-        grid->addWidget(m_charts.value(m_chartOrder[i]), i / kChartColumns, i % kChartColumns);
+    const int n = static_cast<int>(m_chartOrder.size());
+    for (int i = 0; i < n; ++i) {
+        // A chart alone in the last row takes the whole row instead of leaving a blank cell.
+        const bool alone = i == n - 1 && i % kChartColumns == 0;
+        grid->addWidget(m_charts.value(m_chartOrder[i]), i / kChartColumns, i % kChartColumns, 1, alone ? kChartColumns : 1);
+    }
 }
 
 void ChartPanel::updateAxisLabels()

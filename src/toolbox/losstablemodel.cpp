@@ -158,7 +158,12 @@ QVariant LossTableModel::data(const QModelIndex& index, int role) const
         case FunctionColumn:
             return r.function;
         case WeightColumn:
-            return role == Qt::EditRole ? QVariant(r.weight) : QVariant(QString::number(r.weight, 'g', 8));
+            if (role == Qt::EditRole)
+                return r.weight;
+            // A schedule sets the weight while training: show where it starts, not the unused λ.
+            return r.schedule.active()
+                ? QVariant(tr("%1 (scheduled)").arg(QString::number(r.schedule.initial_value, 'g', 8)))
+                : QVariant(QString::number(r.weight, 'g', 8));
         case TagsColumn:
             return r.tags.join(QStringLiteral(", "));
         case ScheduleColumn:

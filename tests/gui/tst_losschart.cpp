@@ -60,6 +60,16 @@ private Q_SLOTS:
         panel.setShowWeights(true);
         QCOMPARE(panel.pointCount(ChartPanel::weightsTitle(), QStringLiteral("D_real")), 5);
         QCOMPARE(panel.chartTitles().last(), ChartPanel::weightsTitle());
+
+        // Five charts in two columns: the fifth takes the whole last row, no blank cell beside it.
+        panel.resize(900, 900);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        LossChart* last = panel.chart(ChartPanel::weightsTitle());
+        LossChart* first = panel.chart(QStringLiteral("G"));
+        QVERIFY(last && first);
+        QVERIFY2(last->width() > first->width() * 3 / 2,
+            qPrintable(QStringLiteral("%1 vs %2").arg(last->width()).arg(first->width())));
     }
 
     void liveTagChangeMovesSeries()

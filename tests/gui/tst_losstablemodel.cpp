@@ -151,6 +151,10 @@ private Q_SLOTS:
         QCOMPARE(model.rows()[0].schedule.target_value, 50.0);
         QCOMPARE(i.data(LossTableModel::ScheduleRole).toMap().value(QStringLiteral("end_epoch")).toInt(), 20);
         QVERIFY(i.data().toString().contains(QStringLiteral("linear")));
+        // The weight cell shows where the schedule starts; editing still edits λ.
+        const QModelIndex w = model.index(0, LossTableModel::WeightColumn);
+        QCOMPARE(w.data().toString(), QStringLiteral("0 (scheduled)"));
+        QCOMPARE(w.data(Qt::EditRole).toDouble(), model.rows()[0].weight);
 
         // Unordered epochs: refused, unchanged.
         QVariantMap bad = m;
