@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "config/config.h"
+#include "losses/loss_manager.h"
 #include "losses/loss_registry.h"
 
 namespace testdata {
@@ -53,6 +54,19 @@ inline torch::Tensor formula(const nlohmann::json& f)
 inline nectar::LossFn make_loss(const std::string& type)
 {
     return nectar::LossFunctionRegistry::instance().create(type, nectar::Config {}).function;
+}
+
+/// pix2pix "extended" as NectarGAN's pix2pix_objective registers it (names, order, tags), with the
+/// weights of `lambdas` (reference "config_lambdas").
+inline void register_nectargan_extended(nectar::LossManager& lm, const nlohmann::json& lambdas)
+{
+    lm.register_loss_fn("G_GAN", make_loss("BCEWithLogits"), lambdas["lambda_gan"], {}, { "G" });
+    lm.register_loss_fn("G_L1", make_loss("L1"), lambdas["lambda_l1"], {}, { "G" });
+    lm.register_loss_fn("D_real", make_loss("BCEWithLogits"), 1.0, {}, { "D" });
+    lm.register_loss_fn("D_fake", make_loss("BCEWithLogits"), 1.0, {}, { "D" });
+    lm.register_loss_fn("G_L2", make_loss("MSE"), lambdas["lambda_l2"], {}, { "G" });
+    lm.register_loss_fn("G_SOBEL", make_loss("Sobel"), lambdas["lambda_sobel"], {}, { "G" });
+    lm.register_loss_fn("G_LAP", make_loss("Laplacian"), lambdas["lambda_laplacian"], {}, { "G" });
 }
 
 } // namespace testdata

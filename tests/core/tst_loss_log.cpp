@@ -27,10 +27,6 @@ using ojson = nlohmann::ordered_json;
 namespace {
 using testdata::formula;
 using testdata::load_json;
-inline LossFn make(const std::string& type)
-{
-    return testdata::make_loss(type);
-}
 const std::string kRef = std::string(NECTAR_TEST_DATA_DIR) + "/reference/";
 
 // Key structure of a JSON value: objects keep their keys (in order), arrays become their length.
@@ -62,13 +58,7 @@ private Q_SLOTS:
         const std::string exp = dir.filePath(QStringLiteral("NectarGAN_v1")).toStdString();
         const json& lambdas = f["config_lambdas"];
         LossManager lm(Config {}, exp);
-        lm.register_loss_fn("G_GAN", make("BCEWithLogits"), lambdas["lambda_gan"], {}, { "G" });
-        lm.register_loss_fn("G_L1", make("L1"), lambdas["lambda_l1"], {}, { "G" });
-        lm.register_loss_fn("D_real", make("BCEWithLogits"), 1.0, {}, { "D" });
-        lm.register_loss_fn("D_fake", make("BCEWithLogits"), 1.0, {}, { "D" });
-        lm.register_loss_fn("G_L2", make("MSE"), lambdas["lambda_l2"], {}, { "G" });
-        lm.register_loss_fn("G_SOBEL", make("Sobel"), lambdas["lambda_sobel"], {}, { "G" });
-        lm.register_loss_fn("G_LAP", make("Laplacian"), lambdas["lambda_laplacian"], {}, { "G" });
+        testdata::register_nectargan_extended(lm, lambdas);
         lm.set_log_metadata("cpu", f["dataroot"], f["dataroot_train_entries"]);
         const auto names = lm.names();
         for (int call = 0; call < 3; ++call)

@@ -29,18 +29,6 @@ inline LossFn make(const std::string& type)
     return testdata::make_loss(type);
 }
 
-// pix2pix "extended" as NectarGAN's pix2pix_objective builds it, registered directly.
-void register_extended(LossManager& lm, const json& lambdas)
-{
-    lm.register_loss_fn("G_GAN", make("BCEWithLogits"), lambdas["lambda_gan"], {}, { "G" });
-    lm.register_loss_fn("G_L1", make("L1"), lambdas["lambda_l1"], {}, { "G" });
-    lm.register_loss_fn("D_real", make("BCEWithLogits"), 1.0, {}, { "D" });
-    lm.register_loss_fn("D_fake", make("BCEWithLogits"), 1.0, {}, { "D" });
-    lm.register_loss_fn("G_L2", make("MSE"), lambdas["lambda_l2"], {}, { "G" });
-    lm.register_loss_fn("G_SOBEL", make("Sobel"), lambdas["lambda_sobel"], {}, { "G" });
-    lm.register_loss_fn("G_LAP", make("Laplacian"), lambdas["lambda_laplacian"], {}, { "G" });
-}
-
 std::map<std::string, torch::Tensor> run_extended(LossManager& lm, const torch::Tensor& x, const torch::Tensor& y)
 {
     std::map<std::string, torch::Tensor> r;
@@ -75,7 +63,7 @@ private Q_SLOTS:
         const auto shape = lmw["shape"].get<std::vector<int64_t>>();
         const auto x = formula(shape, a["inputs"]["x"]), y = formula(shape, a["inputs"]["y"]);
         LossManager lm(Config {}, {}, false);
-        register_extended(lm, lmw["config_lambdas"]);
+        testdata::register_nectargan_extended(lm, lmw["config_lambdas"]);
         auto xg = x.clone().requires_grad_(true);
         const auto returned = run_extended(lm, xg, y);
         const auto values = lm.get_loss_values({}, -1);
@@ -146,7 +134,7 @@ private Q_SLOTS:
         const auto shape = lmw["shape"].get<std::vector<int64_t>>();
         const auto x = formula(shape, a["inputs"]["x"]), y = formula(shape, a["inputs"]["y"]);
         LossManager lm(Config {}, {}, false);
-        register_extended(lm, lmw["config_lambdas"]);
+        testdata::register_nectargan_extended(lm, lmw["config_lambdas"]);
         run_extended(lm, x, y);
         QCOMPARE(keys(lm.get_loss_values({ "D" })), (std::vector<std::string> { "D_fake", "D_real" }));
         QCOMPARE(lm.get_loss_values({ "G" }).size(), size_t(5));
@@ -177,7 +165,7 @@ private Q_SLOTS:
         const auto shape = lmw["shape"].get<std::vector<int64_t>>();
         const auto x = formula(shape, a["inputs"]["x"]), y = formula(shape, a["inputs"]["y"]);
         LossManager lm(Config {}, {}, false);
-        register_extended(lm, lmw["config_lambdas"]);
+        testdata::register_nectargan_extended(lm, lmw["config_lambdas"]);
         run_extended(lm, x, y);
         // NectarGAN: f'(epoch: {epoch}, iters: {iter}) Loss:' + f' {name}: {round(v, p)}' in registration order.
         QCOMPARE(QString::fromStdString(lm.print_losses(1, 5)),
