@@ -18,6 +18,7 @@
 #include "scheduling/schedule.h"
 #include "specs/spec_registry.h"
 #include "training/checkpoint.h"
+#include "training/experiment.h"
 #include "training/preset.h"
 
 namespace fs = std::filesystem;
@@ -40,6 +41,17 @@ std::string find_sample_dataset()
         if (fs::is_directory(c / "train", ec))
             return fs::absolute(c).lexically_normal().string();
     return {};
+}
+
+std::string experiment_config_copy(const std::string& experiment_dir, const std::string& hint)
+{
+    if (!fs::is_directory(experiment_dir))
+        throw UsageError("--experiment " + experiment_dir + ": no such folder");
+    std::string path = latest_config_copy_path(experiment_dir);
+    if (path.empty())
+        throw UsageError("--experiment " + experiment_dir
+            + ": no train<K>_config.json in it (not an experiment folder?)" + (hint.empty() ? "" : "; " + hint));
+    return path;
 }
 
 nlohmann::json objective_table(const std::map<std::string, LMLoss>& losses)
@@ -150,9 +162,9 @@ void ProgressPrinter::on_epoch_end(const EpochSummary& s)
     for (const auto& [name, v] : s.mean_raw_loss)
         mean << " " << name << "=" << std::setprecision(4) << v;
     const bool partial = s.stopped && s.iterations < s.iterations_per_epoch;
-    const std::string state = partial ? "stopped after " + std::to_string(s.iterations) + "/"
-            + std::to_string(s.iterations_per_epoch) + " iterations"
-                                      : std::string("done");
+    const std::string state = partial
+        ? "stopped after " + std::to_string(s.iterations) + "/" + std::to_string(s.iterations_per_epoch) + " iterations"
+        : std::string("done");
     std::fprintf(m_out, "epoch %d %s in %s, lr G %.8g D %.8g%s%s, mean raw losses:%s\n", s.epoch, state.c_str(),
         format_duration(s.seconds).c_str(), s.lr_g, s.lr_d, s.checkpoint_saved ? ", checkpoint saved" : "",
         s.examples_saved ? ", examples saved" : "", mean.str().c_str());

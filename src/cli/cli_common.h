@@ -36,6 +36,11 @@ public:
 /// (NECTAR_SAMPLE_DATA_SOURCE_DIR). Empty if none exists.
 std::string find_sample_dataset();
 
+/// The newest config copy (train<K>_config.json) of the experiment folder `experiment_dir`, as passed to
+/// --experiment. Throws UsageError naming the folder when it does not exist or holds no config copy (that
+/// message ends with `hint` when given).
+std::string experiment_config_copy(const std::string& experiment_dir, const std::string& hint = {});
+
 /// The resolved objective as JSON: [{name, function, weight, tags, schedule, inputs: {prediction, target}}],
 /// sorted by name.
 nlohmann::json objective_table(const std::map<std::string, LMLoss>& losses);

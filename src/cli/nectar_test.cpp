@@ -21,7 +21,6 @@
 #include "models/unet.h"
 #include "training/checkpoint.h"
 #include "training/device.h"
-#include "training/experiment.h"
 #include "training/image_utils.h"
 
 namespace fs = std::filesystem;
@@ -87,11 +86,7 @@ int main(int argc, char** argv)
         if (!ok || epoch < 1)
             throw UsageError(
                 "--epoch " + p.value(QStringLiteral("epoch")).toStdString() + ": expected an integer >= 1");
-        if (!fs::is_directory(exp))
-            throw UsageError("--experiment " + exp + ": no such folder");
-        const std::string cfg_path = latest_config_copy_path(exp);
-        if (cfg_path.empty())
-            throw UsageError("--experiment " + exp + ": no train<K>_config.json in it (not an experiment folder?)");
+        const std::string cfg_path = experiment_config_copy(exp);
         Config config = load_config_file(cfg_path);
         if (p.isSet(QStringLiteral("dataroot")))
             config.dataloader.dataroot = p.value(QStringLiteral("dataroot")).toStdString();

@@ -13,7 +13,6 @@
 #include "cli_common.h"
 #include "config/config.h"
 #include "specs/spec_registry.h"
-#include "training/experiment.h"
 #include "training/pix2pix_trainer.h"
 #include "training/preset.h"
 #include "util/allocator.h"
@@ -128,13 +127,8 @@ int main(int argc, char** argv)
         if (p.isSet(QStringLiteral("config"))) {
             config_source = p.value(QStringLiteral("config")).toStdString();
         } else if (p.isSet(QStringLiteral("experiment"))) {
-            const std::string exp = p.value(QStringLiteral("experiment")).toStdString();
-            if (!fs::is_directory(exp))
-                throw UsageError("--experiment " + exp + ": no such folder");
-            config_source = latest_config_copy_path(exp);
-            if (config_source.empty())
-                throw UsageError("--experiment " + exp
-                    + ": no train<K>_config.json in it (not an experiment folder?); pass --config FILE");
+            config_source
+                = experiment_config_copy(p.value(QStringLiteral("experiment")).toStdString(), "pass --config FILE");
             std::cerr << "using the experiment's settings from " << config_source << "\n";
         }
         if (!config_source.empty()) {
@@ -146,7 +140,8 @@ int main(int argc, char** argv)
             config = default_config();
             // Name the experiment after the data it trains on.
             if (p.isSet(QStringLiteral("dataroot"))) {
-                const fs::path root = fs::absolute(p.value(QStringLiteral("dataroot")).toStdString()).lexically_normal();
+                const fs::path root
+                    = fs::absolute(p.value(QStringLiteral("dataroot")).toStdString()).lexically_normal();
                 const std::string name = (root.has_filename() ? root : root.parent_path()).filename().string();
                 if (!name.empty())
                     config.common.experiment_name = name;
