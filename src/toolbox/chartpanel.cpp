@@ -164,7 +164,8 @@ void ChartPanel::relayout()
     for (int i = 0; i < n; ++i) {
         // A chart alone in the last row takes the whole row instead of leaving a blank cell.
         const bool alone = i == n - 1 && i % kChartColumns == 0;
-        grid->addWidget(m_charts.value(m_chartOrder[i]), i / kChartColumns, i % kChartColumns, 1, alone ? kChartColumns : 1);
+        grid->addWidget(
+            m_charts.value(m_chartOrder[i]), i / kChartColumns, i % kChartColumns, 1, alone ? kChartColumns : 1);
     }
 }
 

@@ -247,8 +247,10 @@ private Q_SLOTS:
     void printObjectiveNeedsNoDataset()
     {
         QTemporaryDir tmp;
-        const std::string cfg = write_config(tmp.path(), { { "config", { { "dataloader", { { "dataroot", "" } } } } } });
-        const Result r = run(kTrain, { QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--print-objective") });
+        const std::string cfg
+            = write_config(tmp.path(), { { "config", { { "dataloader", { { "dataroot", "" } } } } } });
+        const Result r = run(
+            kTrain, { QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--print-objective") });
         QVERIFY2(r.code == 0, qPrintable(r.err));
         QCOMPARE(json::parse(r.out.toStdString())["spec"].get<std::string>(), std::string("pix2pix"));
         // Training does need one; the error names the config file.

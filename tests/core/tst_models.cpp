@@ -475,7 +475,8 @@ void TestModels::oneDnnConvTransposeMatchesTorch()
     auto x = torch::randn({ batch, in_channels, size, size });
     auto w = torch::randn({ in_channels, out_channels, kernel, kernel }) * 0.1;
     auto b = bias ? torch::randn({ out_channels }) : torch::Tensor();
-    const std::vector<std::int64_t> st { stride, stride }, pad { padding, padding }, op { output_padding, output_padding };
+    const std::vector<std::int64_t> st { stride, stride }, pad { padding, padding },
+        op { output_padding, output_padding };
 
     // Reference: ATen's own transposed convolution in float64.
     auto x64 = x.to(torch::kFloat64).requires_grad_(true);
@@ -503,7 +504,8 @@ void TestModels::oneDnnConvTransposeMatchesTorch()
 
     // float64 input takes ATen's path; same values.
     torch::NoGradGuard ng;
-    auto y_fallback = conv_transpose2d_onednn(x64.detach(), w64.detach(), bias ? b64.detach() : torch::Tensor(), st, pad, op);
+    auto y_fallback
+        = conv_transpose2d_onednn(x64.detach(), w64.detach(), bias ? b64.detach() : torch::Tensor(), st, pad, op);
     QCOMPARE(y_fallback.scalar_type(), torch::kFloat64);
     QVERIFY(torch::allclose(y_fallback, y64.detach()));
 }

@@ -124,7 +124,8 @@ private Q_SLOTS:
             t.requires_grad_(true);
         for (auto& t : b)
             t.requires_grad_(true);
-        const auto opts = torch::optim::AdamOptions(2e-3).betas({ 0.5, 0.999 }).weight_decay(weight_decay).amsgrad(amsgrad);
+        const auto opts
+            = torch::optim::AdamOptions(2e-3).betas({ 0.5, 0.999 }).weight_decay(weight_decay).amsgrad(amsgrad);
         FusedAdam fused(a, opts);
         torch::optim::Adam plain(b, opts);
         for (int step = 0; step < 6; ++step) {
@@ -139,9 +140,8 @@ private Q_SLOTS:
         for (std::size_t k = 0; k < a.size(); ++k) {
             QVERIFY(!torch::equal(a[k], torch::zeros_like(a[k]))); // moved
             QVERIFY2(torch::allclose(a[k], b[k], 1e-5, 1e-7),
-                qPrintable(QStringLiteral("param %1: max diff %2")
-                               .arg(k)
-                               .arg((a[k] - b[k]).abs().max().item<double>())));
+                qPrintable(
+                    QStringLiteral("param %1: max diff %2").arg(k).arg((a[k] - b[k]).abs().max().item<double>())));
             // Same state layout as torch::optim::Adam (checkpoints interchange).
             const auto key = c10::guts::to_string(a[k].unsafeGetTensorImpl());
             const auto& st = static_cast<torch::optim::AdamParamState&>(*fused.state().at(key));

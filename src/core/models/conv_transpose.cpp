@@ -22,8 +22,7 @@ std::vector<std::int64_t> output_size(const torch::Tensor& x, const torch::Tenso
 // outside: autograd's Function cannot take an undefined tensor input.
 struct ConvTranspose2dFn : public torch::autograd::Function<ConvTranspose2dFn> {
     static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
-        std::vector<std::int64_t> stride, std::vector<std::int64_t> padding,
-        std::vector<std::int64_t> output_padding)
+        std::vector<std::int64_t> stride, std::vector<std::int64_t> padding, std::vector<std::int64_t> output_padding)
     {
         const std::vector<std::int64_t> dilation { 1, 1 };
         const auto out_sizes = output_size(x, weight, stride, padding, output_padding);
@@ -56,8 +55,8 @@ struct ConvTranspose2dFn : public torch::autograd::Function<ConvTranspose2dFn> {
     }
 };
 
-bool onednn_applies(const torch::Tensor& x, const torch::Tensor& weight, torch::IntArrayRef stride,
-    torch::IntArrayRef output_padding)
+bool onednn_applies(
+    const torch::Tensor& x, const torch::Tensor& weight, torch::IntArrayRef stride, torch::IntArrayRef output_padding)
 {
     // Anything unusual goes to ATen, which also gives its usual errors for bad shapes.
     return at::hasMKLDNN() && x.device().is_cpu() && x.scalar_type() == torch::kFloat32

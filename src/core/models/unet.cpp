@@ -118,10 +118,11 @@ UnetBlockImpl::UnetBlockImpl(const UnetBlockOptions& o)
                                        .bias(o.bias)
                                        .padding_mode(torch::kReflect)));
     } else if (o.upsample_type == UpsampleType::Transposed) {
-        conv->push_back(OneDnnConvTranspose2d(nn::ConvTranspose2dOptions(o.in_channels, o.out_channels, /*kernel_size=*/4)
-                                                .stride(2)
-                                                .padding(1)
-                                                .bias(o.bias)));
+        conv->push_back(
+            OneDnnConvTranspose2d(nn::ConvTranspose2dOptions(o.in_channels, o.out_channels, /*kernel_size=*/4)
+                                      .stride(2)
+                                      .padding(1)
+                                      .bias(o.bias)));
     } else {
         conv->push_back(nn::Upsample(nn::UpsampleOptions()
                                          .scale_factor(std::vector<double> { 2.0, 2.0 })

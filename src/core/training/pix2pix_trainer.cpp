@@ -637,9 +637,12 @@ void Pix2pixTrainer::setup()
             const auto latest = std::max_element(saved.begin(), saved.end());
             if (latest != saved.end() && *latest > st.epoch)
                 d->message(MessageLevel::Warning,
-                    "checkpoints up to epoch " + std::to_string(*latest) + " exist: the loss log keeps the values "
-                        "logged after epoch " + std::to_string(st.epoch) + " and appends this run's after them; "
-                        "later checkpoints are overwritten as this run reaches their epochs");
+                    "checkpoints up to epoch " + std::to_string(*latest)
+                        + " exist: the loss log keeps the values "
+                          "logged after epoch "
+                        + std::to_string(st.epoch)
+                        + " and appends this run's after them; "
+                          "later checkpoints are overwritten as this run reaches their epochs");
         }
         write_config_copy(c, m_experiment_dir);
         std::int64_t dataset_length = static_cast<std::int64_t>(d->train_loader->size());
