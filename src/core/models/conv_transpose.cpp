@@ -3,6 +3,8 @@
 
 #include <ATen/autocast_mode.h>
 
+#include "util/torch_compat.h"
+
 namespace nectar {
 
 namespace {
@@ -62,7 +64,7 @@ bool onednn_applies(
     return at::hasMKLDNN() && x.device().is_cpu() && x.scalar_type() == torch::kFloat32
         && weight.scalar_type() == torch::kFloat32 && x.dim() == 4 && weight.dim() == 4 && stride.size() == 2
         && output_padding.size() == 2 && output_padding[0] < stride[0] && output_padding[1] < stride[1]
-        && x.size(1) == weight.size(0) && !at::autocast::is_cpu_enabled();
+        && x.size(1) == weight.size(0) && !compat::autocast_enabled(at::kCPU);
 }
 
 } // namespace
@@ -80,8 +82,8 @@ torch::Tensor conv_transpose2d_onednn(const torch::Tensor& x, const torch::Tenso
 torch::Tensor OneDnnConvTranspose2dImpl::forward(const torch::Tensor& x)
 {
     const auto& o = options;
-    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
-    const bool plain = padding && o.groups() == 1 && c10::holds_alternative<torch::enumtype::kZeros>(o.padding_mode())
+    const auto* padding = compat::variant_get_if<torch::ExpandingArray<2>>(o.padding());
+    const bool plain = padding && o.groups() == 1 && compat::variant_holds<torch::enumtype::kZeros>(o.padding_mode())
         && (*o.dilation())[0] == 1 && (*o.dilation())[1] == 1;
     if (!plain)
         return torch::nn::ConvTranspose2dImpl::forward(x);

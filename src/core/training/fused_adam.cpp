@@ -6,6 +6,8 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "util/torch_compat.h"
+
 namespace nectar {
 
 namespace {
@@ -47,7 +49,7 @@ torch::Tensor FusedAdam::step(LossClosure closure)
                 continue;
             auto grad = p.grad();
             TORCH_CHECK(!grad.is_sparse(), "FusedAdam does not support sparse gradients");
-            const std::string key = c10::guts::to_string(p.unsafeGetTensorImpl());
+            const auto key = compat::optimizer_state_key(p);
             auto it = state_.find(key);
             if (it == state_.end()) {
                 auto st = std::make_unique<torch::optim::AdamParamState>();

@@ -21,6 +21,7 @@
 #include "training/image_utils.h"
 #include "training/loss_scaler.h"
 #include "training/preset.h"
+#include "util/torch_compat.h"
 
 namespace fs = std::filesystem;
 
@@ -62,14 +63,14 @@ public:
         : m_on(on)
     {
         if (m_on) {
-            m_prev = at::autocast::is_enabled();
-            at::autocast::set_enabled(true);
+            m_prev = compat::autocast_enabled(at::kCUDA);
+            compat::set_autocast_enabled(at::kCUDA, true);
         }
     }
     ~AutocastScope()
     {
         if (m_on) {
-            at::autocast::set_enabled(m_prev);
+            compat::set_autocast_enabled(at::kCUDA, m_prev);
             if (!m_prev)
                 at::autocast::clear_cache();
         }
