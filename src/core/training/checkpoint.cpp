@@ -3,12 +3,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <regex>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/serialize.h>
 #include <torch/torch.h>
+
+#include "util/torch_compat.h"
 
 namespace fs = std::filesystem;
 
@@ -46,6 +50,60 @@ void load_archive(torch::serialize::InputArchive& ar, const std::string& file, c
     } catch (const c10::Error& e) {
         throw CheckpointError("cannot read checkpoint " + file + ": " + e.what_without_backtrace());
     }
+}
+
+/// Loads an optimizer archive written by torch::optim::Adam::save (or FusedAdam's, the same) on either
+/// LibTorch. LibTorch keys each saved state by its parameter's TensorImpl address as text: hex
+/// ("0x55d0...") in 1.13, decimal in 2.x; 2.x's own loader parses keys as decimal, so a 1.13 archive's
+/// states would all land on key 0. Here saved states are matched to `opt`'s parameters by their
+/// position in the saved param_groups, whatever the key's spelling (as both LibTorch loaders intend).
+/// The optimizer's options (lr, betas) are left as they are: the trainer sets them per epoch.
+/// Throws c10::Error on a missing entry or a parameter count that does not match.
+void load_adam_state(torch::serialize::InputArchive& archive, torch::optim::Adam& opt)
+{
+    torch::serialize::InputArchive state_archive, groups_archive;
+    archive.read("state", state_archive);
+    archive.read("param_groups", groups_archive);
+    std::map<std::string, torch::optim::AdamParamState> saved;
+    for (const auto& key : state_archive.keys()) {
+        torch::serialize::InputArchive param_archive;
+        state_archive.read(key, param_archive);
+        torch::optim::AdamParamState st;
+        st.serialize(param_archive);
+        saved.emplace(key, std::move(st));
+    }
+    torch::Tensor n_groups;
+    groups_archive.read("param_groups/size", n_groups);
+    auto& groups = opt.param_groups();
+    TORCH_CHECK(n_groups.item<std::int64_t>() == static_cast<std::int64_t>(groups.size()), "the archive has ",
+        n_groups.item<std::int64_t>(), " parameter groups, the optimizer ", groups.size());
+    opt.state().clear();
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        torch::serialize::InputArchive group_archive;
+        groups_archive.read("param_groups/" + std::to_string(g), group_archive);
+        torch::Tensor n_params;
+        group_archive.read("params/size", n_params);
+        const auto& params = groups[g].params();
+        TORCH_CHECK(n_params.item<std::int64_t>() == static_cast<std::int64_t>(params.size()),
+            "parameter group ", g, " has ", n_params.item<std::int64_t>(), " parameters in the archive, ",
+            params.size(), " in the optimizer");
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            c10::IValue key;
+            group_archive.read("params/" + std::to_string(i), key);
+            const auto it = saved.find(key.toStringRef());
+            if (it != saved.end()) // a parameter that never had a gradient has no state
+                opt.state()[compat::optimizer_state_key(params[i])]
+                    = std::make_unique<torch::optim::AdamParamState>(it->second);
+        }
+    }
+}
+
+void load_optimizer(torch::serialize::InputArchive& archive, torch::optim::Optimizer& opt)
+{
+    if (auto* adam = dynamic_cast<torch::optim::Adam*>(&opt))
+        load_adam_state(archive, *adam);
+    else
+        opt.load(archive);
 }
 
 } // namespace
@@ -98,7 +156,8 @@ void capture_rng_state(CheckpointState& state, const torch::Device& device)
         state.rng_cpu = gen.get_state();
     }
     if (device.is_cuda() && at::detail::getCUDAHooks().hasCUDA()) {
-        auto gen = at::detail::getCUDAHooks().getDefaultCUDAGenerator(device.has_index() ? device.index() : 0);
+        auto gen = at::globalContext().defaultGenerator(
+            torch::Device(torch::kCUDA, device.has_index() ? device.index() : 0));
         std::lock_guard<std::mutex> lock(gen.mutex());
         state.rng_cuda = gen.get_state();
     }
@@ -112,7 +171,8 @@ void restore_rng_state(const CheckpointState& state, const torch::Device& device
         gen.set_state(state.rng_cpu.to(torch::kCPU));
     }
     if (state.rng_cuda.defined() && device.is_cuda() && at::detail::getCUDAHooks().hasCUDA()) {
-        auto gen = at::detail::getCUDAHooks().getDefaultCUDAGenerator(device.has_index() ? device.index() : 0);
+        auto gen = at::globalContext().defaultGenerator(
+            torch::Device(torch::kCUDA, device.has_index() ? device.index() : 0));
         std::lock_guard<std::mutex> lock(gen.mutex());
         gen.set_state(state.rng_cuda.to(torch::kCPU));
     }
@@ -191,7 +251,7 @@ CheckpointState load_checkpoint(const std::string& experiment_dir, int epoch, co
             ar.read("model", model);
             ar.read("optimizer", optim);
             m.load(model);
-            o.load(optim);
+            load_optimizer(optim, o);
         } catch (const c10::Error& e) {
             throw CheckpointError(
                 "checkpoint " + file + " does not match the model/optimizer: " + e.what_without_backtrace());
