@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs Nectar Toolbox's build and test dependencies from Debian 12 packages.
-# Non-interactive and safe to re-run. Run as root (or with sudo available).
+# Installs Nectar Toolbox's build and test dependencies from Debian packages, on Debian 12
+# "bookworm" (LibTorch 1.13.1, Qt 6.4) or Debian 13 "trixie" (LibTorch 2.6, Qt 6.8); the release
+# is read from /etc/os-release. Non-interactive and safe to re-run. Run as root (or with sudo).
 #
 # Options:
+#   --debootstrap    install only debootstrap (for packaging/test-debian13.sh)
 #   --bench-python   also install Debian's python3-torch, python3-torchvision and python3-numpy
 #                    (for /usr/bin/python3), needed only to time NectarGAN's own Python training
 #                    step on the same machine for comparison with nectar-bench (NectarGAN's
@@ -10,17 +12,39 @@
 set -euo pipefail
 
 BENCH_PYTHON=0
+ONLY_DEBOOTSTRAP=0
 for arg in "$@"; do
   case "$arg" in
     --bench-python) BENCH_PYTHON=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --debootstrap) ONLY_DEBOOTSTRAP=1 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "install-deps: unknown option: $arg" >&2; exit 2 ;;
   esac
 done
 
+# NECTAR_DEBIAN_RELEASE=12|13 overrides the detection (e.g. on a derivative that tracks one of them).
+RELEASE=${NECTAR_DEBIAN_RELEASE:-}
+if [ -z "$RELEASE" ] && [ -r /etc/os-release ]; then
+  # shellcheck disable=SC1091
+  RELEASE=$(. /etc/os-release; case "${ID:-}:${VERSION_CODENAME:-}:${VERSION_ID:-}" in
+    debian:bookworm:*|debian:*:12) echo 12 ;;
+    debian:trixie:*|debian:*:13) echo 13 ;;
+    *) echo "unsupported:${PRETTY_NAME:-${ID:-unknown}}" ;;
+  esac)
+fi
+case "$RELEASE" in
+  12|13) ;;
+  *) echo "install-deps: ${RELEASE#unsupported:} is not Debian 12 or 13 (read from /etc/os-release);" \
+       "set NECTAR_DEBIAN_RELEASE=12 or 13 to install that release's packages anyway" >&2
+     exit 2 ;;
+esac
+
+if [ "$ONLY_DEBOOTSTRAP" -eq 1 ]; then
+  PACKAGES=(debootstrap)
+else
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  libtorch-dev            # LibTorch 1.13.1 (CPU), find_package(Torch)
+  libtorch-dev            # LibTorch (CPU): 1.13.1 on Debian 12, 2.6 on Debian 13; find_package(Torch)
   libopenblas0-pthread    # optimised BLAS for libtorch (reference BLAS is ~6x slower)
   qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
@@ -28,8 +52,13 @@ PACKAGES=(
   qt6-qpa-plugins         # offscreen platform plugin for GUI tests
   libgl-dev
 )
+if [ "$RELEASE" = 13 ]; then
+  # minbase roots and containers lack these; Debian 12 images used here have them.
+  PACKAGES+=(git ca-certificates)
+fi
 if [ "$BENCH_PYTHON" -eq 1 ]; then
   PACKAGES+=(python3-torch python3-torchvision python3-numpy)
+fi
 fi
 
 SUDO=""
@@ -53,4 +82,4 @@ if command -v update-alternatives >/dev/null; then
     if [ -n "$target" ]; then $SUDO update-alternatives --set "$alt" "$target" >/dev/null; fi
   done
 fi
-echo "install-deps: all dependencies present"
+echo "install-deps: all dependencies present (Debian $RELEASE)"
