@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /// nectar-bench: times full pix2pix training iterations (D step + G step, exactly Pix2pixTrainer::train_step)
 /// on random tensors and prints one JSON line per config:
-///   {"crop", "features", "n_downs", "batch", "subspec", "block", "upsample", "threads", "steps",
-///    "median_s_per_iter", "mean_s_per_iter", "it_per_s", "images_per_s", "peak_rss_mib",
+///   {"crop", "features", "n_downs", "batch", "subspec", "block", "upsample", "threads", "device", "steps",
+///    "median_s_per_iter", "mean_s_per_iter", "it_per_s", "images_per_s", "peak_rss_mib", "peak_cuda_mib",
 ///    "phases_s_per_iter": {"G_forward", "D_forward", "D_backward", "D_optimizer", "G_loss_forward",
 ///                          "G_backward", "G_optimizer"}}
 /// With no config flags it runs the suite of issue 3 at 2 threads (compare with NectarGAN's figures in
 /// tests/data/reference/README of the shared reference: same ATen 1.13.1). peak_rss_mib is the process peak
-/// (getrusage), so within a suite it can only grow.
+/// (getrusage), so within a suite it can only grow. peak_cuda_mib is the CUDA caching allocator's peak of
+/// allocated memory during that config (warm-up and timed steps; reset per config, as
+/// torch.cuda.max_memory_allocated after reset_peak_memory_stats), null on the CPU or when this build's
+/// LibTorch has no CUDA (NECTAR_HAVE_C10_CUDA, set by src/bench/CMakeLists.txt).
 /// This is a benchmark, not a test: it asserts nothing about time.
 
 #include <algorithm>
@@ -19,6 +22,9 @@
 
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h> // before Qt: its `slots` macro breaks ATen headers
+#if NECTAR_HAVE_C10_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -46,6 +52,33 @@ double peak_rss_mib()
     return static_cast<double>(u.ru_maxrss) / 1024.0; // ru_maxrss is in KiB on Linux
 }
 
+/// Starts a new peak for peak_cuda_mib() on a CUDA device (no-op otherwise).
+void reset_peak_cuda(const torch::Device& device)
+{
+#if NECTAR_HAVE_C10_CUDA
+    if (device.is_cuda())
+        c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+#else
+    (void)device;
+#endif
+}
+
+/// Peak allocated CUDA memory since reset_peak_cuda, in MiB; null on the CPU or without c10_cuda.
+nlohmann::json peak_cuda_mib(const torch::Device& device)
+{
+#if NECTAR_HAVE_C10_CUDA
+    if (device.is_cuda()) {
+        // allocated_bytes[0] is the aggregate over the small and large pools (StatType::AGGREGATE) in
+        // LibTorch 1.13 and 2.x alike.
+        const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+        return static_cast<double>(stats.allocated_bytes[0].peak) / (1024.0 * 1024.0);
+    }
+#else
+    (void)device;
+#endif
+    return nullptr;
+}
+
 nlohmann::json run_one(
     const BenchConfig& b, int steps, int warmup, const std::string& device, const std::string& profile_path)
 {
@@ -70,6 +103,7 @@ nlohmann::json run_one(
     c.train.nonfinite_policy = "ignore"; // no per-iteration host sync (as NectarGAN)
     Pix2pixTrainer trainer(c, nullptr, nullptr, nullptr, Pix2pixTrainer::Mode::Benchmark);
     trainer.setup();
+    reset_peak_cuda(trainer.device()); // this config's peak, models and optimizer state included
     trainer.on_epoch_start(1);
     const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(trainer.device());
     auto x = torch::rand({ b.batch, 3, b.crop, b.crop }, opts) * 2 - 1;
@@ -113,6 +147,7 @@ nlohmann::json run_one(
     j["it_per_s"] = 1.0 / median;
     j["images_per_s"] = b.batch / median;
     j["peak_rss_mib"] = peak_rss_mib();
+    j["peak_cuda_mib"] = peak_cuda_mib(trainer.device());
     j["phases_s_per_iter"] = trainer.phase_seconds();
     return j;
 }

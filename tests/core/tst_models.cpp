@@ -2,6 +2,8 @@
 // UnetGenerator and PatchGAN against NectarGAN's golden values (tests/data/reference/nectargan_reference.json,
 // sections d_unet and e_patchgan): parameter counts, parameter names/shapes, channel maps, output shapes and a
 // forward pass with deterministic weights, for every listed config; plus the input-size rule and weight init.
+// Forward passes and gradients run on the test device (test_device.h: NECTAR_TEST_DEVICE, default cpu); the
+// oneDNN transposed convolution is CPU code and is tested on the CPU.
 #include <cmath>
 #include <fstream>
 
@@ -13,6 +15,8 @@
 #include "models/model_types.h"
 #include "models/patchgan.h"
 #include "models/unet.h"
+
+#include "test_device.h"
 
 using nlohmann::json;
 using namespace nectar;
@@ -134,10 +138,13 @@ private Q_SLOTS:
     void oneDnnConvTransposeMatchesTorch_data();
     void oneDnnConvTransposeMatchesTorch();
     void oneDnnConvTransposeModuleKeepsParameters();
+    void gradientsOnDeviceMatchFloat64_data();
+    void gradientsOnDeviceMatchFloat64();
 };
 
 void TestModels::initTestCase()
 {
+    NECTAR_REQUIRE_TEST_DEVICE();
     QVERIFY(reference().contains("d_unet"));
     QVERIFY(reference().contains("e_patchgan"));
 }
@@ -184,10 +191,12 @@ void TestModels::unetMatchesReference()
         dropout.push_back(g->ups[i]->as<UnetBlockImpl>()->options.use_dropout);
     QCOMPARE(dropout, c.at("dropout_on_ups"));
 
+    const auto& dev = testdevice::device();
+    g->to(dev);
     g->eval();
     torch::NoGradGuard no_grad;
     const int s = c.at("input_size");
-    const auto out = g->forward(torch::zeros({ 1, 3, s, s }));
+    const auto out = g->forward(torch::zeros({ 1, 3, s, s }, dev));
     QCOMPARE(out.sizes().vec(), c.at("output_shape").get<std::vector<std::int64_t>>());
 
     if (c.contains("deterministic_forward")) {
@@ -197,7 +206,7 @@ void TestModels::unetMatchesReference()
         QVERIFY(
             std::abs(x.to(torch::kFloat64).sum().item<double>() - df.at("input").at("check_sum_float64").get<double>())
             < 1e-9);
-        compare_summary(g->forward(x), df.at("output"));
+        compare_summary(g->forward(x.to(dev)), df.at("output"));
     }
 }
 
@@ -226,14 +235,16 @@ void TestModels::residualUnetWorksAtTwiceMinSize()
     o.block_type = UnetBlockType::ResidualUnetBlock;
     o.upsample_type = upsample_type_from_string(upsample.toStdString());
     UnetGenerator g(o);
+    const auto& dev = testdevice::device();
+    g->to(dev);
     g->eval();
     torch::NoGradGuard no_grad;
-    const auto out = g->forward(torch::randn({ 2, 3, 2 * size, 2 * size }));
+    const auto out = g->forward(torch::randn({ 2, 3, 2 * size, 2 * size }, dev));
     QCOMPARE(out.sizes().vec(), (std::vector<std::int64_t> { 2, 3, 2 * size, 2 * size }));
     QVERIFY(torch::isfinite(out).all().item<bool>());
     // The same model also runs at its minimum size (bottleneck 1x1) and at 3x.
-    QCOMPARE(g->forward(torch::randn({ 1, 3, size, size })).size(2), std::int64_t { size });
-    QCOMPARE(g->forward(torch::randn({ 1, 3, 3 * size, 3 * size })).size(3), std::int64_t { 3 * size });
+    QCOMPARE(g->forward(torch::randn({ 1, 3, size, size }, dev)).size(2), std::int64_t { size });
+    QCOMPARE(g->forward(torch::randn({ 1, 3, 3 * size, 3 * size }, dev)).size(3), std::int64_t { 3 * size });
 }
 
 void TestModels::unetRefusesBadInputSizeBeforeBuilding()
@@ -405,18 +416,20 @@ void TestModels::patchganMatchesReference()
     QCOMPARE(count_parameters(*d, true), c.at("trainable_params").get<std::int64_t>());
     QCOMPARE(state_dict_shapes(*d), c.at("state_dict"));
 
+    const auto& dev = testdevice::device();
+    d->to(dev);
     d->eval();
     torch::NoGradGuard no_grad;
     for (const auto& [key, shape] : c.at("output_shapes").items()) {
         const int s = std::stoi(key.substr(0, key.find('x')));
-        const auto x = torch::zeros({ 1, o.in_channels, s, s });
+        const auto x = torch::zeros({ 1, o.in_channels, s, s }, dev);
         QCOMPARE(d->forward(x, x).sizes().vec(), shape.get<std::vector<std::int64_t>>());
         QCOMPARE(static_cast<std::int64_t>(patchgan_output_size(o, s)), shape[2].get<std::int64_t>());
     }
     if (c.contains("deterministic_forward")) {
         const json& df = c.at("deterministic_forward");
         deterministic_fill(*d, df.at("param_order"));
-        compare_summary(d->forward(formula(df.at("x")), formula(df.at("y"))), df.at("output"));
+        compare_summary(d->forward(formula(df.at("x")).to(dev), formula(df.at("y")).to(dev)), df.at("output"));
     }
 }
 
@@ -530,6 +543,96 @@ void TestModels::oneDnnConvTransposeModuleKeepsParameters()
     QVERIFY_THROWS_EXCEPTION(c10::Error, fast->forward(torch::randn({ 1, 7, 5, 5 })));
     QVERIFY_THROWS_EXCEPTION(c10::Error,
         conv_transpose2d_onednn(x, fast->weight, torch::Tensor(), { 2, 2 }, { 1, 1 }, /*output_padding=*/ { 2, 2 }));
+}
+
+void TestModels::gradientsOnDeviceMatchFloat64_data()
+{
+    QTest::addColumn<QString>("block");
+    QTest::addColumn<QString>("upsample");
+    QTest::newRow("UnetBlock Transposed") << QStringLiteral("UnetBlock") << QStringLiteral("Transposed");
+    QTest::newRow("ResidualUnetBlock Bilinear") << QStringLiteral("ResidualUnetBlock") << QStringLiteral("Bilinear");
+}
+
+void TestModels::gradientsOnDeviceMatchFloat64()
+{
+    // One pix2pix-style forward and backward (G, then D on the (x, G(x)) pair) with the same weights in
+    // float32 on the test device and in float64 on the CPU (ATen's reference path): the generator output,
+    // the loss and every parameter's gradient agree, and have the parameter's shape.
+    QFETCH(QString, block);
+    QFETCH(QString, upsample);
+    const auto& dev = testdevice::device();
+    UnetOptions uo;
+    uo.input_size = 64;
+    uo.features = 8;
+    uo.n_downs = 3;
+    uo.use_dropout_layers = 0; // no random masks: both runs see the same network
+    uo.block_type = unet_block_type_from_string(block.toStdString());
+    uo.upsample_type = upsample_type_from_string(upsample.toStdString());
+    PatchGANOptions po;
+    po.base_channels = 8;
+    po.n_layers = 2;
+    po.max_channels = 32;
+    struct Run {
+        torch::Tensor fake, loss;
+        std::vector<std::pair<std::string, torch::Tensor>> grads; // named_parameters order, G then D
+    };
+    auto run = [&](const torch::Device& device, torch::ScalarType dtype, Run& r) {
+        torch::manual_seed(21); // same weights and inputs in both runs
+        UnetGenerator g(uo);
+        PatchGAN d(po);
+        const auto x = torch::rand({ 2, 3, 64, 64 }) * 2 - 1;
+        const auto w = torch::randn({ 2, 3, 64, 64 }); // a non-trivial upstream gradient for G's output
+        g->to(device, dtype);
+        d->to(device, dtype);
+        const auto opts = torch::TensorOptions().device(device).dtype(dtype);
+        const auto xd = x.to(opts), wd = w.to(opts);
+        r.fake = g->forward(xd);
+        r.loss = (r.fake * wd).mean() + d->forward(xd, r.fake).mean();
+        r.loss.backward();
+        for (auto* m : { static_cast<torch::nn::Module*>(g.get()), static_cast<torch::nn::Module*>(d.get()) })
+            for (const auto& p : m->named_parameters()) {
+                QVERIFY2(p.value().grad().defined(), p.key().c_str());
+                QCOMPARE(p.value().grad().sizes(), p.value().sizes());
+                QCOMPARE(p.value().grad().device(), device);
+                r.grads.emplace_back(p.key(), p.value().grad().to(torch::kCPU, torch::kFloat64));
+            }
+        r.fake = r.fake.detach().to(torch::kCPU, torch::kFloat64);
+        r.loss = r.loss.detach().to(torch::kCPU, torch::kFloat64);
+    };
+    Run got, ref;
+    run(dev, torch::kFloat32, got);
+    run(torch::kCPU, torch::kFloat64, ref);
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(got.grads.size(), ref.grads.size());
+    QVERIFY(got.grads.size() > 10);
+
+    QCOMPARE(got.fake.sizes().vec(), (std::vector<std::int64_t> { 2, 3, 64, 64 }));
+    const double fake_err = (got.fake - ref.fake).abs().max().item<double>();
+    QVERIFY2(fake_err < 3e-5, qPrintable(QStringLiteral("G(x): max difference %1").arg(fake_err)));
+    const double loss_err = std::abs(got.loss.item<double>() - ref.loss.item<double>());
+    QVERIFY2(loss_err < 1e-6 * std::max(1.0, std::abs(ref.loss.item<double>())),
+        qPrintable(QStringLiteral("loss %1 vs %2").arg(got.loss.item<double>()).arg(ref.loss.item<double>())));
+    // Gradients: relative to each parameter's own gradient norm, with a floor at the largest gradient's scale
+    // (InstanceNorm makes the gradient of a bias right before it zero up to rounding). Float32 on the CPU
+    // comes within 3.3e-5 (relative) and G(x) within 1.2e-6; the bounds leave room for cuDNN's algorithms.
+    // A wrong gradient is off by O(1).
+    double scale = 0;
+    for (const auto& [name, g] : ref.grads)
+        scale = std::max(scale, g.abs().max().item<double>());
+    QVERIFY(scale > 0);
+    double worst = 0;
+    for (std::size_t i = 0; i < ref.grads.size(); ++i) {
+        const auto& [name, g64] = ref.grads[i];
+        QCOMPARE(QString::fromStdString(got.grads[i].first), QString::fromStdString(name));
+        QVERIFY2(torch::isfinite(got.grads[i].second).all().item<bool>(), name.c_str());
+        const double err = (got.grads[i].second - g64).norm().item<double>();
+        const double bound = 5e-4 * g64.norm().item<double>() + 5e-6 * scale;
+        worst = std::max(worst, err / bound);
+        QVERIFY2(err <= bound, qPrintable(QStringLiteral("%1: |difference| %2 > %3").arg(QString::fromStdString(name)).arg(err).arg(bound)));
+    }
+    qInfo("float32 on %s vs float64 on the CPU: G(x) max difference %.3g, worst gradient error %.3g of its bound",
+        testdevice::name().c_str(), fake_err, worst);
 }
 
 QTEST_GUILESS_MAIN(TestModels)
