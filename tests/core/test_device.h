@@ -73,18 +73,27 @@ inline const Choice& choice()
     return c;
 }
 
-inline const torch::Device& device() { return choice().device; }
-inline bool is_cuda() { return choice().device.is_cuda(); }
+inline const torch::Device& device()
+{
+    return choice().device;
+}
+inline bool is_cuda()
+{
+    return choice().device.is_cuda();
+}
 /// For Config::common.device.
-inline const std::string& name() { return choice().name; }
+inline const std::string& name()
+{
+    return choice().name;
+}
 
 } // namespace testdevice
 
 /// First statement of a suite's initTestCase: fails the suite (and so the run) when NECTAR_TEST_DEVICE asks
 /// for a device that is not usable, and logs the device the suite runs on.
-#define NECTAR_REQUIRE_TEST_DEVICE()                                                                            \
-    do {                                                                                                        \
-        const auto& nectar_test_device_choice = testdevice::choice();                                           \
-        QVERIFY2(nectar_test_device_choice.error.empty(), nectar_test_device_choice.error.c_str());             \
-        qInfo("test device: %s", nectar_test_device_choice.name.c_str());                                       \
+#define NECTAR_REQUIRE_TEST_DEVICE()                                                                                   \
+    do {                                                                                                               \
+        const auto& nectar_test_device_choice = testdevice::choice();                                                  \
+        QVERIFY2(nectar_test_device_choice.error.empty(), nectar_test_device_choice.error.c_str());                    \
+        qInfo("test device: %s", nectar_test_device_choice.name.c_str());                                              \
     } while (false)

@@ -15,15 +15,14 @@
 #include <torch/version.h>
 
 /// True when building against LibTorch major.minor or newer.
-#define NECTAR_TORCH_AT_LEAST(major, minor)                                                                     \
+#define NECTAR_TORCH_AT_LEAST(major, minor)                                                                            \
     (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 namespace nectar::compat {
 
 /// Key type of torch::optim::Optimizer::state(): std::string (the TensorImpl address as text) in 1.13,
 /// void* (the TensorImpl address) in 2.x.
-using OptimizerStateKey =
-    typename std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
+using OptimizerStateKey = typename std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
 
 namespace detail {
 inline std::string state_key(const at::Tensor& p, std::string*)
@@ -32,7 +31,10 @@ inline std::string state_key(const at::Tensor& p, std::string*)
     s << p.unsafeGetTensorImpl();
     return s.str();
 }
-inline void* state_key(const at::Tensor& p, void**) { return p.unsafeGetTensorImpl(); }
+inline void* state_key(const at::Tensor& p, void**)
+{
+    return p.unsafeGetTensorImpl();
+}
 } // namespace detail
 
 /// The key under which torch::optim::Optimizer (torch::optim::Adam, FusedAdam) keeps parameter @p p's
