@@ -12,12 +12,13 @@
 /// float32 by default, with a 10-bit mantissa: the reference tolerances of 1e-4 and 1e-5 would not hold),
 /// and cuDNN picks deterministic algorithms (resumed runs compare with the straight run).
 #include <cstdlib>
-#include <regex>
+#include <stdexcept>
 #include <string>
 
 #include <ATen/Context.h>
-#include <torch/cuda.h>
 #include <torch/types.h>
+
+#include "training/device.h"
 
 namespace testdevice {
 
@@ -27,33 +28,30 @@ struct Choice {
     std::string error; ///< non-empty when the requested device is not usable here
 };
 
-/// Reads a NECTAR_TEST_DEVICE value (nullptr or "" = cpu). Never throws.
+/// Reads a NECTAR_TEST_DEVICE value (nullptr or "" = cpu) with the trainer's own parser
+/// (nectar::resolve_device), but where the trainer would fall back to the CPU this is an error. Never throws.
 inline Choice resolve(const char* requested)
 {
     Choice c;
     const std::string r = requested ? requested : "";
     if (r.empty() || r == "cpu")
         return c;
-    static const std::regex cuda_re("cuda(:([0-9]{1,3}))?");
-    std::smatch m;
-    if (!std::regex_match(r, m, cuda_re)) {
+    if (r == "auto") { // would quietly be the CPU on a machine without a GPU
         c.error = "NECTAR_TEST_DEVICE=" + r + ": expected cpu, cuda or cuda:N";
         return c;
     }
-    const int index = m[2].matched ? std::stoi(m[2].str()) : 0;
-    if (!torch::cuda::is_available()) {
-        c.error = "NECTAR_TEST_DEVICE=" + r
-            + " but CUDA is not available (this LibTorch build has no CUDA support, or no GPU/driver was found); "
-              "refusing to run the device tests on the CPU instead";
-        return c;
+    try {
+        const auto d = nectar::resolve_device(r);
+        if (!d.device.is_cuda()) {
+            c.error = "NECTAR_TEST_DEVICE=" + r + " is not usable here (" + d.message
+                + "); refusing to run the device tests on the CPU instead";
+            return c;
+        }
+        c.device = d.device;
+        c.name = "cuda:" + std::to_string(d.device.index());
+    } catch (const std::invalid_argument& e) {
+        c.error = std::string("NECTAR_TEST_DEVICE: ") + e.what();
     }
-    const auto count = static_cast<int>(torch::cuda::device_count());
-    if (index >= count) {
-        c.error = "NECTAR_TEST_DEVICE=" + r + " but only " + std::to_string(count) + " CUDA device(s) exist";
-        return c;
-    }
-    c.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-    c.name = "cuda:" + std::to_string(index);
     return c;
 }
 
