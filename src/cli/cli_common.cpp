@@ -16,10 +16,10 @@
 #include "config/config.h"
 #include "data/paired_dataset.h"
 #include "scheduling/schedule.h"
-#include "specs/spec_registry.h"
+#include "objective/spec_registry.h"
 #include "training/checkpoint.h"
 #include "training/experiment.h"
-#include "training/preset.h"
+#include "objective/preset.h"
 
 namespace fs = std::filesystem;
 

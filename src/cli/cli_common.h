@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "losses/lm_types.h"
+#include "training/control.h"
 #include "training/progress.h"
 
 namespace nectar::cli {

@@ -21,7 +21,7 @@
 #include "models/unet.h"
 #include "training/checkpoint.h"
 #include "training/device.h"
-#include "training/image_utils.h"
+#include "io/image_io.h"
 
 namespace fs = std::filesystem;
 using namespace nectar;

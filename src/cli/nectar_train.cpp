@@ -5,16 +5,16 @@
 
 #include <filesystem>
 #include <iostream>
-#include <regex>
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 
 #include "cli_common.h"
 #include "config/config.h"
-#include "specs/spec_registry.h"
+#include "objective/spec_registry.h"
+#include "training/experiment.h"
 #include "training/pix2pix_trainer.h"
-#include "training/preset.h"
+#include "objective/preset.h"
 #include "util/allocator.h"
 
 namespace fs = std::filesystem;
@@ -147,16 +147,35 @@ int main(int argc, char** argv)
                     config.common.experiment_name = name;
             }
         }
-        std::optional<Preset> preset;
-        if (p.isSet(QStringLiteral("preset"))) {
-            const std::string file = p.value(QStringLiteral("preset")).toStdString();
-            preset = load_preset_file(file);
-            if (preset->name.empty())
-                preset->name = file;
-            apply_preset_to_config(*preset, config, file);
-        }
         auto s = [&](const char* n) { return p.value(QString::fromLatin1(n)).toStdString(); };
         auto set = [&](const char* n) { return p.isSet(QString::fromLatin1(n)); };
+        // Objective: --preset, else the experiment's recorded objective (what it trained, including GUI
+        // table edits), unless --spec/--subspec choose another one; else the spec with the config's lambdas.
+        std::optional<Preset> preset;
+        std::string preset_source;
+        const std::string recorded = set("experiment") ? latest_objective_copy_path(s("experiment")) : std::string();
+        if (set("preset")) {
+            preset_source = s("preset");
+            if (!recorded.empty())
+                std::cerr << "--preset " << preset_source << " replaces the experiment's recorded objective "
+                          << recorded << "\n";
+        } else if (!recorded.empty() && !set("spec") && !set("subspec")) {
+            preset_source = recorded;
+            std::cerr << "using the experiment's recorded objective from " << recorded
+                      << " (--preset, --spec or --subspec replace it)\n";
+        } else if (!recorded.empty()) {
+            std::cerr << "--spec/--subspec given: not using the experiment's recorded objective " << recorded
+                      << "\n";
+        } else if (set("experiment") && !set("spec") && !set("subspec")) {
+            std::cerr << "the experiment has no recorded objective (train<K>_objective.json): the losses come "
+                         "from the spec and the config's lambdas\n";
+        }
+        if (!preset_source.empty()) {
+            preset = load_preset_file(preset_source);
+            if (preset->name.empty())
+                preset->name = preset_source;
+            apply_preset_to_config(*preset, config, preset_source);
+        }
         if (set("spec"))
             config.train.loss.spec = s("spec");
         if (set("subspec"))
@@ -180,15 +199,12 @@ int main(int argc, char** argv)
         if (set("threads"))
             config.common.num_threads = parse_int(p, QStringLiteral("threads"), 0);
         if (set("experiment")) {
-            const fs::path dir = fs::absolute(s("experiment")).lexically_normal();
-            std::smatch m;
-            const std::string name = dir.filename().string();
-            static const std::regex re("(.+)_v([0-9]{1,9})");
-            if (!std::regex_match(name, m, re))
+            const auto folder = parse_experiment_folder(s("experiment"));
+            if (!folder)
                 throw UsageError("--experiment " + s("experiment") + ": expected a folder named <name>_v<N>");
-            config.common.output_directory = dir.parent_path().string();
-            config.common.experiment_name = m[1].str();
-            config.common.experiment_version = std::stoi(m[2].str());
+            config.common.output_directory = folder->output_directory;
+            config.common.experiment_name = folder->name;
+            config.common.experiment_version = folder->version;
         }
         if (set("continue")) {
             config.train.load.continue_train = true;
@@ -207,7 +223,7 @@ int main(int argc, char** argv)
                         std::cerr << "warning: " << w << "\n";
                     auto losses = reg.build(config.train.loss.spec, config.train.loss.subspec, config);
                     if (preset)
-                        apply_preset_to_losses(*preset, losses, p.value(QStringLiteral("preset")).toStdString());
+                        apply_preset_to_losses(*preset, losses, preset_source);
                     nlohmann::json out;
                     out["spec"] = config.train.loss.spec;
                     out["subspec"] = config.train.loss.subspec;

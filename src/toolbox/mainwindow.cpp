@@ -10,12 +10,12 @@
 #include <QSettings>
 #include <QStandardPaths>
 
-#include "enginebridge.h"
-#include "losstablemodel.h"
-#include "objectivepage.h"
-#include "reviewpage.h"
-#include "trainingpage.h"
-#include "trainingsession.h"
+#include "bridge/enginebridge.h"
+#include "objective/losstablemodel.h"
+#include "pages/objectivepage.h"
+#include "pages/reviewpage.h"
+#include "pages/trainingpage.h"
+#include "session/trainingsession.h"
 #include "ui_mainwindow.h"
 
 // Resources of a static library must be registered explicitly (outside any namespace).
@@ -58,6 +58,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_objective, &ObjectivePage::statusMessage, this, status);
     connect(m_training, &TrainingPage::statusMessage, this, status);
     connect(m_review, &ReviewPage::statusMessage, this, status);
+    connect(m_review, &ReviewPage::continueRequested, this, &MainWindow::continueRun);
     connect(m_training, &TrainingPage::startRequested, this, &MainWindow::startTraining);
     connect(m_session, &TrainingSession::stateChanged, this, &MainWindow::onSessionStateChanged);
     connect(m_objective->model(), &LossTableModel::lossEdited, this, &MainWindow::onLossEdited);
@@ -220,6 +221,38 @@ bool MainWindow::loadPresetFile(const QString& path)
         setLastPath(QStringLiteral("preset"), path);
     addRecentPreset(path);
     statusBar()->showMessage(tr("Preset loaded: %1").arg(path), 10000);
+    return true;
+}
+
+bool MainWindow::continueRun(const QString& experimentDir)
+{
+    engine::ContinueContent c;
+    QString error;
+    if (!engine::continueRun(experimentDir, &c, &error)) {
+        m_objective->showMessage(tr("Cannot continue %1: %2").arg(experimentDir, error));
+        showPage(0);
+        return false;
+    }
+    engine::PresetContent content;
+    content.spec = c.objective.spec;
+    content.subspec = c.objective.subspec;
+    content.rows = c.objective.rows;
+    content.config = c.config;
+    content.hasSettings = true;
+    m_objective->applyPreset(content);
+    const QString from = QFileInfo(c.configFile).fileName();
+    m_objective->showMessage(c.objective.file.isEmpty()
+            ? tr("Continuing %1 from epoch %2 with the settings of %3. It recorded no objective: the table shows "
+                 "the spec %4 / %5 with the config's lambdas.")
+                  .arg(experimentDir)
+                  .arg(c.epoch)
+                  .arg(from, c.objective.spec, c.objective.subspec)
+            : tr("Continuing %1 from epoch %2 with the settings of %3 and the objective recorded in %4. Edit the "
+                 "table to override it; raise the epochs in the settings to train longer.")
+                  .arg(experimentDir)
+                  .arg(c.epoch)
+                  .arg(from, QFileInfo(c.objective.file).fileName()));
+    showPage(0);
     return true;
 }
 

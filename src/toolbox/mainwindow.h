@@ -34,6 +34,10 @@ public:
     bool savePresetFile(const QString& path);
     bool loadConfigFile(const QString& path);
     bool saveConfigFile(const QString& path);
+    /// Loads a saved run into the Objective page to continue it: its newest config copy set to continue
+    /// from its newest checkpoint, and the objective it recorded (train<K>_objective.json) in the table,
+    /// which the user may edit to override it; the page says which was loaded. False + inline error.
+    bool continueRun(const QString& experimentDir);
     /// Starts a run from the Objective page; false + inline error on the Training page.
     bool startTraining();
     void setPresetsIncludeSettings(bool on);

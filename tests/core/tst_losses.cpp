@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "losses/loss_registry.h"
+#include "io/torch_pickle.h"
 #include "losses/losses.h"
 #include "reference_data.h"
 #include "test_device.h"

@@ -1,20 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Learning-rate schedule of the pix2pix trainer against NectarGAN's c_lr_schedule, and experiment folders.
 
-#include <QTemporaryDir>
 #include <QtTest/QtTest>
 
-#include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
-#include "training/experiment.h"
-#include "training/lr_schedule.h"
+#include "scheduling/lr_schedule.h"
 
 using namespace nectar;
-namespace fs = std::filesystem;
 
 class TestLrSchedule : public QObject {
     Q_OBJECT
@@ -127,54 +123,6 @@ private Q_SLOTS:
         QVERIFY(separate.discriminator.lr_at(1) == 0.001);
         QVERIFY(separate.discriminator.lr_at(2) < 0.001);
         QCOMPARE(separate.total_epochs(), 4); // the generator's plan
-    }
-
-    void experimentVersionsNumericOrder()
-    {
-        QTemporaryDir tmp;
-        const std::string root = tmp.path().toStdString();
-        for (int v : { 1, 2, 9 })
-            fs::create_directories(root + "/exp_v" + std::to_string(v));
-        fs::create_directories(root + "/exp_vx");
-        fs::create_directories(root + "/other_v50");
-        Config c;
-        c.common.output_directory = root;
-        c.common.experiment_name = "exp";
-        c.common.experiment_version = 1;
-        auto p = prepare_experiment_dir(c);
-        QCOMPARE(p.version, 10); // after v9 (NectarGAN's string sort would pick v9 + 1 only by luck)
-        QVERIFY(fs::is_directory(p.dir));
-        QVERIFY(fs::is_directory(p.examples));
-        auto p2 = prepare_experiment_dir(c);
-        QCOMPARE(p2.version, 11); // v10 > v9 numerically
-        const auto versions = existing_experiment_versions(root, "exp");
-        QCOMPARE(versions, (std::vector<int> { 1, 2, 9, 10, 11 }));
-
-        c.save.auto_increment_version = false;
-        QVERIFY_THROWS_EXCEPTION(std::runtime_error, prepare_experiment_dir(c));
-
-        c.train.load.continue_train = true;
-        c.common.experiment_version = 10;
-        QCOMPARE(prepare_experiment_dir(c).version, 10);
-        c.common.experiment_version = 12;
-        try {
-            prepare_experiment_dir(c);
-            QFAIL("expected an error");
-        } catch (const std::runtime_error& e) {
-            QVERIFY(QString::fromStdString(e.what()).contains(QStringLiteral("1, 2, 9, 10, 11")));
-        }
-    }
-
-    void configCopyPerRun()
-    {
-        QTemporaryDir tmp;
-        const std::string dir = tmp.path().toStdString();
-        Config c;
-        c.dataloader.dataroot = "/somewhere";
-        QCOMPARE(write_config_copy(c, dir), dir + "/train1_config.json");
-        QCOMPARE(write_config_copy(c, dir), dir + "/train2_config.json");
-        const Config back = load_config_file(dir + "/train2_config.json");
-        QCOMPARE(back.dataloader.dataroot, std::string("/somewhere"));
     }
 };
 

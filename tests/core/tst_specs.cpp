@@ -16,9 +16,10 @@
 #include "config/config.h"
 #include "losses/loss_manager.h"
 #include "losses/losses.h"
-#include "specs/pix2pix.h"
-#include "specs/spec_definition.h"
-#include "specs/spec_registry.h"
+#include "objective/pix2pix.h"
+#include "objective/spec_definition.h"
+#include "objective/objective.h"
+#include "objective/spec_registry.h"
 
 using nlohmann::json;
 using namespace nectar;
@@ -505,7 +506,7 @@ private Q_SLOTS:
         const Config c = config(lambdas_config());
         {
             LossManager lm(c, dir.path().toStdString(), /*enable_logging=*/false);
-            lm.init_from_spec("pix2pix", "extended");
+            init_from_spec(lm, "pix2pix", "extended");
             QCOMPARE(lm.names().size(), std::size_t(7));
             const auto weights = lm.get_loss_weights({}, -1);
             QCOMPARE(weights.at("G_GAN"), 2.0);
@@ -521,7 +522,7 @@ private Q_SLOTS:
         {
             LossManager lm(c, dir.path().toStdString(), false);
             try {
-                lm.init_from_spec("pix2pix", "extende");
+                init_from_spec(lm, "pix2pix", "extende");
                 QFAIL("expected std::invalid_argument");
             } catch (const std::invalid_argument& e) {
                 QVERIFY2(contains(e.what(), "extende") && contains(e.what(), "extended+vgg"), e.what());
@@ -533,7 +534,7 @@ private Q_SLOTS:
             const auto problems = SpecRegistry::instance().load_directory(kSpecsDir);
             QVERIFY(problems.empty());
             LossManager lm(c, dir.path().toStdString(), false);
-            lm.init_from_spec("lsgan", "structure");
+            init_from_spec(lm, "lsgan", "structure");
             QCOMPARE(lm.names().size(), std::size_t(6));
             // Linear ramp 0 -> 10 over epochs 1..10: 0 at epoch 1, 10 from epoch 10 on.
             const torch::Tensor x = torch::rand({ 1, 3, 8, 8 });

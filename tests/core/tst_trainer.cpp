@@ -15,20 +15,16 @@
 #include "config/config.h"
 #include "data/paired_dataset.h"
 #include "losses/loss_manager.h"
-#include "specs/spec_registry.h"
+#include "objective/spec_registry.h"
 #include "training/checkpoint.h"
-#include "training/fused_adam.h"
+#include "training/experiment.h"
 #include "training/pix2pix_trainer.h"
-#include "training/preset.h"
+#include "objective/preset.h"
 #include "checkpoint_fixture.h"
-#include "util/allocator.h"
 #include "util/torch_compat.h"
 
 #include "test_device.h"
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 using namespace nectar;
 namespace fs = std::filesystem;
@@ -110,87 +106,6 @@ class TestTrainer : public QObject {
 
 private Q_SLOTS:
     void initTestCase() { NECTAR_REQUIRE_TEST_DEVICE(); }
-
-    void fusedAdamMatchesTorchAdam_data()
-    {
-        QTest::addColumn<double>("weight_decay");
-        QTest::addColumn<bool>("amsgrad");
-        QTest::newRow("single-pass kernel") << 0.0 << false; // the path every pix2pix parameter takes
-        QTest::newRow("ATen ops: weight decay") << 0.01 << false;
-        QTest::newRow("ATen ops: amsgrad") << 0.0 << true;
-    }
-
-    void fusedAdamMatchesTorchAdam()
-    {
-        QFETCH(double, weight_decay);
-        QFETCH(bool, amsgrad);
-        // 70001 elements: a tail that no vector width divides, and several parallel_for chunks. On CUDA every
-        // row takes the ATen-ops path (the single-pass kernel is CPU code), as the trainer does there.
-        torch::manual_seed(5);
-        const auto& dev = testdevice::device();
-        std::vector<torch::Tensor> a { torch::randn({ 70001 }).to(dev), torch::randn({ 3, 5 }).to(dev) }, b;
-        for (const auto& t : a)
-            b.push_back(t.clone());
-        for (auto& t : a)
-            t.requires_grad_(true);
-        for (auto& t : b)
-            t.requires_grad_(true);
-        const auto opts
-            = torch::optim::AdamOptions(2e-3).betas({ 0.5, 0.999 }).weight_decay(weight_decay).amsgrad(amsgrad);
-        FusedAdam fused(a, opts);
-        torch::optim::Adam plain(b, opts);
-        for (int step = 0; step < 6; ++step) {
-            for (std::size_t k = 0; k < a.size(); ++k) {
-                const auto g = torch::randn(a[k].sizes()).to(dev) * (step % 2 ? 10.0 : 0.01);
-                a[k].mutable_grad() = g.clone();
-                b[k].mutable_grad() = g.clone();
-            }
-            fused.step();
-            plain.step();
-        }
-        for (std::size_t k = 0; k < a.size(); ++k) {
-            QVERIFY(!torch::equal(a[k], torch::zeros_like(a[k]))); // moved
-            QVERIFY2(torch::allclose(a[k], b[k], 1e-5, 1e-7),
-                qPrintable(
-                    QStringLiteral("param %1: max diff %2").arg(k).arg((a[k] - b[k]).abs().max().item<double>())));
-            // Same state layout as torch::optim::Adam (checkpoints interchange).
-            const auto key = compat::optimizer_state_key(a[k]);
-            const auto& st = static_cast<torch::optim::AdamParamState&>(*fused.state().at(key));
-            const auto key_b = compat::optimizer_state_key(b[k]);
-            const auto& st_b = static_cast<torch::optim::AdamParamState&>(*plain.state().at(key_b));
-            QCOMPARE(st.step(), st_b.step());
-            QVERIFY(torch::allclose(st.exp_avg_sq(), st_b.exp_avg_sq(), 1e-5, 1e-9));
-        }
-    }
-
-    void allocatorKeepsFreedBlocks()
-    {
-#if defined(__SANITIZE_ADDRESS__)
-        QVERIFY(!tune_allocator_for_training());
-        QSKIP("AddressSanitizer has its own allocator: glibc's heap policy does not apply");
-#elif defined(__GLIBC__)
-        {
-            // The user's own malloc tuning wins.
-            qputenv("MALLOC_TRIM_THRESHOLD_", "1");
-            const auto restore = qScopeGuard([] { qunsetenv("MALLOC_TRIM_THRESHOLD_"); });
-            QVERIFY(!tune_allocator_for_training());
-        }
-        QVERIFY(tune_allocator_for_training());
-        // A 24 MiB block (a large gradient) now comes from the heap, not from mmap, and stays there
-        // after free, ready for the next iteration.
-        const auto before = mallinfo2();
-        void* block = std::malloc(24u << 20);
-        QVERIFY(block);
-        std::memset(block, 1, 24u << 20);
-        const auto during = mallinfo2();
-        QCOMPARE(during.hblks, before.hblks); // no new mmap'ed block
-        std::free(block);
-        const auto after = mallinfo2();
-        QVERIFY2(after.fordblks >= (24u << 20), "the freed block stays in the heap");
-#else
-        QSKIP("heap tuning applies to glibc only");
-#endif
-    }
 
     void twoEpochRun()
     {
@@ -540,6 +455,45 @@ private Q_SLOTS:
         QVERIFY(rec.raw["G_IN"][0] > 0.0f && rec.raw["G_IN"][0] < 4.0f);
         const auto w = t.loss_manager().get_loss_weights({}, -1);
         QCOMPARE(w.at("G_IN"), 3.0);
+    }
+
+    void runRecordsItsObjective()
+    {
+        // The objective a run trains (here a preset's G_L1 = 50 over the config's lambda_l1 = 100, then a live
+        // edit) is written next to the config copy, and reads back as a preset.
+        QTemporaryDir tmp;
+        Config c = tiny_config(tmp.path().toStdString(), 1, 0);
+        Preset p;
+        p.name = "table";
+        p.losses["G_L1"].weight = 50.0;
+        p.losses["G_GAN"].schedule = Schedule::linear(1, 3, 0.0, 1.0);
+        TrainingControl control;
+        control.set_loss_tags("D_fake", { "D", "fake" }); // applied before the first iteration
+        Pix2pixTrainer t(c, nullptr, &control, &p);
+        t.setup();
+        const std::string record = t.experiment_dir() + "/train1_objective.json";
+        QCOMPARE(latest_objective_copy_path(t.experiment_dir()), record);
+        const Preset before = load_preset_file(record);
+        QCOMPARE(before.spec, std::string("pix2pix"));
+        QCOMPARE(before.subspec, std::string("basic"));
+        QCOMPARE(before.losses.size(), std::size_t(4));
+        QCOMPARE(*before.losses.at("G_L1").weight, 50.0);
+        QCOMPARE(*before.losses.at("D_real").weight, c.train.loss.lambda_d);
+        QCOMPARE(before.losses.at("G_GAN").schedule->end_epoch, 3);
+        QCOMPARE(*before.losses.at("D_fake").tags, (std::vector<std::string> { "D" }));
+        t.run();
+        const Preset after = load_preset_file(record);
+        QCOMPARE(*after.losses.at("D_fake").tags, (std::vector<std::string> { "D", "fake" }));
+        QCOMPARE(*after.losses.at("G_L1").weight, 50.0);
+        // The config copy still says what the config said: the record is what was trained.
+        QCOMPARE(load_config_file(t.experiment_dir() + "/train1_config.json").train.loss.lambda_l1, 100.0);
+        // Built from the record, the objective is the one trained.
+        Config back = load_config_file(t.experiment_dir() + "/train1_config.json");
+        apply_preset_to_config(after, back, record);
+        auto losses = SpecRegistry::instance().build(back.train.loss.spec, back.train.loss.subspec, back);
+        apply_preset_to_losses(after, losses, record);
+        QCOMPARE(losses.at("G_L1").weight_at(1), 50.0);
+        QCOMPARE(losses.at("G_GAN").weight_at(1), 0.0);
     }
 
     void presetAppliesAndReportsErrors()

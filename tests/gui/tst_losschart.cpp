@@ -9,8 +9,8 @@
 
 #include <cmath>
 
-#include "chartpanel.h"
-#include "losschart.h"
+#include "charts/chartpanel.h"
+#include "charts/losschart.h"
 
 namespace {
 nectar::LossSeriesChunk chunk(const std::string& name, std::vector<std::string> tags, std::int64_t from, int n,

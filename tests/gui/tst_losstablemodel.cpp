@@ -6,8 +6,8 @@
 
 #include <cmath>
 
-#include "losstabledelegate.h"
-#include "losstablemodel.h"
+#include "objective/losstabledelegate.h"
+#include "objective/losstablemodel.h"
 
 #include <QComboBox>
 #include <QLineEdit>

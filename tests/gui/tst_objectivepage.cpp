@@ -11,11 +11,11 @@
 #include <QTableView>
 #include <QtTest>
 
-#include "enginebridge.h"
-#include "losstablemodel.h"
+#include "bridge/enginebridge.h"
+#include "objective/losstablemodel.h"
 #include "mainwindow.h"
-#include "objectivepage.h"
-#include "settingsform.h"
+#include "pages/objectivepage.h"
+#include "pages/settingsform.h"
 #include "toolbox_test_env.h"
 
 namespace {

@@ -4,19 +4,25 @@
 // run, the done-scenario, and screenshots of every page.
 #include <QDirIterator>
 #include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSpinBox>
+#include <QTreeWidget>
 #include <QtTest>
 
-#include "chartpanel.h"
-#include "losschart.h"
-#include "losstablemodel.h"
+#include "charts/chartpanel.h"
+#include "charts/losschart.h"
+#include "objective/losstablemodel.h"
 #include "mainwindow.h"
-#include "objectivepage.h"
-#include "reviewpage.h"
+#include "pages/objectivepage.h"
+#include "pages/reviewpage.h"
 #include "toolbox_test_env.h"
-#include "trainingpage.h"
-#include "trainingsession.h"
+#include "pages/trainingpage.h"
+#include "session/trainingsession.h"
 
 namespace {
 constexpr int kRunTimeoutMs = 180000;
@@ -70,6 +76,22 @@ private:
     QTemporaryDir m_scratch;
     QString m_runDir;
 
+    /// The run fullRunFillsTagCharts trained, or (when a test runs alone) a 2-epoch run trained here.
+    QString savedRun()
+    {
+        if (!m_runDir.isEmpty())
+            return m_runDir;
+        MainWindow w;
+        if (!w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")))
+            return {};
+        useTinySettings(w, m_scratch.filePath(QStringLiteral("runs")), 2);
+        QSignalSpy finished(w.session(), &TrainingSession::finished);
+        if (!w.startTraining() || !(finished.wait(kRunTimeoutMs) || finished.count() == 1))
+            return {};
+        m_runDir = finished.first().at(1).toString();
+        return m_runDir;
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -113,14 +135,15 @@ private Q_SLOTS:
 
     void reviewSavedRun()
     {
-        QVERIFY(!m_runDir.isEmpty());
+        const QString runDir = savedRun();
+        QVERIFY(!runDir.isEmpty());
         MainWindow w;
         w.resize(1400, 950);
         w.show();
         w.showPage(2);
         ReviewPage* review = w.reviewPage();
         QSignalSpy loaded(review, &ReviewPage::loaded);
-        review->openRun(m_runDir);
+        review->openRun(runDir);
         QVERIFY(loaded.wait(60000) || loaded.count() == 1);
         ChartPanel* charts = review->charts();
         QCOMPARE(charts->pointCount(QStringLiteral("G"), QStringLiteral("G_L1")), 8);
@@ -129,7 +152,7 @@ private Q_SLOTS:
         QCOMPARE(review->exampleEpochs(), QStringList({ QStringLiteral("1"), QStringLiteral("2") }));
         QVERIFY(!review->shownImage().isEmpty());
         // Overlay the same run as a second one: dashed lines in the same charts.
-        review->openRun(m_runDir, 1);
+        review->openRun(runDir, 1);
         QVERIFY(loaded.wait(60000) || loaded.count() == 2);
         QCOMPARE(charts->pointCount(QStringLiteral("G"), QStringLiteral("G_L1"), 1), 8);
         QCOMPARE(charts->chart(QStringLiteral("G"))->legend->itemCount(), 4); // G_GAN, G_L1 + overlaid twins
@@ -141,6 +164,80 @@ private Q_SLOTS:
         review->openRun(m_scratch.filePath(QStringLiteral("user-specs")));
         QVERIFY(failed.wait(30000) || failed.count() == 1);
         QVERIFY(!review->errorText().isEmpty());
+    }
+
+    void tableObjectiveIsRecordedAndContinued()
+    {
+        // The bug: G_L1 = 50 set in the table trains with 50, and the run folder says so, so that
+        // continuing from the CLI or the GUI trains with 50, not the config's lambda_l1 = 100.
+        MainWindow w;
+        w.resize(1400, 950);
+        w.show();
+        QVERIFY(w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")));
+        useTinySettings(w, m_scratch.filePath(QStringLiteral("objective-runs")), 1);
+        LossTableModel* m = table(w);
+        QVERIFY(m->setData(m->index(m->rowOf(QStringLiteral("G_L1")), LossTableModel::WeightColumn), 50.0));
+        QSignalSpy finished(w.session(), &TrainingSession::finished);
+        QVERIFY(w.startTraining());
+        QVERIFY(finished.wait(kRunTimeoutMs) || finished.count() == 1);
+        const QString dir = finished.first().at(1).toString();
+        QVERIFY(QFile::exists(dir + QStringLiteral("/train1_objective.json")));
+
+        // CLI: nectar-train --experiment <run> --continue 1 resolves G_L1 to 50 and says where from.
+        QProcess cli;
+        cli.start(QStringLiteral(NECTAR_TRAIN_EXE),
+            { QStringLiteral("--experiment"), dir, QStringLiteral("--continue"), QStringLiteral("1"),
+                QStringLiteral("--print-objective") });
+        QVERIFY(cli.waitForFinished(120000));
+        const QString err = QString::fromUtf8(cli.readAllStandardError());
+        QVERIFY2(cli.exitCode() == 0, qPrintable(err));
+        QVERIFY2(err.contains(QStringLiteral("train1_objective.json")), qPrintable(err));
+        const QJsonArray losses = QJsonDocument::fromJson(cli.readAllStandardOutput()).object().value(QStringLiteral("losses")).toArray();
+        double cliWeight = -1;
+        for (const QJsonValue& l : losses)
+            if (l.toObject().value(QStringLiteral("name")).toString() == QStringLiteral("G_L1"))
+                cliWeight = l.toObject().value(QStringLiteral("weight")).toDouble();
+        QCOMPARE(cliWeight, 50.0);
+
+        // Review page: shows the recorded objective.
+        w.showPage(2);
+        QSignalSpy loaded(w.reviewPage(), &ReviewPage::loaded);
+        w.reviewPage()->openRun(dir);
+        QVERIFY(loaded.wait(60000) || loaded.count() == 1);
+        QVERIFY2(w.reviewPage()->objectiveSummary().contains(QStringLiteral("train1_objective.json")),
+            qPrintable(w.reviewPage()->objectiveSummary()));
+        auto* tree = w.reviewPage()->findChild<QTreeWidget*>(QStringLiteral("objectiveTree"));
+        QVERIFY(tree);
+        const auto items = tree->findItems(QStringLiteral("G_L1"), Qt::MatchExactly, 0);
+        QCOMPARE(items.size(), 1);
+        QCOMPARE(items.first()->text(1), QStringLiteral("50"));
+        QVERIFY(testenv::screenshot(&w, QStringLiteral("page_review_objective")));
+
+        // GUI: "Continue this run" loads the recorded objective (G_L1 = 50) into the table and says so.
+        auto* cont = w.reviewPage()->findChild<QPushButton*>(QStringLiteral("continueButton"));
+        QVERIFY(cont && cont->isEnabled());
+        cont->click();
+        QCOMPARE(table(w)->rows().at(static_cast<std::size_t>(table(w)->rowOf(QStringLiteral("G_L1")))).weight, 50.0);
+        QVERIFY2(w.objectivePage()->message().contains(QStringLiteral("train1_objective.json")),
+            qPrintable(w.objectivePage()->message()));
+        const nectar::Config c = w.objectivePage()->config();
+        QVERIFY(c.train.load.continue_train);
+        QCOMPARE(c.train.load.load_epoch, 1);
+        // One more epoch, set as a user would (the settings form), keeps the table's objective.
+        auto* epochs = w.objectivePage()->findChild<QSpinBox*>(QStringLiteral("epochsSpin"));
+        QVERIFY(epochs);
+        epochs->setValue(2);
+        QCOMPARE(w.objectivePage()->config().train.generator.learning_rate.epochs, 2);
+        QCOMPARE(table(w)->rows().at(static_cast<std::size_t>(table(w)->rowOf(QStringLiteral("G_L1")))).weight, 50.0);
+        QSignalSpy again(w.session(), &TrainingSession::finished);
+        QVERIFY(w.startTraining());
+        QVERIFY(again.wait(kRunTimeoutMs) || again.count() == 1);
+        QCOMPARE(again.first().at(1).toString(), dir); // the same folder
+        QFile rec(dir + QStringLiteral("/train2_objective.json"));
+        QVERIFY(rec.open(QIODevice::ReadOnly));
+        const QJsonObject g_l1 = QJsonDocument::fromJson(rec.readAll()).object().value(QStringLiteral("losses")).toObject().value(QStringLiteral("G_L1")).toObject();
+        QCOMPARE(g_l1.value(QStringLiteral("weight")).toDouble(), 50.0);
+        QVERIFY(QFile::exists(dir + QStringLiteral("/epoch2_netG.pt")));
     }
 
     void reviewNectarGanLogFallsBackToPrefixes()

@@ -15,7 +15,6 @@
 #include <torch/torch.h>
 
 #include "losses/loss_log.h"
-#include "specs/spec_registry.h"
 
 namespace nectar {
 namespace {
@@ -284,27 +283,6 @@ void LossManager::register_loss(LMLoss loss)
     st->loss = std::move(loss);
     m_impl->by_name[st->loss.name] = st.get();
     m_impl->order.push_back(std::move(st));
-}
-
-void LossManager::init_from_spec(const std::string& spec, const std::string& subspec)
-{
-    std::map<std::string, LMLoss> built;
-    try {
-        built = SpecRegistry::instance().build(spec, subspec, m_config);
-    } catch (const std::exception& e) {
-        throw std::invalid_argument("LossManager::init_from_spec(" + spec + ", " + subspec + "): " + e.what());
-    }
-    for (auto& [name, loss] : built) {
-        if (loss.name.empty()) loss.name = name;
-        if (loss.name != name)
-            throw std::invalid_argument("LossManager::init_from_spec(" + spec + ", " + subspec + "): entry \"" + name
-                                        + "\" holds a loss named \"" + loss.name + "\"");
-        try {
-            register_loss(std::move(loss));
-        } catch (const std::exception& e) {
-            throw std::invalid_argument("LossManager::init_from_spec(" + spec + ", " + subspec + "): " + e.what());
-        }
-    }
 }
 
 torch::Tensor LossManager::compute_loss_xy(const std::string& name, const torch::Tensor& x, const torch::Tensor& y,

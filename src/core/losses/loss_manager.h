@@ -42,10 +42,6 @@ public:
     /// Registers a fully built LMLoss (e.g. from a spec). Same errors as register_loss_fn.
     void register_loss(LMLoss loss);
 
-    /// Registers every loss of `spec`/`subspec` built with this manager's config, validating each
-    /// entry (non-empty name and function, finite weight >= 0, valid schedule). Throws
-    /// std::invalid_argument naming the spec/subspec/loss, listing valid names for unknown ones.
-    void init_from_spec(const std::string& spec, const std::string& subspec);
 
     /// Runs loss `name` on (x, y), multiplies by its current weight (schedule at 1-based `epoch`),
     /// records raw batch mean and weight (kept on the device until flushed) and the detached

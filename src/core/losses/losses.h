@@ -52,13 +52,6 @@ std::vector<std::string> vgg19_weight_candidates(const std::string& explicit_pat
 /// `explicit_path` is given but missing (never falls back to random weights).
 std::string find_vgg19_weights(const std::string& explicit_path = {});
 
-/// Reads a torchvision-style state dict saved with torch.save (a zip with a pickle of
-/// OrderedDict name -> tensor) through torch::pickle_load. Returns name -> tensor (CPU).
-/// Throws std::runtime_error naming the file when it cannot be read or is not a dict of tensors.
-std::map<std::string, torch::Tensor> load_torch_state_dict(const std::string& path);
-/// Writes `tensors` in the same format (torch::pickle_save of a GenericDict), e.g. for fixtures.
-/// Atomic (temp file + rename). Throws std::runtime_error naming the file.
-void save_torch_state_dict(const std::map<std::string, torch::Tensor>& tensors, const std::string& path);
 
 /// VGG19 perceptual loss (NectarGAN `VGGPerceptual`, after Johnson et al. 2016, "Perceptual Losses
 /// for Real-Time Style Transfer"): torchvision vgg19().features split into blocks [0:4], [4:9],

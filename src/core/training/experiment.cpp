@@ -89,10 +89,42 @@ ExperimentPaths prepare_experiment_dir(const Config& config)
     return p;
 }
 
+namespace {
+
+std::string run_file_name(int run, const char* kind) { return "train" + std::to_string(run) + "_" + kind + ".json"; }
+
+/// K of a file named train<K>_<kind>.json, else -1.
+long run_of_file(const std::string& file_name, const std::string& kind)
+{
+    static const std::regex re("train([0-9]{1,9})_([a-z]+)\\.json");
+    std::smatch m;
+    if (!std::regex_match(file_name, m, re) || m[2].str() != kind)
+        return -1;
+    return std::stol(m[1].str());
+}
+
+/// train<K>_<kind>.json with the largest K in `dir`, or "".
+std::string latest_run_file(const std::string& dir, const std::string& kind)
+{
+    long best = -1;
+    std::string path;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const long k = run_of_file(e.path().filename().string(), kind);
+        if (k > best) {
+            best = k;
+            path = e.path().string();
+        }
+    }
+    return path;
+}
+
+} // namespace
+
 std::string next_config_copy_path(const std::string& experiment_dir)
 {
     for (int k = 1;; ++k) {
-        const fs::path p = fs::path(experiment_dir) / ("train" + std::to_string(k) + "_config.json");
+        const fs::path p = fs::path(experiment_dir) / run_file_name(k, "config");
         if (!fs::exists(p))
             return p.string();
     }
@@ -100,19 +132,35 @@ std::string next_config_copy_path(const std::string& experiment_dir)
 
 std::string latest_config_copy_path(const std::string& experiment_dir)
 {
-    static const std::regex re("train([0-9]{1,9})_config\\.json");
-    long best = -1;
-    std::string path;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(experiment_dir, ec)) {
-        std::smatch m;
-        const std::string name = e.path().filename().string();
-        if (std::regex_match(name, m, re) && std::stol(m[1].str()) > best) {
-            best = std::stol(m[1].str());
-            path = e.path().string();
-        }
-    }
-    return path;
+    return latest_run_file(experiment_dir, "config");
+}
+
+std::string objective_copy_path(const std::string& config_copy_path)
+{
+    const fs::path p(config_copy_path);
+    const long k = run_of_file(p.filename().string(), "config");
+    if (k < 0)
+        throw std::invalid_argument(
+            "objective_copy_path(" + config_copy_path + "): expected a file named train<K>_config.json");
+    return (p.parent_path() / run_file_name(static_cast<int>(k), "objective")).string();
+}
+
+std::string latest_objective_copy_path(const std::string& experiment_dir)
+{
+    return latest_run_file(experiment_dir, "objective");
+}
+
+std::optional<ExperimentFolder> parse_experiment_folder(const std::string& dir)
+{
+    fs::path p = fs::absolute(dir).lexically_normal();
+    if (!p.has_filename())
+        p = p.parent_path(); // "run_v2/"
+    static const std::regex re("(.+)_v([0-9]{1,9})");
+    std::smatch m;
+    const std::string name = p.filename().string();
+    if (!std::regex_match(name, m, re))
+        return std::nullopt;
+    return ExperimentFolder { p.parent_path().string(), m[1].str(), std::stoi(m[2].str()) };
 }
 
 std::string write_config_copy(const Config& config, const std::string& experiment_dir)

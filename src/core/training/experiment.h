@@ -5,8 +5,12 @@
 ///
 /// Differences from NectarGAN, on purpose: auto-increment picks max(N)+1 over folders named exactly
 /// `<experiment_name>_v<N>` compared as numbers (NectarGAN sorts names, so v10 sorts before v9), and every
-/// run writes its own config copy `train<K>_config.json` (K = 1 for a fresh run, 2, 3, ... per continue).
+/// run writes its own config copy `train<K>_config.json` (K = 1 for a fresh run, 2, 3, ... per continue)
+/// and, next to it, the objective it trained, `train<K>_objective.json` (a preset with every loss's
+/// weight, tags and schedule; NectarGAN records only the config lambdas).
+/// This header is the one place that builds or parses these names.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,5 +45,24 @@ std::string latest_config_copy_path(const std::string& experiment_dir);
 
 /// Writes the config copy for this run (atomic); returns its path.
 std::string write_config_copy(const Config& config, const std::string& experiment_dir);
+
+/// The objective record of the run whose config copy is `config_copy_path`:
+/// `.../train<K>_config.json` -> `.../train<K>_objective.json`. Throws std::invalid_argument for a path
+/// not named train<K>_config.json.
+std::string objective_copy_path(const std::string& config_copy_path);
+
+/// The newest objective record of an experiment: `train<K>_objective.json` with the largest K, or "" when
+/// there is none (runs made before objectives were recorded). What a continued run trains by default.
+std::string latest_objective_copy_path(const std::string& experiment_dir);
+
+/// An experiment folder's place: `<output_directory>/<name>_v<version>`.
+struct ExperimentFolder {
+    std::string output_directory; ///< absolute, normalised
+    std::string name;
+    int version = 1;
+};
+/// Splits an experiment folder path (need not exist). std::nullopt when its last component is not named
+/// `<name>_v<N>` (N: 1 to 9 digits).
+std::optional<ExperimentFolder> parse_experiment_folder(const std::string& dir);
 
 } // namespace nectar

@@ -13,14 +13,14 @@
 #include "losses/loss_manager.h"
 #include "models/patchgan.h"
 #include "models/unet.h"
-#include "specs/spec_registry.h"
+#include "objective/spec_registry.h"
 #include "training/checkpoint.h"
 #include "training/device.h"
 #include "training/experiment.h"
 #include "training/fused_adam.h"
-#include "training/image_utils.h"
+#include "io/image_io.h"
 #include "training/loss_scaler.h"
-#include "training/preset.h"
+#include "objective/preset.h"
 #include "util/torch_compat.h"
 
 namespace fs = std::filesystem;
@@ -104,6 +104,9 @@ struct Pix2pixTrainer::Impl {
     TrainingObserver* observer = nullptr;
     TrainingControl* control = nullptr;
     std::optional<Preset> preset;
+    /// What this run trains, as written to train<K>_objective.json; rewritten after live edits.
+    Preset objective_record;
+    std::string objective_path; ///< empty in benchmark mode
     Mode mode = Mode::Train;
     bool is_setup = false;
     bool amp = false;
@@ -170,9 +173,14 @@ struct Pix2pixTrainer::Impl {
         auto edits = control->take_edits();
         if (edits.empty())
             return;
+        bool recorded = false;
         for (const auto& [name, w] : edits.weights) {
             try {
                 lm->set_loss_weight(name, w);
+                auto& o = objective_record.losses[name];
+                o.weight = w;
+                o.schedule = Schedule {}; // an edit replaces a schedule (LossManager::set_loss_weight)
+                recorded = true;
             } catch (const std::exception& e) {
                 message(MessageLevel::Warning, std::string("live weight edit ignored: ") + e.what());
             }
@@ -180,11 +188,27 @@ struct Pix2pixTrainer::Impl {
         for (const auto& [name, tags] : edits.tags) {
             try {
                 lm->set_tags(name, tags);
+                objective_record.losses[name].tags = tags;
+                recorded = true;
             } catch (const std::exception& e) {
                 message(MessageLevel::Warning, std::string("live tag edit ignored: ") + e.what());
             }
         }
         refresh_losses();
+        if (recorded)
+            save_objective_record();
+    }
+
+    /// Rewrites train<K>_objective.json (atomic). A failure is a warning: the run goes on.
+    void save_objective_record()
+    {
+        if (objective_path.empty())
+            return;
+        try {
+            save_preset_file(objective_record, objective_path);
+        } catch (const std::exception& e) {
+            message(MessageLevel::Warning, std::string("objective record not updated: ") + e.what());
+        }
     }
 
     /// Operand tensors of one step; D_fake/D_real are computed lazily.
@@ -645,7 +669,15 @@ void Pix2pixTrainer::setup()
                         + " and appends this run's after them; "
                           "later checkpoints are overwritten as this run reaches their epochs");
         }
-        write_config_copy(c, m_experiment_dir);
+        // The objective this run trains, next to its config copy: a continued run starts from it.
+        const std::string config_copy = write_config_copy(c, m_experiment_dir);
+        d->objective_record = preset_from_losses(c.train.loss.spec, c.train.loss.subspec, built);
+        d->objective_path = objective_copy_path(config_copy);
+        d->objective_record.name = fs::path(d->objective_path).filename().string();
+        d->objective_record.description = "the objective trained by the run that wrote "
+            + fs::path(config_copy).filename().string()
+            + (d->preset && !d->preset->name.empty() ? " (from " + d->preset->name + ")" : std::string());
+        save_preset_file(d->objective_record, d->objective_path);
         std::int64_t dataset_length = static_cast<std::int64_t>(d->train_loader->size());
         d->lm->set_log_metadata(m_device.str(), c.dataloader.dataroot, dataset_length);
     }

@@ -39,7 +39,8 @@
 #include <torch/torch.h>
 
 #include "config/config.h"
-#include "training/lr_schedule.h"
+#include "scheduling/lr_schedule.h"
+#include "training/control.h"
 #include "training/progress.h"
 #include "training/trainer.h"
 

@@ -2,16 +2,15 @@
 #pragma once
 /// @file Training progress API without Qt or LibTorch types, so GUI headers can include it.
 /// The trainer reports through TrainingObserver at the update rate (never one device sync per
-/// loss per iteration) and takes control requests through TrainingControl (thread-safe).
+/// loss per iteration); requests go the other way through TrainingControl (training/control.h).
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "io/rgb_image.h"
 
 namespace nectar {
 
@@ -24,14 +23,6 @@ struct LossSeriesChunk {
     std::vector<float> raw;                ///< unweighted batch means
     std::vector<float> weights;            ///< weight applied at that iteration
     bool enabled = true;                   ///< false while the current weight is 0 (loss skipped)
-};
-
-/// An 8-bit RGB image (row-major, 3 bytes per pixel), e.g. a detached CPU example.
-struct RgbImage {
-    int width = 0;
-    int height = 0;
-    std::vector<std::uint8_t> rgb;
-    bool empty() const { return width <= 0 || height <= 0; }
 };
 
 struct RunInfo {
@@ -86,37 +77,6 @@ public:
     virtual void on_message(MessageLevel, const std::string&) {}
     /// `stopped` is true when a stop request ended the run early.
     virtual void on_run_finished(bool stopped) { (void)stopped; }
-};
-
-/// Requests from another thread (GUI, signal handler), applied between iterations.
-/// Pause blocks the training thread on a condition variable (no sleep-polling).
-class TrainingControl {
-public:
-    void request_stop();
-    void pause();
-    void resume();
-    bool stop_requested() const { return m_stop.load(std::memory_order_relaxed); }
-    bool paused() const;
-    /// Blocks while paused; returns false if a stop was requested.
-    bool wait_while_paused();
-
-    /// Live edits: queued and applied by the trainer before the next iteration.
-    void set_loss_weight(const std::string& loss, double weight);
-    void set_loss_tags(const std::string& loss, const std::vector<std::string>& tags);
-    struct Edits {
-        std::map<std::string, double> weights;
-        std::map<std::string, std::vector<std::string>> tags;
-        bool empty() const { return weights.empty() && tags.empty(); }
-    };
-    /// Takes the pending edits (thread-safe).
-    Edits take_edits();
-
-private:
-    std::atomic<bool> m_stop{false};
-    mutable std::mutex m_mutex;
-    std::condition_variable m_cv;
-    bool m_paused = false;
-    Edits m_edits;
 };
 
 } // namespace nectar

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "objective/preset.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "config/config.h"
+#include "scheduling/schedule.h"
+
+namespace fs = std::filesystem;
+
+namespace nectar {
+
+namespace {
+
+std::string where(const std::string& source, const std::string& path)
+{
+    return (source.empty() ? std::string("preset") : source) + ": " + path;
+}
+
+void merge(nlohmann::json& into, const nlohmann::json& from)
+{
+    for (auto it = from.begin(); it != from.end(); ++it) {
+        if (it.value().is_object() && into.contains(it.key()) && into[it.key()].is_object())
+            merge(into[it.key()], it.value());
+        else
+            into[it.key()] = it.value();
+    }
+}
+
+} // namespace
+
+Preset preset_from_json(const nlohmann::json& j, const std::string& source)
+{
+    if (!j.is_object())
+        throw PresetError(where(source, "/") + ": expected a JSON object, got " + j.dump());
+    if (j.contains("format") && j.at("format") != "nectar-preset")
+        throw PresetError(where(source, "/format") + " = " + j.at("format").dump() + ": expected \"nectar-preset\"");
+    if (j.contains("version") && (!j.at("version").is_number_integer() || j.at("version").get<int>() > 1))
+        throw PresetError(where(source, "/version") + " = " + j.at("version").dump()
+            + ": expected 1 (this build reads preset version 1)");
+    Preset p;
+    auto str = [&](const char* key, std::string& out) {
+        if (!j.contains(key))
+            return;
+        if (!j.at(key).is_string())
+            throw PresetError(where(source, std::string("/") + key) + " = " + j.at(key).dump() + ": expected a string");
+        out = j.at(key).get<std::string>();
+    };
+    str("name", p.name);
+    str("description", p.description);
+    str("spec", p.spec);
+    str("subspec", p.subspec);
+    if (j.contains("losses")) {
+        const auto& losses = j.at("losses");
+        if (!losses.is_object())
+            throw PresetError(
+                where(source, "/losses") + ": expected an object of loss name -> settings, got " + losses.dump());
+        for (auto it = losses.begin(); it != losses.end(); ++it) {
+            const std::string base = "/losses/" + it.key();
+            const auto& e = it.value();
+            if (!e.is_object())
+                throw PresetError(where(source, base) + " = " + e.dump() + ": expected an object");
+            LossOverride o;
+            for (auto k = e.begin(); k != e.end(); ++k) {
+                if (k.key() != "weight" && k.key() != "tags" && k.key() != "schedule")
+                    throw PresetError(
+                        where(source, base + "/" + k.key()) + ": unknown key (expected weight, tags, schedule)");
+            }
+            if (e.contains("weight")) {
+                const auto& w = e.at("weight");
+                if (!w.is_number() || !std::isfinite(w.get<double>()) || w.get<double>() < 0.0)
+                    throw PresetError(
+                        where(source, base + "/weight") + " = " + w.dump() + ": expected a finite number >= 0");
+                o.weight = w.get<double>();
+            }
+            if (e.contains("tags")) {
+                const auto& t = e.at("tags");
+                std::vector<std::string> tags;
+                if (!t.is_array())
+                    throw PresetError(
+                        where(source, base + "/tags") + " = " + t.dump() + ": expected an array of strings");
+                for (const auto& s : t) {
+                    if (!s.is_string() || s.get<std::string>().empty())
+                        throw PresetError(
+                            where(source, base + "/tags") + " = " + t.dump() + ": expected non-empty strings");
+                    tags.push_back(s.get<std::string>());
+                }
+                o.tags = tags;
+            }
+            if (e.contains("schedule")) {
+                try {
+                    Schedule s = e.at("schedule").get<Schedule>();
+                    s.validate();
+                    o.schedule = s;
+                } catch (const std::exception& ex) {
+                    throw PresetError(
+                        where(source, base + "/schedule") + " = " + e.at("schedule").dump() + ": " + ex.what());
+                }
+            }
+            p.losses[it.key()] = o;
+        }
+    }
+    if (j.contains("config")) {
+        const auto& c = j.at("config");
+        if (!c.is_object())
+            throw PresetError(
+                where(source, "/config") + " = " + c.dump() + ": expected an object with config sections");
+        p.config = c.contains("config") && c.size() == 1 ? c.at("config") : c;
+    }
+    return p;
+}
+
+nlohmann::json preset_to_json(const Preset& p)
+{
+    nlohmann::json j;
+    j["format"] = "nectar-preset";
+    j["version"] = 1;
+    j["name"] = p.name;
+    j["description"] = p.description;
+    if (!p.spec.empty())
+        j["spec"] = p.spec;
+    if (!p.subspec.empty())
+        j["subspec"] = p.subspec;
+    nlohmann::json losses = nlohmann::json::object();
+    for (const auto& [name, o] : p.losses) {
+        nlohmann::json e = nlohmann::json::object();
+        if (o.weight)
+            e["weight"] = *o.weight;
+        if (o.tags)
+            e["tags"] = *o.tags;
+        if (o.schedule)
+            e["schedule"] = *o.schedule;
+        losses[name] = e;
+    }
+    j["losses"] = losses;
+    if (!p.config.empty())
+        j["config"] = p.config;
+    return j;
+}
+
+Preset load_preset_file(const std::string& path)
+{
+    std::ifstream in(path);
+    if (!in)
+        throw PresetError("cannot open preset file " + path);
+    nlohmann::json j;
+    try {
+        in >> j;
+    } catch (const nlohmann::json::exception& e) {
+        throw PresetError(path + ": not valid JSON: " + e.what());
+    }
+    return preset_from_json(j, path);
+}
+
+void save_preset_file(const Preset& p, const std::string& path)
+{
+    nlohmann::json j;
+    try {
+        j = preset_to_json(p);
+    } catch (const std::exception& e) {
+        throw PresetError("cannot save preset " + path + ": " + e.what());
+    }
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << j.dump(4) << '\n';
+        out.flush();
+        if (!out)
+            throw PresetError("cannot write preset file " + tmp);
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        throw PresetError("cannot move " + tmp + " to " + path + ": " + ec.message());
+    }
+}
+
+void apply_preset_to_config(const Preset& p, Config& config, const std::string& source)
+{
+    if (!p.config.empty()) {
+        nlohmann::json doc = config_to_json(config);
+        merge(doc["config"], p.config);
+        try {
+            config = config_from_json(doc, nullptr, source.empty() ? "preset" : source + " (/config)");
+        } catch (const std::exception& e) {
+            throw PresetError(where(source, "/config") + ": " + e.what());
+        }
+    }
+    if (!p.spec.empty())
+        config.train.loss.spec = p.spec;
+    if (!p.subspec.empty())
+        config.train.loss.subspec = p.subspec;
+    try {
+        validate_config(config, source);
+    } catch (const std::exception& e) {
+        throw PresetError(where(source, "/config") + ": " + e.what());
+    }
+}
+
+void apply_preset_to_losses(const Preset& p, std::map<std::string, LMLoss>& losses, const std::string& source)
+{
+    for (const auto& [name, o] : p.losses) {
+        auto it = losses.find(name);
+        if (it == losses.end()) {
+            std::string known;
+            for (const auto& [n, l] : losses)
+                known += (known.empty() ? "" : ", ") + n;
+            throw PresetError(where(source, "/losses/" + name) + ": the objective declares no loss \"" + name
+                + "\" (declared: " + known + ")");
+        }
+        if (o.weight) {
+            it->second.loss_weight = *o.weight;
+            it->second.schedule.current_value = *o.weight;
+        }
+        if (o.tags)
+            it->second.tags = *o.tags;
+        if (o.schedule)
+            it->second.schedule = *o.schedule;
+    }
+}
+
+Preset preset_from_losses(
+    const std::string& spec, const std::string& subspec, const std::map<std::string, LMLoss>& losses)
+{
+    Preset p;
+    p.spec = spec;
+    p.subspec = subspec;
+    for (const auto& [name, l] : losses) {
+        LossOverride o;
+        o.weight = l.loss_weight;
+        o.tags = l.tags;
+        if (l.schedule.kind != Schedule::Kind::Custom)
+            o.schedule = l.schedule;
+        p.losses[name] = o;
+    }
+    return p;
+}
+
+} // namespace nectar

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file The GUI's only door to the engine registries, specs and presets. Plain Qt/value types in,
+/// plain value types out; the LibTorch-heavy engine headers stay in enginebridge.cpp.
+/// Every vocabulary the GUI shows (spec names, subspecs, loss functions, operands, schedule kinds,
+/// block and upsample types, devices) is read from the engine here, never typed in GUI code.
+
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+#include <vector>
+
+#include "config/config.h"
+#include "objective/losstablemodel.h"
+
+namespace engine {
+
+struct SpecSummary {
+    QString name;
+    QString description;
+    QString source; ///< "built-in" or the JSON file
+    QStringList subspecs;
+};
+
+/// Loads the shipped and user JSON specs into the registry; returns one message per bad file.
+QStringList loadSpecDirectories();
+QStringList specNames();
+/// Throws std::invalid_argument listing the valid names for an unknown spec.
+SpecSummary spec(const QString& name);
+/// The losses of spec/subspec built with `config` (weights from its lambdas), in the spec's order.
+/// Throws std::exception with the engine's message (unknown spec/subspec, missing VGG weights, ...).
+std::vector<LossRow> buildRows(const QString& spec, const QString& subspec, const nectar::Config& config);
+
+QStringList lossFunctionNames();
+QString lossFunctionDescription(const QString& name);
+QStringList operandNames();
+QStringList blockTypeNames();
+QStringList upsampleTypeNames();
+/// Directions accepted by the data loader (config dataloader.direction).
+QStringList directionNames();
+
+struct DeviceEntry {
+    QString id; ///< value for common.device: "auto", "cpu", "cuda:0", ...
+    QString label; ///< what the combo shows
+    bool enabled = true;
+    QString reason; ///< why a disabled entry cannot be used
+};
+/// "auto", "cpu", and every "cuda:N" LibTorch reports; a disabled "cuda" entry says why when none.
+std::vector<DeviceEntry> devices();
+
+/// Folder of the user's JSON specs (created on save).
+QString userSpecDirectory();
+/// Writes the rows as a one-subspec ("default") JSON spec `name` into the user spec folder and
+/// registers it at once. Refuses names of built-in or shipped specs. Returns the file, or an empty
+/// string with *error set.
+QString saveRowsAsSpec(
+    const QString& name, const QString& description, const std::vector<LossRow>& rows, QString* error);
+
+/// A preset as the GUI applies it: the spec choice, the resulting table and (if the file has
+/// training settings) the resulting config.
+struct PresetContent {
+    QString spec;
+    QString subspec;
+    std::vector<LossRow> rows;
+    nectar::Config config; ///< `base` with the preset's spec/subspec and settings merged in
+    bool hasSettings = false;
+};
+/// Loads and fully applies a preset onto `base` without side effects. On any problem (not JSON,
+/// unknown spec/subspec/loss, bad value) returns false and *error names the file, the key and the value.
+bool loadPreset(const QString& path, const nectar::Config& base, PresetContent* out, QString* error);
+/// Writes spec, subspec, every loss's weight/tags/schedule and (if `settings`) the training settings,
+/// atomically. The rows must be the spec's losses (a table with added losses must be saved as a spec first).
+bool savePreset(const QString& path, const QString& spec, const QString& subspec, const std::vector<LossRow>& rows,
+    const nectar::Config* settings, QString* error);
+/// Display name stored in a preset file (for menus); empty if unreadable.
+QString presetName(const QString& path);
+/// Bundled presets (specs/presets/*.json in the source tree or the installed data dir).
+QStringList bundledPresets();
+
+/// The bundled sample dataset (resources/sample-data/photo-colorize), source tree or installed copy.
+QString sampleDatasetDirectory();
+
+/// Config load/save with the engine's validation; false + *error (naming the file, path and value).
+bool loadConfig(const QString& path, nectar::Config* out, QStringList* warnings, QString* error);
+bool saveConfig(const nectar::Config& config, const QString& path, QString* error);
+/// validate_config; false + *error naming the JSON path and value.
+bool validateConfig(const nectar::Config& config, QString* error);
+
+} // namespace engine
+
+namespace engine {
+/// The objective a saved run trained, as its newest train<K>_objective.json records it.
+struct RunObjective {
+    QString file; ///< empty: the run recorded none (NectarGAN's runs, or ours from before 0.1)
+    QString spec;
+    QString subspec;
+    std::vector<LossRow> rows; ///< the spec's losses with the recorded weight, tags and schedule
+};
+/// Reads the newest objective record of `experimentDir` and builds its rows through the registry.
+/// Returns true with an empty `file` when there is none; false with *error naming the file, the JSON
+/// path and the value when it cannot be used (unknown spec or loss, bad value).
+bool runObjective(const QString& experimentDir, RunObjective* out, QString* error);
+
+/// What "Continue this run" loads into the Objective page.
+struct ContinueContent {
+    nectar::Config config; ///< the newest config copy, set to continue from `epoch` in the same folder
+    int epoch = 0; ///< newest checkpoint epoch
+    QString configFile; ///< the config copy it came from
+    RunObjective objective; ///< the recorded objective, else (file empty) the spec with the config's lambdas
+};
+/// Reads an experiment folder of ours for continuing. False with *error (naming the folder) when it is
+/// not named <name>_v<N>, has no config copy or no checkpoint, or its files cannot be used.
+bool continueRun(const QString& experimentDir, ContinueContent* out, QString* error);
+
+/// Tags of each loss of a saved run: from its recorded objective (train<K>_objective.json), else its
+/// config copy (train<K>_config.json, highest K: its spec and subspec built through the registry), else
+/// NectarGAN's name prefixes (G_ -> G, D_ -> D, other names untagged). *source says which was used.
+QMap<QString, QStringList> runLossTags(const QString& experimentDir, const QStringList& lossNames, QString* source);
+/// The run's newest config copy (train<K>_config.json), empty if it has none.
+QString latestConfigCopy(const QString& experimentDir);
+/// Batch size from the run's config copy (1 if there is none).
+int runBatchSize(const QString& experimentDir);
+} // namespace engine

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "charts/chartpanel.h"
+
+#include <QFileDialog>
+#include <QPainter>
+#include <QSaveFile>
+#include <QTextStream>
+
+#include <cmath>
+#include <iterator>
+
+#include "charts/losschart.h"
+#include "ui_chartpanel.h"
+
+namespace {
+// Distinct line colours (Tableau 10, then a darker set).
+const QColor kPalette[] = {
+    QColor(31, 119, 180),
+    QColor(255, 127, 14),
+    QColor(44, 160, 44),
+    QColor(214, 39, 40),
+    QColor(148, 103, 189),
+    QColor(140, 86, 75),
+    QColor(227, 119, 194),
+    QColor(127, 127, 127),
+    QColor(188, 189, 34),
+    QColor(23, 190, 207),
+    QColor(0, 0, 128),
+    QColor(128, 0, 0),
+};
+constexpr int kChartColumns = 2;
+} // namespace
+
+QString ChartPanel::untaggedTitle()
+{
+    return QStringLiteral("untagged");
+}
+
+QString ChartPanel::weightsTitle()
+{
+    return tr("weights");
+}
+
+ChartPanel::ChartPanel(QWidget* parent)
+    : QWidget(parent)
+    , ui(std::make_unique<Ui::ChartPanel>())
+{
+    ui->setupUi(this);
+    connect(ui->xAxisCombo, &QComboBox::currentIndexChanged, this,
+        [this](int i) { setXMode(i == 1 ? XMode::Epochs : XMode::Iterations); });
+    connect(ui->valueCombo, &QComboBox::currentIndexChanged, this,
+        [this](int i) { setYMode(i == 1 ? YMode::Raw : YMode::Weighted); });
+    connect(ui->logCheck, &QCheckBox::toggled, this, &ChartPanel::setLogScale);
+    connect(ui->smoothingSlider, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 100.0); });
+    connect(ui->weightsCheck, &QCheckBox::toggled, this, &ChartPanel::setShowWeights);
+    connect(ui->exportPngButton, &QToolButton::clicked, this, &ChartPanel::onExportPng);
+    connect(ui->exportCsvButton, &QToolButton::clicked, this, &ChartPanel::onExportCsv);
+}
+
+ChartPanel::~ChartPanel() = default;
+
+QString ChartPanel::seriesKey(int run, const QString& name)
+{
+    return QString::number(run) + QLatin1Char('/') + name;
+}
+
+void ChartPanel::clear()
+{
+    for (LossChart* c : std::as_const(m_charts))
+        delete c;
+    m_charts.clear();
+    m_chartOrder.clear();
+    m_series.clear();
+    m_seriesOrder.clear();
+    m_lossOrder.clear();
+    m_epochMapping.clear();
+}
+
+void ChartPanel::clearRun(int run)
+{
+    const QStringList keys = m_seriesOrder;
+    for (const QString& key : keys) {
+        if (m_series.constFind(key)->run != run)
+            continue;
+        for (LossChart* c : std::as_const(m_charts))
+            c->removeSeries(key);
+        m_series.remove(key);
+        m_seriesOrder.removeAll(key);
+    }
+    for (const QString& title : QStringList(m_chartOrder)) {
+        LossChart* c = m_charts.value(title);
+        if (c->seriesKeys().isEmpty()) {
+            delete c;
+            m_charts.remove(title);
+            m_chartOrder.removeAll(title);
+        }
+    }
+    m_epochMapping.remove(run);
+    relayout();
+}
+
+void ChartPanel::setEpochMapping(qint64 iterationsPerEpoch, int firstEpoch, int run)
+{
+    m_epochMapping.insert(run, { std::max<qint64>(1, iterationsPerEpoch), firstEpoch });
+    if (m_xMode == XMode::Epochs)
+        rebuildAll();
+}
+
+void ChartPanel::setRunLabel(int run, const QString& label)
+{
+    m_runLabels.insert(run, label);
+}
+
+double ChartPanel::xFor(const Series& s, qint64 iteration) const
+{
+    if (m_xMode == XMode::Iterations)
+        return static_cast<double>(iteration);
+    const auto mapping = m_epochMapping.value(s.run, { 1, 1 });
+    return mapping.second - 1 + static_cast<double>(iteration + 1) / static_cast<double>(mapping.first);
+}
+
+QStringList ChartPanel::chartsFor(const Series& s) const
+{
+    QStringList out = s.tags;
+    if (out.isEmpty())
+        out.append(untaggedTitle());
+    if (m_showWeights)
+        out.append(weightsTitle());
+    return out;
+}
+
+LossChart* ChartPanel::ensureChart(const QString& title)
+{
+    if (auto* c = m_charts.value(title))
+        return c;
+    auto* chart = new LossChart(title, ui->chartsContainer);
+    chart->setSmoothing(title == weightsTitle() ? 0.0 : m_smoothing);
+    chart->setLogScale(m_log && title != weightsTitle());
+    m_charts.insert(title, chart);
+    // Tag charts in order of appearance; "untagged" and the weight history stay last.
+    int pos = m_chartOrder.size();
+    if (title != untaggedTitle() && title != weightsTitle()) {
+        for (int i = 0; i < m_chartOrder.size(); ++i) {
+            if (m_chartOrder[i] == untaggedTitle() || m_chartOrder[i] == weightsTitle()) {
+                pos = i;
+                break;
+            }
+        }
+    } else if (title == untaggedTitle() && m_chartOrder.contains(weightsTitle())) {
+        pos = m_chartOrder.indexOf(weightsTitle());
+    }
+    m_chartOrder.insert(pos, title);
+    relayout();
+    updateAxisLabels();
+    return chart;
+}
+
+void ChartPanel::relayout()
+{
+    auto* grid = ui->chartsLayout;
+    for (LossChart* c : std::as_const(m_charts))
+        grid->removeWidget(c);
+    const int n = static_cast<int>(m_chartOrder.size());
+    for (int i = 0; i < n; ++i) {
+        // A chart alone in the last row takes the whole row instead of leaving a blank cell.
+        const bool alone = i == n - 1 && i % kChartColumns == 0;
+        grid->addWidget(
+            m_charts.value(m_chartOrder[i]), i / kChartColumns, i % kChartColumns, 1, alone ? kChartColumns : 1);
+    }
+}
+
+void ChartPanel::updateAxisLabels()
+{
+    const QString x = m_xMode == XMode::Iterations ? tr("iteration") : tr("epoch");
+    const QString y = m_yMode == YMode::Weighted ? tr("weighted loss (loss × λ)") : tr("raw loss");
+    for (auto it = m_charts.cbegin(); it != m_charts.cend(); ++it)
+        it.value()->setAxisLabels(x, it.key() == weightsTitle() ? tr("weight λ") : y);
+}
+
+void ChartPanel::addToChart(LossChart* chart, const QString& key, const Series& s, std::size_t from)
+{
+    if (!chart->hasSeries(key)) {
+        QString label = s.name;
+        if (s.run > 0)
+            label = m_runLabels.value(s.run, tr("run %1").arg(s.run + 1)) + QStringLiteral(": ") + s.name;
+        chart->addSeries(key, label, s.color, s.run > 0);
+    }
+    const bool weights = chart->title() == weightsTitle();
+    const std::size_t n = s.raw.size() - from;
+    std::vector<double> xs(n), ys(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t j = from + i;
+        xs[i] = xFor(s, s.iterations[j]);
+        if (weights)
+            ys[i] = s.weights[j];
+        else if (m_yMode == YMode::Weighted)
+            ys[i] = static_cast<double>(s.raw[j]) * static_cast<double>(s.weights[j]);
+        else
+            ys[i] = s.raw[j];
+    }
+    chart->appendPoints(key, xs, ys);
+}
+
+void ChartPanel::appendChunk(const nectar::LossSeriesChunk& chunk, int run)
+{
+    const QString name = QString::fromStdString(chunk.name);
+    const QString key = seriesKey(run, name);
+    QStringList tags;
+    for (const auto& t : chunk.tags)
+        tags.append(QString::fromStdString(t));
+    auto it = m_series.find(key);
+    if (it == m_series.end()) {
+        Series s;
+        s.run = run;
+        s.name = name;
+        s.tags = tags;
+        if (!m_lossOrder.contains(name))
+            m_lossOrder.append(name);
+        s.color = kPalette[m_lossOrder.indexOf(name) % static_cast<int>(std::size(kPalette))];
+        it = m_series.insert(key, s);
+        m_seriesOrder.append(key);
+    }
+    Series& s = *it;
+    if (tags != s.tags) {
+        // Live tag edit: the loss leaves the charts of removed tags and joins new ones with its history.
+        const QStringList before = chartsFor(s);
+        s.tags = tags;
+        const QStringList after = chartsFor(s);
+        for (const QString& t : before) {
+            if (!after.contains(t))
+                if (auto* c = m_charts.value(t))
+                    c->removeSeries(key);
+        }
+        for (const QString& t : after) {
+            if (!before.contains(t))
+                addToChart(ensureChart(t), key, s, 0);
+        }
+    }
+    const std::size_t from = s.raw.size();
+    const std::size_t n = std::min({ chunk.iterations.size(), chunk.raw.size(), chunk.weights.size() });
+    s.iterations.insert(s.iterations.end(), chunk.iterations.begin(), chunk.iterations.begin() + n);
+    s.raw.insert(s.raw.end(), chunk.raw.begin(), chunk.raw.begin() + n);
+    s.weights.insert(s.weights.end(), chunk.weights.begin(), chunk.weights.begin() + n);
+    for (const QString& title : chartsFor(s))
+        addToChart(ensureChart(title), key, s, from);
+}
+
+QStringList ChartPanel::chartTitles() const
+{
+    return m_chartOrder;
+}
+
+LossChart* ChartPanel::chart(const QString& title) const
+{
+    return m_charts.value(title);
+}
+
+QStringList ChartPanel::lossNames(int run) const
+{
+    QStringList out;
+    for (const QString& key : m_seriesOrder) {
+        const Series& s = *m_series.constFind(key);
+        if (s.run == run)
+            out.append(s.name);
+    }
+    return out;
+}
+
+int ChartPanel::pointCount(const QString& chartTitle, const QString& loss, int run) const
+{
+    const LossChart* c = m_charts.value(chartTitle);
+    return c ? c->pointCount(seriesKey(run, loss)) : 0;
+}
+
+qint64 ChartPanel::storedCount(const QString& loss, int run) const
+{
+    auto it = m_series.constFind(seriesKey(run, loss));
+    return it == m_series.constEnd() ? 0 : static_cast<qint64>(it->raw.size());
+}
+
+void ChartPanel::rebuildAll()
+{
+    for (LossChart* c : std::as_const(m_charts)) {
+        for (const QString& key : c->seriesKeys())
+            c->clearSeries(key);
+    }
+    for (const QString& key : m_seriesOrder) {
+        const Series& s = m_series[key];
+        for (const QString& title : chartsFor(s))
+            addToChart(ensureChart(title), key, s, 0);
+    }
+    updateAxisLabels();
+}
+
+void ChartPanel::setXMode(XMode mode)
+{
+    if (mode == m_xMode)
+        return;
+    m_xMode = mode;
+    const QSignalBlocker block(ui->xAxisCombo);
+    ui->xAxisCombo->setCurrentIndex(mode == XMode::Epochs ? 1 : 0);
+    rebuildAll();
+}
+
+void ChartPanel::setYMode(YMode mode)
+{
+    if (mode == m_yMode)
+        return;
+    m_yMode = mode;
+    const QSignalBlocker block(ui->valueCombo);
+    ui->valueCombo->setCurrentIndex(mode == YMode::Raw ? 1 : 0);
+    rebuildAll();
+}
+
+void ChartPanel::setLogScale(bool on)
+{
+    m_log = on;
+    const QSignalBlocker block(ui->logCheck);
+    ui->logCheck->setChecked(on);
+    for (auto it = m_charts.cbegin(); it != m_charts.cend(); ++it)
+        it.value()->setLogScale(on && it.key() != weightsTitle());
+}
+
+void ChartPanel::setSmoothing(double weight)
+{
+    m_smoothing = weight;
+    ui->smoothingValue->setText(QString::number(weight, 'f', 2));
+    const QSignalBlocker block(ui->smoothingSlider);
+    ui->smoothingSlider->setValue(static_cast<int>(std::lround(weight * 100)));
+    for (auto it = m_charts.cbegin(); it != m_charts.cend(); ++it)
+        if (it.key() != weightsTitle())
+            it.value()->setSmoothing(weight);
+}
+
+void ChartPanel::setShowWeights(bool on)
+{
+    if (on == m_showWeights)
+        return;
+    m_showWeights = on;
+    const QSignalBlocker block(ui->weightsCheck);
+    ui->weightsCheck->setChecked(on);
+    if (!on) {
+        if (LossChart* c = m_charts.take(weightsTitle())) {
+            m_chartOrder.removeAll(weightsTitle());
+            delete c;
+            relayout();
+        }
+        return;
+    }
+    for (const QString& key : m_seriesOrder)
+        addToChart(ensureChart(weightsTitle()), key, m_series[key], 0);
+}
+
+void ChartPanel::replotAll()
+{
+    for (LossChart* c : std::as_const(m_charts))
+        c->replotNow();
+}
+
+bool ChartPanel::exportPng(const QString& path, QString* error)
+{
+    for (LossChart* c : std::as_const(m_charts))
+        c->replot(QCustomPlot::rpImmediateRefresh); // the picture must show the current data
+    const QPixmap pix = ui->chartsContainer->grab();
+    QSaveFile file(path);
+    if (pix.isNull() || !file.open(QIODevice::WriteOnly) || !pix.save(&file, "PNG") || !file.commit()) {
+        if (error)
+            *error = tr("Could not write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+bool ChartPanel::exportCsv(const QString& path, QString* error) const
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) {
+        if (error)
+            *error = tr("Could not write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    QTextStream out(&file);
+    out << "run,loss,tags,iteration,epoch,raw,weight,weighted\n";
+    auto num = [](double v) {
+        return std::isfinite(v)
+            ? QString::number(v, 'g', 9)
+            : (std::isnan(v) ? QStringLiteral("nan") : (v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf")));
+    };
+    for (const QString& key : m_seriesOrder) {
+        const Series& s = *m_series.constFind(key);
+        const auto mapping = m_epochMapping.value(s.run, { 1, 1 });
+        for (std::size_t i = 0; i < s.raw.size(); ++i) {
+            const double epoch = mapping.second - 1 + static_cast<double>(s.iterations[i] + 1) / mapping.first;
+            out << s.run << ',' << s.name << ',' << s.tags.join(QLatin1Char(';')) << ',' << s.iterations[i] << ','
+                << num(epoch) << ',' << num(s.raw[i]) << ',' << num(s.weights[i]) << ','
+                << num(static_cast<double>(s.raw[i]) * s.weights[i]) << '\n';
+        }
+    }
+    out.flush();
+    if (!file.commit()) {
+        if (error)
+            *error = tr("Could not write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+void ChartPanel::onExportPng()
+{
+    const QString path
+        = QFileDialog::getSaveFileName(this, tr("Export charts as PNG"), QString(), tr("PNG images (*.png)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    Q_EMIT statusMessage(exportPng(path, &error) ? tr("Charts saved to %1").arg(path) : error);
+}
+
+void ChartPanel::onExportCsv()
+{
+    const QString path
+        = QFileDialog::getSaveFileName(this, tr("Export series as CSV"), QString(), tr("CSV files (*.csv)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    Q_EMIT statusMessage(exportCsv(path, &error) ? tr("Series saved to %1").arg(path) : error);
+}

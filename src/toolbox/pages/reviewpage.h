@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file Review page: plots a saved run's loss_log.json (ours or NectarGAN's) with the tag-grouped
+/// charts, overlays a second run, browses the example images by epoch, shows the objective the run
+/// recorded (train<K>_objective.json) and offers to continue it.
+
+#include <QMap>
+#include <QWidget>
+
+#include <memory>
+
+class ChartPanel;
+class QThread;
+class QTimer;
+namespace nectar {
+struct LossLogData;
+}
+namespace Ui {
+class ReviewPage;
+}
+
+class ReviewPage : public QWidget {
+    Q_OBJECT
+public:
+    explicit ReviewPage(QWidget* parent = nullptr);
+    ~ReviewPage() override;
+
+    ChartPanel* charts() const;
+    /// Loads a run (run 0) or an overlay (run 1) asynchronously: the log is read off the GUI thread,
+    /// then appended to the charts in slices with progress. Emits loaded() or failed().
+    void openRun(const QString& dir, int run = 0);
+    bool isLoading() const;
+    QString errorText() const;
+    QStringList exampleEpochs() const;
+    /// Shows the examples of an epoch (by its text in the epoch list).
+    void showEpoch(const QString& epoch);
+    QString shownImage() const { return m_shownImage; }
+    /// The opened run (run 0), empty before one loaded.
+    QString runDir() const { return m_runDir; }
+    /// What the objective box says about the opened run (spec / subspec and file, or why there is none).
+    QString objectiveSummary() const;
+
+Q_SIGNALS:
+    void loaded(const QString& dir, int run);
+    void failed(const QString& error);
+    void statusMessage(const QString& text);
+    /// "Continue this run" was pressed for the opened run.
+    void continueRequested(const QString& dir);
+
+private:
+    struct Pending;
+    void browse(int run);
+    void onReadDone();
+    void appendSlice();
+    void scanExamples(const QString& dir);
+    void showError(const QString& text);
+    void showObjective(const Pending& p);
+
+    std::unique_ptr<Ui::ReviewPage> ui;
+    QThread* m_reader = nullptr;
+    std::unique_ptr<Pending> m_pending;
+    QTimer* m_sliceTimer;
+    QString m_runDir;
+    QMap<int, QStringList> m_examples; // epoch -> files
+    QString m_shownImage;
+};

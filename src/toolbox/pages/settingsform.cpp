@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pages/settingsform.h"
+
+#include <QFileDialog>
+
+#include <QStandardItemModel>
+#include <algorithm>
+
+#include "bridge/enginebridge.h"
+#include "ui_settingsform.h"
+
+SettingsForm::SettingsForm(QWidget* parent)
+    : QWidget(parent)
+    , ui(std::make_unique<Ui::SettingsForm>())
+{
+    ui->setupUi(this);
+    ui->directionCombo->addItems(engine::directionNames());
+    ui->blockCombo->addItems(engine::blockTypeNames());
+    ui->upsampleCombo->addItems(engine::upsampleTypeNames());
+    for (const engine::DeviceEntry& d : engine::devices()) {
+        ui->deviceCombo->addItem(d.label, d.id);
+        const int i = ui->deviceCombo->count() - 1;
+        ui->deviceCombo->setItemData(i, d.enabled ? QString() : d.reason, Qt::ToolTipRole);
+        if (!d.enabled) {
+            if (auto* model = qobject_cast<QStandardItemModel*>(ui->deviceCombo->model()))
+                model->item(i)->setEnabled(false);
+        }
+    }
+    for (QComboBox* c : findChildren<QComboBox*>()) {
+        // Long entries (e.g. a disabled device with its reason) must not widen the whole form.
+        c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        c->setMinimumContentsLength(12);
+    }
+    connect(ui->datarootBrowse, &QToolButton::clicked, this, &SettingsForm::browseDataroot);
+    connect(ui->outputBrowse, &QToolButton::clicked, this, &SettingsForm::browseOutput);
+    for (QSpinBox* s : findChildren<QSpinBox*>())
+        connect(s, &QSpinBox::valueChanged, this, &SettingsForm::changed);
+    for (QDoubleSpinBox* s : findChildren<QDoubleSpinBox*>())
+        connect(s, &QDoubleSpinBox::valueChanged, this, &SettingsForm::changed);
+    for (QComboBox* c : findChildren<QComboBox*>())
+        connect(c, &QComboBox::currentIndexChanged, this, &SettingsForm::changed);
+    for (QLineEdit* l : findChildren<QLineEdit*>())
+        connect(l, &QLineEdit::textChanged, this, &SettingsForm::changed);
+    setConfig(nectar::Config {});
+}
+
+SettingsForm::~SettingsForm() = default;
+
+void SettingsForm::setConfig(const nectar::Config& c)
+{
+    m_config = c;
+    const QSignalBlocker block(this);
+    const auto& dl = c.dataloader;
+    ui->datarootEdit->setText(QString::fromStdString(dl.dataroot));
+    ui->directionCombo->setCurrentText(QString::fromStdString(dl.direction));
+    ui->loadSizeSpin->setValue(dl.load.load_size);
+    ui->cropSizeSpin->setValue(dl.load.crop_size);
+    ui->batchSizeSpin->setValue(dl.batch_size);
+    ui->workersSpin->setValue(dl.num_workers);
+    const auto& g = c.train.generator;
+    const auto& d = c.train.discriminator;
+    ui->epochsSpin->setValue(g.learning_rate.epochs);
+    ui->decaySpin->setValue(g.learning_rate.epochs_decay);
+    ui->lrGSpin->setValue(g.learning_rate.initial);
+    ui->lrDSpin->setValue(d.learning_rate.initial);
+    ui->beta1Spin->setValue(g.optimizer.beta1);
+    ui->featuresSpin->setValue(g.features);
+    ui->nDownsSpin->setValue(g.n_downs);
+    ui->blockCombo->setCurrentText(QString::fromStdString(g.block_type));
+    ui->upsampleCombo->setCurrentText(QString::fromStdString(g.upsample_type));
+    ui->dLayersSpin->setValue(d.n_layers);
+    ui->dBaseSpin->setValue(d.base_channels);
+    ui->dMaxSpin->setValue(d.max_channels);
+    const int dev = ui->deviceCombo->findData(QString::fromStdString(c.common.device));
+    if (dev >= 0) {
+        ui->deviceCombo->setCurrentIndex(dev);
+    } else {
+        // A device LibTorch does not report here (e.g. a config from a GPU machine): keep it, marked.
+        ui->deviceCombo->addItem(tr("%1 (from the config)").arg(QString::fromStdString(c.common.device)),
+            QString::fromStdString(c.common.device));
+        ui->deviceCombo->setCurrentIndex(ui->deviceCombo->count() - 1);
+    }
+    ui->outputEdit->setText(QString::fromStdString(c.common.output_directory));
+    ui->experimentEdit->setText(QString::fromStdString(c.common.experiment_name));
+    ui->updateRateSpin->setValue(c.train.update_rate);
+    ui->saveRateSpin->setValue(c.save.model_save_rate);
+    ui->exampleRateSpin->setValue(c.save.example_save_rate);
+    ui->seedSpin->setValue(static_cast<int>(std::clamp<std::int64_t>(c.common.seed, -1, 2147483647)));
+    Q_EMIT changed();
+}
+
+nectar::Config SettingsForm::config() const
+{
+    nectar::Config c = m_config;
+    auto& dl = c.dataloader;
+    dl.dataroot = ui->datarootEdit->text().trimmed().toStdString();
+    dl.direction = ui->directionCombo->currentText().toStdString();
+    dl.load.load_size = ui->loadSizeSpin->value();
+    dl.load.crop_size = ui->cropSizeSpin->value();
+    dl.batch_size = ui->batchSizeSpin->value();
+    dl.num_workers = ui->workersSpin->value();
+    for (nectar::LearningRateConfig* lr : { &c.train.generator.learning_rate, &c.train.discriminator.learning_rate }) {
+        lr->epochs = ui->epochsSpin->value();
+        lr->epochs_decay = ui->decaySpin->value();
+    }
+    c.train.generator.learning_rate.initial = ui->lrGSpin->value();
+    c.train.discriminator.learning_rate.initial = ui->lrDSpin->value();
+    c.train.generator.optimizer.beta1 = ui->beta1Spin->value();
+    c.train.discriminator.optimizer.beta1 = ui->beta1Spin->value();
+    c.train.generator.features = ui->featuresSpin->value();
+    c.train.generator.n_downs = ui->nDownsSpin->value();
+    c.train.generator.block_type = ui->blockCombo->currentText().toStdString();
+    c.train.generator.upsample_type = ui->upsampleCombo->currentText().toStdString();
+    c.train.discriminator.n_layers = ui->dLayersSpin->value();
+    c.train.discriminator.base_channels = ui->dBaseSpin->value();
+    c.train.discriminator.max_channels = ui->dMaxSpin->value();
+    c.common.device = ui->deviceCombo->currentData().toString().toStdString();
+    c.common.output_directory = ui->outputEdit->text().trimmed().toStdString();
+    c.common.experiment_name = ui->experimentEdit->text().trimmed().toStdString();
+    c.train.update_rate = ui->updateRateSpin->value();
+    c.save.model_save_rate = ui->saveRateSpin->value();
+    c.save.example_save_rate = ui->exampleRateSpin->value();
+    c.common.seed = ui->seedSpin->value();
+    return c;
+}
+
+void SettingsForm::browseDataroot()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Dataset root"), ui->datarootEdit->text());
+    if (!dir.isEmpty())
+        ui->datarootEdit->setText(dir);
+}
+
+void SettingsForm::browseOutput()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Output folder"), ui->outputEdit->text());
+    if (!dir.isEmpty())
+        ui->outputEdit->setText(dir);
+}

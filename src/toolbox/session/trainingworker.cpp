@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+// LibTorch headers first and without Qt's `slots` keyword macro (ATen has a slots() method).
+#pragma push_macro("slots")
+#undef slots
+#include "training/pix2pix_trainer.h"
+#pragma pop_macro("slots")
+
+#include "bridge/enginebridge_p.h"
+#include "session/trainingworker.h"
+
+#include <stdexcept>
+
+namespace {
+
+/// Forwards trainer callbacks (on the training thread) as the worker's signals; Qt queues them
+/// to the receivers on the GUI thread with copies of the values.
+class SignalObserver : public nectar::TrainingObserver {
+public:
+    SignalObserver(TrainingWorker* worker, int failAtReport)
+        : m_worker(worker)
+        , m_failAt(failAtReport)
+    {
+    }
+    void on_run_started(const nectar::RunInfo& info) override { Q_EMIT m_worker->runStarted(info); }
+    void on_progress(const nectar::ProgressReport& report) override
+    {
+        if (++m_reports == m_failAt)
+            throw std::runtime_error("injected failure at progress report " + std::to_string(m_reports));
+        Q_EMIT m_worker->progress(report);
+    }
+    void on_epoch_end(const nectar::EpochSummary& summary) override { Q_EMIT m_worker->epochEnded(summary); }
+    void on_message(nectar::MessageLevel level, const std::string& text) override
+    {
+        Q_EMIT m_worker->message(static_cast<int>(level), QString::fromStdString(text));
+    }
+
+private:
+    TrainingWorker* m_worker;
+    int m_failAt;
+    int m_reports = 0;
+};
+
+} // namespace
+
+TrainingWorker::TrainingWorker(QObject* parent)
+    : QObject(parent)
+{
+}
+
+TrainingWorker::~TrainingWorker() = default;
+
+void TrainingWorker::registerMetaTypes()
+{
+    qRegisterMetaType<TrainingJob>();
+    qRegisterMetaType<nectar::RunInfo>();
+    qRegisterMetaType<nectar::ProgressReport>();
+    qRegisterMetaType<nectar::EpochSummary>();
+}
+
+void TrainingWorker::run(const TrainingJob& job)
+{
+    try {
+        const QString spec = QString::fromStdString(job.config.train.loss.spec);
+        const QString subspec = QString::fromStdString(job.config.train.loss.subspec);
+        const nectar::Preset objective = engine::presetFromRows(spec, subspec, job.rows);
+        SignalObserver observer(this, job.failAtReport);
+        nectar::Pix2pixTrainer trainer(job.config, &observer, job.control.get(), &objective);
+        const nectar::TrainResult result = trainer.run();
+        Q_EMIT finished(result.stopped, QString::fromStdString(result.experiment_dir));
+    } catch (const std::exception& e) {
+        Q_EMIT failed(QString::fromStdString(e.what()));
+    } catch (...) {
+        Q_EMIT failed(tr("Training failed with an unknown exception."));
+    }
+}

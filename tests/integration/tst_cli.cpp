@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: Apache-2.0
+// nectar-train / nectar-test driven as processes: exit codes 0 / 1 / 2, --print-objective, --list-specs,
+// a short real training run, the missing-checkpoint message, and the test metrics.
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+    int code = -1;
+    QString out, err;
+};
+
+Result run(const QString& exe, const QStringList& args, int timeout_ms = 240000)
+{
+    QProcess p;
+    p.start(exe, args);
+    if (!p.waitForFinished(timeout_ms)) {
+        p.kill();
+        p.waitForFinished();
+        return {};
+    }
+    Result r;
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+const QString kTrain = QStringLiteral(NECTAR_TRAIN_EXE);
+const QString kTest = QStringLiteral(NECTAR_TEST_EXE);
+const std::string kTiny = std::string(NECTAR_TEST_DATA_DIR) + "/tiny";
+
+/// A config for tiny models on the tiny set (NectarGAN layout, partial: the rest defaults).
+std::string write_config(const QString& dir, const json& patch = json::object())
+{
+    json c = { { "config",
+        { { "common",
+              { { "output_directory", dir.toStdString() + "/runs" }, { "experiment_name", "cli" },
+                  { "num_threads", 2 } } },
+            { "dataloader",
+                { { "dataroot", kTiny }, { "batch_size", 4 },
+                    { "load", { { "load_size", 36 }, { "crop_size", 32 } } } } },
+            { "train",
+                { { "generator",
+                      { { "features", 8 }, { "n_downs", 3 },
+                          { "learning_rate", { { "epochs", 1 }, { "epochs_decay", 1 } } } } },
+                    { "discriminator",
+                        { { "base_channels", 8 }, { "n_layers", 2 }, { "max_channels", 32 },
+                            { "learning_rate", { { "epochs", 1 }, { "epochs_decay", 1 } } } } } } },
+            { "save", { { "model_save_rate", 1 } } } } } };
+    c.merge_patch(patch);
+    const std::string path = dir.toStdString() + "/config.json";
+    std::ofstream(path) << c.dump(2);
+    return path;
+}
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void badInputExitsTwo_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("needle");
+        QTest::newRow("missing config") << QStringList { QStringLiteral("--config"),
+            QStringLiteral("/nonexistent/c.json") }
+                                        << QStringLiteral("/nonexistent/c.json");
+        QTest::newRow("bad epochs") << QStringList { QStringLiteral("--epochs"), QStringLiteral("abc") }
+                                    << QStringLiteral("--epochs");
+        QTest::newRow("unknown option") << QStringList { QStringLiteral("--frobnicate") }
+                                        << QStringLiteral("frobnicate");
+        QTest::newRow("unknown subspec") << QStringList { QStringLiteral("--subspec"), QStringLiteral("extende"),
+            QStringLiteral("--print-objective") }
+                                         << QStringLiteral("extende");
+        QTest::newRow("bad device") << QStringList { QStringLiteral("--device"), QStringLiteral("tpu"),
+            QStringLiteral("--dataroot"), QString::fromStdString(kTiny), QStringLiteral("--output"),
+            QStringLiteral("/tmp/nectar-cli-none") }
+                                    << QStringLiteral("tpu");
+        QTest::newRow("missing dataroot") << QStringList { QStringLiteral("--dataroot"),
+            QStringLiteral("/nonexistent/data"), QStringLiteral("--output"), QStringLiteral("/tmp/nectar-cli-none") }
+                                          << QStringLiteral("/nonexistent/data");
+    }
+
+    void badInputExitsTwo()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, needle);
+        const Result r = run(kTrain, args);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains(needle), qPrintable(r.err));
+        QVERIFY(r.out.isEmpty());
+    }
+
+    void printObjective()
+    {
+        const Result r = run(
+            kTrain, { QStringLiteral("--subspec"), QStringLiteral("extended"), QStringLiteral("--print-objective") });
+        QCOMPARE(r.code, 0);
+        const json j = json::parse(r.out.toStdString());
+        QCOMPARE(j["spec"], "pix2pix");
+        QCOMPARE(j["subspec"], "extended");
+        std::map<std::string, json> by_name;
+        for (const auto& e : j["losses"])
+            by_name[e["name"]] = e;
+        QCOMPARE(by_name.size(), size_t(7));
+        const json& l1 = by_name["G_L1"];
+        QCOMPARE(l1["function"], "L1");
+        QCOMPARE(l1["weight"].get<double>(), 100.0);
+        QCOMPARE(l1["tags"], json::array({ "G" }));
+        QCOMPARE(l1["inputs"]["prediction"], "fake");
+        QCOMPARE(l1["inputs"]["target"], "real");
+        QCOMPARE(l1["schedule"]["schedule"], "none");
+        QCOMPARE(by_name["D_fake"]["inputs"]["prediction"], "D_fake");
+        QCOMPARE(by_name["D_fake"]["inputs"]["target"], "zeros");
+        QCOMPARE(by_name["G_GAN"]["inputs"]["target"], "ones");
+    }
+
+    void printObjectiveWithPreset()
+    {
+        QTemporaryDir tmp;
+        const std::string preset = tmp.path().toStdString() + "/p.json";
+        std::ofstream(preset) << R"({"format": "nectar-preset", "version": 1, "subspec": "extended",
+            "losses": {"G_SOBEL": {"weight": 7.5, "tags": ["G", "edges"]}}})";
+        const Result r = run(kTrain,
+            { QStringLiteral("--preset"), QString::fromStdString(preset), QStringLiteral("--print-objective") });
+        QCOMPARE(r.code, 0);
+        const json j = json::parse(r.out.toStdString());
+        QCOMPARE(j["subspec"], "extended");
+        bool found = false;
+        for (const auto& e : j["losses"])
+            if (e["name"] == "G_SOBEL") {
+                found = true;
+                QCOMPARE(e["weight"].get<double>(), 7.5);
+                QCOMPARE(e["tags"], json::array({ "G", "edges" }));
+            }
+        QVERIFY(found);
+        // A bad preset value exits 2 naming the file and key.
+        std::ofstream(preset) << R"({"losses": {"G_L1": {"weight": "lots"}}})";
+        const Result bad = run(kTrain,
+            { QStringLiteral("--preset"), QString::fromStdString(preset), QStringLiteral("--print-objective") });
+        QCOMPARE(bad.code, 2);
+        QVERIFY2(bad.err.contains(QStringLiteral("/losses/G_L1/weight")), qPrintable(bad.err));
+    }
+
+    void listSpecs()
+    {
+        const Result r = run(kTrain, { QStringLiteral("--list-specs") });
+        QCOMPARE(r.code, 0);
+        QVERIFY2(
+            r.out.contains(QStringLiteral("pix2pix")) && r.out.contains(QStringLiteral("extended")), qPrintable(r.out));
+    }
+
+    void trainTestAndContinue()
+    {
+        QTemporaryDir tmp;
+        const std::string cfg = write_config(tmp.path());
+        const Result r = run(kTrain, { QStringLiteral("--config"), QString::fromStdString(cfg) });
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("it/s")) && r.err.contains(QStringLiteral("ETA")), qPrintable(r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("G: G_GAN")) && r.err.contains(QStringLiteral("D: D_fake")),
+            qPrintable(r.err));
+        const std::string exp = tmp.path().toStdString() + "/runs/cli_v1";
+        QVERIFY(fs::is_regular_file(exp + "/epoch2_netG.pt"));
+        QVERIFY(fs::is_regular_file(exp + "/loss_log.json"));
+
+        // Continue from a checkpoint that does not exist: exit 2 listing the ones that do.
+        const Result missing = run(kTrain,
+            { QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--continue"),
+                QStringLiteral("7"), QStringLiteral("--epochs"), QStringLiteral("5") });
+        QCOMPARE(missing.code, 2);
+        QVERIFY2(missing.err.contains(QStringLiteral("epochs with a checkpoint: 1, 2")), qPrintable(missing.err));
+
+        // Continue from epoch 2 with a longer plan: runs epochs 3..4 only, writes train2_config.json.
+        const Result more = run(kTrain,
+            { QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--continue"),
+                QStringLiteral("2"), QStringLiteral("--epochs"), QStringLiteral("3") });
+        QVERIFY2(more.code == 0, qPrintable(more.err));
+        QVERIFY2(more.err.contains(QStringLiteral("epochs 3..4")), qPrintable(more.err));
+        QVERIFY(fs::is_regular_file(exp + "/train2_config.json"));
+        QVERIFY(fs::is_regular_file(exp + "/epoch4_netG.pt"));
+
+        // nectar-test on the test split.
+        const Result t = run(kTest,
+            { QStringLiteral("--experiment"), QString::fromStdString(exp), QStringLiteral("--epoch"),
+                QStringLiteral("4") });
+        QVERIFY2(t.code == 0, qPrintable(t.err));
+        std::ifstream in(exp + "/test_epoch4/metrics.json");
+        QVERIFY(in.good());
+        json m;
+        in >> m;
+        QCOMPARE(m["count"].get<int>(), 2);
+        QCOMPARE(m["images"].size(), size_t(2));
+        double l1 = 0;
+        for (const auto& e : m["images"]) {
+            QVERIFY(e["l1"].get<double>() > 0 && e["l1"].get<double>() < 1);
+            QVERIFY(e["psnr_db"].get<double>() > 0);
+            l1 += e["l1"].get<double>() / 2;
+        }
+        QVERIFY(qAbs(m["mean"]["l1"].get<double>() - l1) < 1e-12);
+        QVERIFY(fs::is_regular_file(exp + "/test_epoch4/metrics.csv"));
+        QImage img(QString::fromStdString(exp + "/test_epoch4/0001.png"));
+        QCOMPARE(img.width(), 96);
+        // A missing checkpoint in nectar-test is bad input too.
+        const Result t2 = run(kTest,
+            { QStringLiteral("--experiment"), QString::fromStdString(exp), QStringLiteral("--epoch"),
+                QStringLiteral("9") });
+        QCOMPARE(t2.code, 2);
+        QVERIFY2(t2.err.contains(QStringLiteral("1, 2, 3, 4")), qPrintable(t2.err));
+
+        // Continue with --experiment alone: the experiment's newest config copy (train2: 3 + 1 epochs) is the
+        // plan, not the built-in settings (3 + 2 epochs on the sample data), so only epoch 4 runs. Checkpoints
+        // after epoch 3 exist: a warning says the log keeps their values.
+        const Result again = run(kTrain,
+            { QStringLiteral("--experiment"), QString::fromStdString(exp), QStringLiteral("--continue"),
+                QStringLiteral("3"), QStringLiteral("--quiet") });
+        QVERIFY2(again.code == 0, qPrintable(again.err));
+        QVERIFY2(again.err.contains(QStringLiteral("train2_config.json")), qPrintable(again.err));
+        QVERIFY2(again.err.contains(QStringLiteral("epochs 4..4")), qPrintable(again.err));
+        QVERIFY2(again.err.contains(QStringLiteral("checkpoints up to epoch 4 exist")), qPrintable(again.err));
+        std::ifstream c3(exp + "/train3_config.json");
+        QVERIFY(c3.good());
+        json copy;
+        c3 >> copy;
+        QCOMPARE(copy["config"]["dataloader"]["dataroot"].get<std::string>(), kTiny);
+        // An experiment folder without config copies is refused, naming it.
+        const Result empty = run(kTrain,
+            { QStringLiteral("--experiment"), tmp.path() + QStringLiteral("/runs"), QStringLiteral("--continue"),
+                QStringLiteral("1") });
+        QCOMPARE(empty.code, 2);
+        QVERIFY2(empty.err.contains(QStringLiteral("train<K>_config.json")), qPrintable(empty.err));
+    }
+
+    void continueUsesRecordedObjective()
+    {
+        // Trained with G_L1 = 50 (a preset, as the GUI's table is), continued with --experiment: the run's
+        // recorded objective, not the config copy's lambda_l1 = 100, unless --spec/--preset replace it.
+        QTemporaryDir tmp;
+        const json one_epoch = { { "learning_rate", { { "epochs_decay", 0 } } } };
+        const std::string cfg = write_config(
+            tmp.path(), { { "config", { { "train", { { "generator", one_epoch }, { "discriminator", one_epoch } } } } } });
+        const std::string preset = tmp.path().toStdString() + "/p.json";
+        std::ofstream(preset) << R"({"format": "nectar-preset", "version": 1, "losses": {"G_L1": {"weight": 50}}})";
+        const Result r = run(kTrain,
+            { QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--preset"),
+                QString::fromStdString(preset), QStringLiteral("--quiet") });
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const QString exp = tmp.path() + QStringLiteral("/runs/cli_v1");
+        QVERIFY(fs::is_regular_file(exp.toStdString() + "/train1_objective.json"));
+        auto weight_of = [](const Result& res, const std::string& loss) {
+            const json j = json::parse(res.out.toStdString());
+            for (const auto& e : j["losses"])
+                if (e["name"] == loss)
+                    return e["weight"].get<double>();
+            return -1.0;
+        };
+        const Result cont = run(kTrain,
+            { QStringLiteral("--experiment"), exp, QStringLiteral("--continue"), QStringLiteral("1"),
+                QStringLiteral("--print-objective") });
+        QVERIFY2(cont.code == 0, qPrintable(cont.err));
+        QCOMPARE(weight_of(cont, "G_L1"), 50.0);
+        QVERIFY2(cont.err.contains(QStringLiteral("recorded objective from")) && cont.err.contains(QStringLiteral("train1_objective.json")),
+            qPrintable(cont.err));
+        // --spec chooses the spec's own objective (config lambdas), and says the record is not used.
+        const Result spec = run(kTrain,
+            { QStringLiteral("--experiment"), exp, QStringLiteral("--continue"), QStringLiteral("1"),
+                QStringLiteral("--spec"), QStringLiteral("pix2pix"), QStringLiteral("--print-objective") });
+        QVERIFY2(spec.code == 0, qPrintable(spec.err));
+        QCOMPARE(weight_of(spec, "G_L1"), 100.0);
+        QVERIFY2(spec.err.contains(QStringLiteral("not using the experiment's recorded objective")), qPrintable(spec.err));
+        // A continued run records the objective it trained again (train2_objective.json).
+        const Result more = run(kTrain,
+            { QStringLiteral("--experiment"), exp, QStringLiteral("--continue"), QStringLiteral("1"),
+                QStringLiteral("--epochs"), QStringLiteral("2"), QStringLiteral("--quiet") });
+        QVERIFY2(more.code == 0, qPrintable(more.err));
+        std::ifstream in(exp.toStdString() + "/train2_objective.json");
+        QVERIFY(in.good());
+        json rec;
+        in >> rec;
+        QCOMPARE(rec["losses"]["G_L1"]["weight"].get<double>(), 50.0);
+    }
+
+    void printObjectiveNeedsNoDataset()
+    {
+        QTemporaryDir tmp;
+        const std::string cfg
+            = write_config(tmp.path(), { { "config", { { "dataloader", { { "dataroot", "" } } } } } });
+        const Result r = run(
+            kTrain, { QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--print-objective") });
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QCOMPARE(json::parse(r.out.toStdString())["spec"].get<std::string>(), std::string("pix2pix"));
+        // Training does need one; the error names the config file.
+        const Result t = run(kTrain, { QStringLiteral("--config"), QString::fromStdString(cfg) });
+        QCOMPARE(t.code, 2);
+        QVERIFY2(t.err.contains(QStringLiteral("no dataset")) && t.err.contains(QString::fromStdString(cfg)),
+            qPrintable(t.err));
+        // An objective that cannot resolve (VGG19 weights missing) is bad input, as when training starts.
+        const std::string vgg = write_config(tmp.path(),
+            { { "config", { { "train", { { "loss", { { "vgg_weights", "/nonexistent/vgg19.pth" } } } } } } } });
+        const Result v = run(kTrain,
+            { QStringLiteral("--config"), QString::fromStdString(vgg), QStringLiteral("--subspec"),
+                QStringLiteral("basic+vgg"), QStringLiteral("--print-objective") });
+        QCOMPARE(v.code, 2);
+        QVERIFY2(v.err.contains(QStringLiteral("/nonexistent/vgg19.pth")), qPrintable(v.err));
+    }
+
+    void experimentNamedAfterDataroot()
+    {
+        QTemporaryDir tmp;
+        const Result r = run(kTrain,
+            { QStringLiteral("--dataroot"), QString::fromStdString(kTiny), QStringLiteral("--output"),
+                tmp.path() + QStringLiteral("/runs"), QStringLiteral("--epochs"), QStringLiteral("1"),
+                QStringLiteral("--epochs-decay"), QStringLiteral("0"), QStringLiteral("--quiet") });
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(fs::is_regular_file(tmp.path().toStdString() + "/runs/tiny_v1/train1_config.json"));
+    }
+
+    void ctrlCStopsAndSaves()
+    {
+        QTemporaryDir tmp;
+        const std::string cfg = write_config(tmp.path());
+        QProcess p;
+        p.start(kTrain,
+            { QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--epochs"),
+                QStringLiteral("500") });
+        QVERIFY(p.waitForStarted());
+        QString err;
+        QElapsedTimer timer;
+        timer.start();
+        while (!err.contains(QStringLiteral("epoch 1 done")) && timer.elapsed() < 120000) {
+            p.waitForReadyRead(500);
+            err += QString::fromUtf8(p.readAllStandardError());
+        }
+        QVERIFY2(err.contains(QStringLiteral("epoch 1 done")), qPrintable(err));
+        ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(120000));
+        err += QString::fromUtf8(p.readAllStandardError());
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p.exitCode(), 0);
+        QVERIFY2(err.contains(QStringLiteral("stopped")), qPrintable(err));
+        const std::string exp = tmp.path().toStdString() + "/runs/cli_v1";
+        QVERIFY(fs::is_regular_file(exp + "/loss_log.json"));
+        int last = 0;
+        for (const auto& e : fs::directory_iterator(exp)) {
+            const std::string n = e.path().filename().string();
+            if (n.rfind("epoch", 0) == 0 && n.find("_trainer.pt") != std::string::npos)
+                last = std::max(last, std::stoi(n.substr(5)));
+        }
+        QVERIFY(last >= 1 && last < 500);
+    }
+
+    void trainingFailureExitsOne()
+    {
+        // lambda_l1 so large that the weighted float32 G_L1 overflows to Inf: a failure during training.
+        QTemporaryDir tmp;
+        const std::string cfg
+            = write_config(tmp.path(), { { "config", { { "train", { { "loss", { { "lambda_l1", 1e39 } } } } } } } });
+        const Result r = run(kTrain, { QStringLiteral("--config"), QString::fromStdString(cfg) });
+        QCOMPARE(r.code, 1);
+        QVERIFY2(
+            r.err.contains(QStringLiteral("G_L1")) && r.err.contains(QStringLiteral("epoch 1")), qPrintable(r.err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
