@@ -15,11 +15,11 @@
 
 #include "config/config.h"
 #include "data/paired_dataset.h"
-#include "scheduling/schedule.h"
+#include "objective/preset.h"
 #include "objective/spec_registry.h"
+#include "scheduling/schedule.h"
 #include "training/checkpoint.h"
 #include "training/experiment.h"
-#include "objective/preset.h"
 
 namespace fs = std::filesystem;
 

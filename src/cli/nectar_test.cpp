@@ -18,10 +18,10 @@
 #include "config/config.h"
 #include "data/data_loader.h"
 #include "data/paired_dataset.h"
+#include "io/image_io.h"
 #include "models/unet.h"
 #include "training/checkpoint.h"
 #include "training/device.h"
-#include "io/image_io.h"
 
 namespace fs = std::filesystem;
 using namespace nectar;

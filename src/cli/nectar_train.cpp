@@ -11,10 +11,10 @@
 
 #include "cli_common.h"
 #include "config/config.h"
+#include "objective/preset.h"
 #include "objective/spec_registry.h"
 #include "training/experiment.h"
 #include "training/pix2pix_trainer.h"
-#include "objective/preset.h"
 #include "util/allocator.h"
 
 namespace fs = std::filesystem;
@@ -164,8 +164,7 @@ int main(int argc, char** argv)
             std::cerr << "using the experiment's recorded objective from " << recorded
                       << " (--preset, --spec or --subspec replace it)\n";
         } else if (!recorded.empty()) {
-            std::cerr << "--spec/--subspec given: not using the experiment's recorded objective " << recorded
-                      << "\n";
+            std::cerr << "--spec/--subspec given: not using the experiment's recorded objective " << recorded << "\n";
         } else if (set("experiment") && !set("spec") && !set("subspec")) {
             std::cerr << "the experiment has no recorded objective (train<K>_objective.json): the losses come "
                          "from the spec and the config's lambdas\n";

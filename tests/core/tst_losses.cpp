@@ -12,8 +12,8 @@
 #include <torch/torch.h>
 
 #include "config/config.h"
-#include "losses/loss_registry.h"
 #include "io/torch_pickle.h"
+#include "losses/loss_registry.h"
 #include "losses/losses.h"
 #include "reference_data.h"
 #include "test_device.h"
@@ -306,7 +306,8 @@ private Q_SLOTS:
         const double rel = std::abs(got.item<double>() - expected.item<double>()) / std::abs(expected.item<double>());
         qInfo("VGGPerceptual on %s vs float32 on the CPU: relative difference %.3g", testdevice::name().c_str(), rel);
         QVERIFY2(rel <= tol,
-            qPrintable(QStringLiteral("%1 vs %2").arg(got.item<float>(), 0, 'g', 9).arg(expected.item<float>(), 0, 'g', 9)));
+            qPrintable(
+                QStringLiteral("%1 vs %2").arg(got.item<float>(), 0, 'g', 9).arg(expected.item<float>(), 0, 'g', 9)));
         got.backward();
         QVERIFY(fake.grad().defined());
         QCOMPARE(fake.grad().slice(1, 3, 4).abs().sum().item<float>(), 0.0f); // only RGB is used

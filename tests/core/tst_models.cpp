@@ -629,7 +629,9 @@ void TestModels::gradientsOnDeviceMatchFloat64()
         const double err = (got.grads[i].second - g64).norm().item<double>();
         const double bound = 5e-4 * g64.norm().item<double>() + 5e-6 * scale;
         worst = std::max(worst, err / bound);
-        QVERIFY2(err <= bound, qPrintable(QStringLiteral("%1: |difference| %2 > %3").arg(QString::fromStdString(name)).arg(err).arg(bound)));
+        QVERIFY2(err <= bound,
+            qPrintable(
+                QStringLiteral("%1: |difference| %2 > %3").arg(QString::fromStdString(name)).arg(err).arg(bound)));
     }
     qInfo("float32 on %s vs float64 on the CPU: G(x) max difference %.3g, worst gradient error %.3g of its bound",
         testdevice::name().c_str(), fake_err, worst);

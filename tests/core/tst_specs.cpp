@@ -16,9 +16,9 @@
 #include "config/config.h"
 #include "losses/loss_manager.h"
 #include "losses/losses.h"
+#include "objective/objective.h"
 #include "objective/pix2pix.h"
 #include "objective/spec_definition.h"
-#include "objective/objective.h"
 #include "objective/spec_registry.h"
 
 using nlohmann::json;

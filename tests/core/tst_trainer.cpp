@@ -12,19 +12,18 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "checkpoint_fixture.h"
 #include "config/config.h"
 #include "data/paired_dataset.h"
 #include "losses/loss_manager.h"
+#include "objective/preset.h"
 #include "objective/spec_registry.h"
 #include "training/checkpoint.h"
 #include "training/experiment.h"
 #include "training/pix2pix_trainer.h"
-#include "objective/preset.h"
-#include "checkpoint_fixture.h"
 #include "util/torch_compat.h"
 
 #include "test_device.h"
-
 
 using namespace nectar;
 namespace fs = std::filesystem;
@@ -339,10 +338,12 @@ private Q_SLOTS:
                 QCOMPARE(got.size(), want.size());
                 int with_state = 0;
                 for (std::size_t i = 0; i < got.size(); ++i) {
-                    const QString where = QStringLiteral("%1 %2 param %3").arg(version, QString::fromStdString(part)).arg(i);
+                    const QString where
+                        = QStringLiteral("%1 %2 param %3").arg(version, QString::fromStdString(part)).arg(i);
                     QVERIFY2(std::abs(got[i]["param_sum"].get<double>() - want[i]["param_sum"].get<double>()) < 1e-5,
                         qPrintable(where + QStringLiteral(": weights")));
-                    QVERIFY2(got[i]["state"].is_null() == want[i]["state"].is_null(), qPrintable(where + QStringLiteral(": state presence")));
+                    QVERIFY2(got[i]["state"].is_null() == want[i]["state"].is_null(),
+                        qPrintable(where + QStringLiteral(": state presence")));
                     if (want[i]["state"].is_null())
                         continue;
                     ++with_state;

@@ -12,8 +12,8 @@
 #include <QtTest>
 
 #include "bridge/enginebridge.h"
-#include "objective/losstablemodel.h"
 #include "mainwindow.h"
+#include "objective/losstablemodel.h"
 #include "pages/objectivepage.h"
 #include "pages/settingsform.h"
 #include "toolbox_test_env.h"

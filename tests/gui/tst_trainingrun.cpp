@@ -16,13 +16,13 @@
 
 #include "charts/chartpanel.h"
 #include "charts/losschart.h"
-#include "objective/losstablemodel.h"
 #include "mainwindow.h"
+#include "objective/losstablemodel.h"
 #include "pages/objectivepage.h"
 #include "pages/reviewpage.h"
-#include "toolbox_test_env.h"
 #include "pages/trainingpage.h"
 #include "session/trainingsession.h"
+#include "toolbox_test_env.h"
 
 namespace {
 constexpr int kRunTimeoutMs = 180000;
@@ -192,7 +192,8 @@ private Q_SLOTS:
         const QString err = QString::fromUtf8(cli.readAllStandardError());
         QVERIFY2(cli.exitCode() == 0, qPrintable(err));
         QVERIFY2(err.contains(QStringLiteral("train1_objective.json")), qPrintable(err));
-        const QJsonArray losses = QJsonDocument::fromJson(cli.readAllStandardOutput()).object().value(QStringLiteral("losses")).toArray();
+        const QJsonArray losses
+            = QJsonDocument::fromJson(cli.readAllStandardOutput()).object().value(QStringLiteral("losses")).toArray();
         double cliWeight = -1;
         for (const QJsonValue& l : losses)
             if (l.toObject().value(QStringLiteral("name")).toString() == QStringLiteral("G_L1"))
@@ -235,7 +236,12 @@ private Q_SLOTS:
         QCOMPARE(again.first().at(1).toString(), dir); // the same folder
         QFile rec(dir + QStringLiteral("/train2_objective.json"));
         QVERIFY(rec.open(QIODevice::ReadOnly));
-        const QJsonObject g_l1 = QJsonDocument::fromJson(rec.readAll()).object().value(QStringLiteral("losses")).toObject().value(QStringLiteral("G_L1")).toObject();
+        const QJsonObject g_l1 = QJsonDocument::fromJson(rec.readAll())
+                                     .object()
+                                     .value(QStringLiteral("losses"))
+                                     .toObject()
+                                     .value(QStringLiteral("G_L1"))
+                                     .toObject();
         QCOMPARE(g_l1.value(QStringLiteral("weight")).toDouble(), 50.0);
         QVERIFY(QFile::exists(dir + QStringLiteral("/epoch2_netG.pt")));
     }

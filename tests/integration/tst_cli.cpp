@@ -250,8 +250,8 @@ private Q_SLOTS:
         // recorded objective, not the config copy's lambda_l1 = 100, unless --spec/--preset replace it.
         QTemporaryDir tmp;
         const json one_epoch = { { "learning_rate", { { "epochs_decay", 0 } } } };
-        const std::string cfg = write_config(
-            tmp.path(), { { "config", { { "train", { { "generator", one_epoch }, { "discriminator", one_epoch } } } } } });
+        const std::string cfg = write_config(tmp.path(),
+            { { "config", { { "train", { { "generator", one_epoch }, { "discriminator", one_epoch } } } } } });
         const std::string preset = tmp.path().toStdString() + "/p.json";
         std::ofstream(preset) << R"({"format": "nectar-preset", "version": 1, "losses": {"G_L1": {"weight": 50}}})";
         const Result r = run(kTrain,
@@ -272,7 +272,8 @@ private Q_SLOTS:
                 QStringLiteral("--print-objective") });
         QVERIFY2(cont.code == 0, qPrintable(cont.err));
         QCOMPARE(weight_of(cont, "G_L1"), 50.0);
-        QVERIFY2(cont.err.contains(QStringLiteral("recorded objective from")) && cont.err.contains(QStringLiteral("train1_objective.json")),
+        QVERIFY2(cont.err.contains(QStringLiteral("recorded objective from"))
+                && cont.err.contains(QStringLiteral("train1_objective.json")),
             qPrintable(cont.err));
         // --spec chooses the spec's own objective (config lambdas), and says the record is not used.
         const Result spec = run(kTrain,
@@ -280,7 +281,8 @@ private Q_SLOTS:
                 QStringLiteral("--spec"), QStringLiteral("pix2pix"), QStringLiteral("--print-objective") });
         QVERIFY2(spec.code == 0, qPrintable(spec.err));
         QCOMPARE(weight_of(spec, "G_L1"), 100.0);
-        QVERIFY2(spec.err.contains(QStringLiteral("not using the experiment's recorded objective")), qPrintable(spec.err));
+        QVERIFY2(
+            spec.err.contains(QStringLiteral("not using the experiment's recorded objective")), qPrintable(spec.err));
         // A continued run records the objective it trained again (train2_objective.json).
         const Result more = run(kTrain,
             { QStringLiteral("--experiment"), exp, QStringLiteral("--continue"), QStringLiteral("1"),

@@ -11,8 +11,13 @@ struct OperandName {
     const char* name;
 };
 constexpr OperandName kOperands[] = {
-    {Operand::Input, "input"}, {Operand::Real, "real"},   {Operand::Fake, "fake"},   {Operand::DFake, "D_fake"},
-    {Operand::DReal, "D_real"}, {Operand::Ones, "ones"}, {Operand::Zeros, "zeros"},
+    { Operand::Input, "input" },
+    { Operand::Real, "real" },
+    { Operand::Fake, "fake" },
+    { Operand::DFake, "D_fake" },
+    { Operand::DReal, "D_real" },
+    { Operand::Ones, "ones" },
+    { Operand::Zeros, "zeros" },
 };
 } // namespace
 

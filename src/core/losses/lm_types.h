@@ -52,9 +52,9 @@ struct LMLoss {
     std::string function_name;
     /// Module behind `function`, if any, so that it can be moved to the training device.
     std::shared_ptr<torch::nn::Module> module;
-    double loss_weight = 1.0;      ///< lambda; used when the schedule is not active
-    Schedule schedule;             ///< own schedule per loss (never shared)
-    torch::Tensor last_loss_map;   ///< last WEIGHTED loss tensor, detached (no copy)
+    double loss_weight = 1.0; ///< lambda; used when the schedule is not active
+    Schedule schedule; ///< own schedule per loss (never shared)
+    torch::Tensor last_loss_map; ///< last WEIGHTED loss tensor, detached (no copy)
     LMHistory history;
     std::vector<std::string> tags; ///< e.g. {"G"} or {"D"}; the trainer sums G-tagged losses in the G step
     LossInputs inputs;

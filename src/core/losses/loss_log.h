@@ -32,8 +32,8 @@ namespace nectar {
 /// One loss's values over time (one entry per compute_loss_xy call, in call order).
 struct LossSeries {
     std::vector<float> weighted; ///< raw x weight (NectarGAN's logged "loss")
-    std::vector<float> raw;      ///< unweighted batch means
-    std::vector<float> weights;  ///< weight applied at each call
+    std::vector<float> raw; ///< unweighted batch means
+    std::vector<float> weights; ///< weight applied at each call
     /// True when `raw` was not stored in the file (NectarGAN logs) and was derived as
     /// weighted / weight (NaN where the weight is 0). NectarGAN logs a scheduled loss's frozen
     /// initial weight, so derived raw values of scheduled losses can be wrong.
@@ -46,10 +46,10 @@ struct LossLogData {
     std::string dataroot;
     std::int64_t dataset_length = 0;
     std::string experiment;
-    std::vector<std::string> order;          ///< loss names in first-logged order
+    std::vector<std::string> order; ///< loss names in first-logged order
     std::map<std::string, LossSeries> losses;
-    std::vector<std::string> warnings;       ///< e.g. "skipped torn journal line 12"
-    std::string source;                      ///< file(s) read
+    std::vector<std::string> warnings; ///< e.g. "skipped torn journal line 12"
+    std::string source; ///< file(s) read
 };
 
 /// Header fields of LOSSMANAGER_LOG.

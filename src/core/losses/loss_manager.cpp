@@ -32,14 +32,18 @@ double py_round(double v, int precision)
 // Python's repr(float): shortest round-trip digits, fixed notation for 1e-4 <= |v| < 1e16.
 std::string py_repr(double v)
 {
-    if (std::isnan(v)) return "nan";
-    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-    if (v == 0.0) return std::signbit(v) ? "-0.0" : "0.0";
+    if (std::isnan(v))
+        return "nan";
+    if (std::isinf(v))
+        return v > 0 ? "inf" : "-inf";
+    if (v == 0.0)
+        return std::signbit(v) ? "-0.0" : "0.0";
     char buf[64];
     int prec = 1;
     for (; prec <= 17; ++prec) {
         std::snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
-        if (std::strtod(buf, nullptr) == v) break;
+        if (std::strtod(buf, nullptr) == v)
+            break;
     }
     // buf = "[-]d.ddde[+-]XX"
     std::string s(buf);
@@ -47,11 +51,14 @@ std::string py_repr(double v)
     const int exp10 = std::atoi(s.c_str() + epos + 1);
     std::string mant = s.substr(0, epos);
     const bool neg = mant[0] == '-';
-    if (neg) mant.erase(0, 1);
+    if (neg)
+        mant.erase(0, 1);
     std::string digits;
     for (char c : mant)
-        if (c != '.') digits += c;
-    while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+        if (c != '.')
+            digits += c;
+    while (digits.size() > 1 && digits.back() == '0')
+        digits.pop_back();
     std::string out;
     if (exp10 >= -5 + 1 && exp10 < 16) { // Python: 'r' uses fixed when -4 <= exp < 16
         if (exp10 >= 0) {
@@ -65,7 +72,8 @@ std::string py_repr(double v)
         }
     } else {
         out = digits.substr(0, 1);
-        if (digits.size() > 1) out += "." + digits.substr(1);
+        if (digits.size() > 1)
+            out += "." + digits.substr(1);
         char e[16];
         std::snprintf(e, sizeof e, "e%c%02d", exp10 < 0 ? '-' : '+', std::abs(exp10));
         out += e;
@@ -75,16 +83,19 @@ std::string py_repr(double v)
 
 bool matches(const LMLoss& l, const std::vector<std::string>& query)
 {
-    if (query.empty()) return true;
+    if (query.empty())
+        return true;
     for (const auto& t : query)
-        if (l.has_tag(t)) return true;
+        if (l.has_tag(t))
+            return true;
     return false;
 }
 
 std::int64_t count_entries(const std::string& dir)
 {
     std::error_code ec;
-    if (dir.empty() || !std::filesystem::is_directory(dir, ec)) return 0;
+    if (dir.empty() || !std::filesystem::is_directory(dir, ec))
+        return 0;
     std::int64_t n = 0;
     for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
          it.increment(ec))
@@ -123,8 +134,8 @@ struct LossManager::Impl {
             std::string valid;
             for (const auto& s : order)
                 valid += (valid.empty() ? "" : ", ") + s->loss.name;
-            throw std::invalid_argument("Unknown loss \"" + name + "\"; registered losses: "
-                                        + (valid.empty() ? "(none)" : valid));
+            throw std::invalid_argument(
+                "Unknown loss \"" + name + "\"; registered losses: " + (valid.empty() ? "(none)" : valid));
         }
         return *it->second;
     }
@@ -137,7 +148,8 @@ struct LossManager::Impl {
             all.insert(all.end(), s->pending_weighted.begin(), s->pending_weighted.end());
         }
         calls_since_sync = 0;
-        if (all.empty()) return;
+        if (all.empty())
+            return;
         torch::Tensor host;
         try {
             // One device->host copy for every pending value of every loss.
@@ -145,13 +157,15 @@ struct LossManager::Impl {
         } catch (const c10::Error&) {
             // Mixed devices/dtypes (rare): copy one by one.
             std::vector<torch::Tensor> cpu;
-            for (const auto& t : all) cpu.push_back(t.to(torch::kCPU, torch::kFloat32));
+            for (const auto& t : all)
+                cpu.push_back(t.to(torch::kCPU, torch::kFloat32));
             host = torch::stack(cpu).contiguous();
         }
         const float* p = host.data_ptr<float>();
         for (const auto& s : order) {
             const size_t n = s->pending_raw.size();
-            if (n == 0) continue;
+            if (n == 0)
+                continue;
             const float* raw = p;
             const float* weighted = p + n;
             p += 2 * n;
@@ -176,13 +190,15 @@ struct LossManager::Impl {
         bool full = false;
         for (const auto& s : order)
             full = full || s->loss.history.losses.size() >= buffer_size;
-        if (!full) return;
+        if (!full)
+            return;
         if (enable_logging) {
             dump_locked();
         } else {
             for (const auto& s : order) {
                 auto& h = s->loss.history;
-                if (h.losses.size() < buffer_size) continue;
+                if (h.losses.size() < buffer_size)
+                    continue;
                 const size_t drop = h.losses.size() - buffer_size / 2;
                 h.losses.erase(h.losses.begin(), h.losses.begin() + std::ptrdiff_t(drop));
                 h.weights.erase(h.weights.begin(), h.weights.begin() + std::ptrdiff_t(drop));
@@ -222,11 +238,13 @@ struct LossManager::Impl {
 };
 
 LossManager::LossManager(Config config, std::string experiment_dir, bool enable_logging, int history_buffer_size)
-    : m_config(std::move(config)), m_experiment_dir(std::move(experiment_dir)), m_impl(std::make_unique<Impl>())
+    : m_config(std::move(config))
+    , m_experiment_dir(std::move(experiment_dir))
+    , m_impl(std::make_unique<Impl>())
 {
     if (history_buffer_size < 1)
-        throw std::invalid_argument("LossManager: history_buffer_size must be >= 1, got "
-                                    + std::to_string(history_buffer_size));
+        throw std::invalid_argument(
+            "LossManager: history_buffer_size must be >= 1, got " + std::to_string(history_buffer_size));
     m_impl->enable_logging = enable_logging;
     m_impl->buffer_size = size_t(history_buffer_size);
     m_impl->log = std::make_unique<LossLog>(m_experiment_dir);
@@ -242,7 +260,7 @@ LossManager::LossManager(Config config, std::string experiment_dir, bool enable_
 LossManager::~LossManager() = default;
 
 void LossManager::register_loss_fn(const std::string& name, LossFn fn, double loss_weight, Schedule schedule,
-                                   std::vector<std::string> tags, LossInputs inputs, std::string function_name)
+    std::vector<std::string> tags, LossInputs inputs, std::string function_name)
 {
     LMLoss l;
     l.name = name;
@@ -285,8 +303,8 @@ void LossManager::register_loss(LMLoss loss)
     m_impl->order.push_back(std::move(st));
 }
 
-torch::Tensor LossManager::compute_loss_xy(const std::string& name, const torch::Tensor& x, const torch::Tensor& y,
-                                           int epoch)
+torch::Tensor LossManager::compute_loss_xy(
+    const std::string& name, const torch::Tensor& x, const torch::Tensor& y, int epoch)
 {
     Impl& d = *m_impl;
     Impl::State* st;
@@ -319,10 +337,12 @@ torch::Tensor LossManager::compute_loss_xy(const std::string& name, const torch:
 std::map<std::string, LMLoss> LossManager::get_registered_losses(const std::vector<std::string>& query_tags, bool strip)
 {
     std::lock_guard<std::mutex> lock(m_impl->mutex);
-    if (!strip) m_impl->sync_locked();
+    if (!strip)
+        m_impl->sync_locked();
     std::map<std::string, LMLoss> out;
     for (const auto& s : m_impl->order) {
-        if (!matches(s->loss, query_tags)) continue;
+        if (!matches(s->loss, query_tags))
+            continue;
         if (strip) {
             LMLoss l;
             l.name = s->loss.name;
@@ -347,7 +367,8 @@ std::map<std::string, double> LossManager::get_loss_values(const std::vector<std
     m_impl->sync_locked();
     std::map<std::string, double> out;
     for (const auto& s : m_impl->order)
-        if (matches(s->loss, query_tags)) out[s->loss.name] = py_round(s->last_weighted, precision);
+        if (matches(s->loss, query_tags))
+            out[s->loss.name] = py_round(s->last_weighted, precision);
     return out;
 }
 
@@ -357,7 +378,8 @@ std::map<std::string, double> LossManager::get_raw_loss_values(const std::vector
     m_impl->sync_locked();
     std::map<std::string, double> out;
     for (const auto& s : m_impl->order)
-        if (matches(s->loss, query_tags)) out[s->loss.name] = s->last_raw;
+        if (matches(s->loss, query_tags))
+            out[s->loss.name] = s->last_raw;
     return out;
 }
 
@@ -366,7 +388,8 @@ std::map<std::string, torch::Tensor> LossManager::get_loss_tensors(const std::ve
     std::lock_guard<std::mutex> lock(m_impl->mutex);
     std::map<std::string, torch::Tensor> out;
     for (const auto& s : m_impl->order)
-        if (matches(s->loss, query_tags)) out[s->loss.name] = s->loss.last_loss_map;
+        if (matches(s->loss, query_tags))
+            out[s->loss.name] = s->loss.last_loss_map;
     return out;
 }
 
@@ -383,7 +406,8 @@ std::map<std::string, double> LossManager::get_loss_weights(const std::vector<st
     std::lock_guard<std::mutex> lock(m_impl->mutex);
     std::map<std::string, double> out;
     for (const auto& s : m_impl->order)
-        if (matches(s->loss, query_tags)) out[s->loss.name] = py_round(current_weight(s->loss), precision);
+        if (matches(s->loss, query_tags))
+            out[s->loss.name] = py_round(current_weight(s->loss), precision);
     return out;
 }
 
@@ -409,7 +433,8 @@ std::string LossManager::print_weights(int precision)
 void LossManager::update_loss_log()
 {
     std::lock_guard<std::mutex> lock(m_impl->mutex);
-    if (!m_impl->enable_logging) return; // NectarGAN warns and returns
+    if (!m_impl->enable_logging)
+        return; // NectarGAN warns and returns
     m_impl->sync_locked();
     m_impl->dump_locked();
 }
@@ -417,7 +442,8 @@ void LossManager::update_loss_log()
 void LossManager::export_base_log()
 {
     std::lock_guard<std::mutex> lock(m_impl->mutex);
-    if (!m_impl->enable_logging) return;
+    if (!m_impl->enable_logging)
+        return;
     m_impl->log->export_base_log();
 }
 
@@ -432,7 +458,7 @@ void LossManager::set_loss_weight(const std::string& name, double weight)
     auto& l = m_impl->find(name).loss;
     l.loss_weight = weight;
     // An explicit edit overrides a schedule: the new weight applies from the next call on.
-    l.schedule = Schedule{};
+    l.schedule = Schedule {};
 }
 
 void LossManager::set_tags(const std::string& name, std::vector<std::string> tags)
@@ -450,7 +476,8 @@ void LossManager::sync_history()
 void LossManager::set_sync_interval(int calls)
 {
     if (calls < 1)
-        throw std::invalid_argument("LossManager::set_sync_interval: expected >= 1 calls, got " + std::to_string(calls));
+        throw std::invalid_argument(
+            "LossManager::set_sync_interval: expected >= 1 calls, got " + std::to_string(calls));
     std::lock_guard<std::mutex> lock(m_impl->mutex);
     m_impl->sync_interval = calls;
 }
@@ -459,7 +486,8 @@ std::vector<std::string> LossManager::names() const
 {
     std::lock_guard<std::mutex> lock(m_impl->mutex);
     std::vector<std::string> out;
-    for (const auto& s : m_impl->order) out.push_back(s->loss.name);
+    for (const auto& s : m_impl->order)
+        out.push_back(s->loss.name);
     return out;
 }
 

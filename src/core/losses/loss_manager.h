@@ -28,44 +28,38 @@ public:
     /// @param experiment_dir  folder for loss_log.json (+ journal); created on first dump.
     /// @param history_buffer_size  values kept per loss in memory before an automatic dump to the log
     ///        (when logging is enabled) — memory stays bounded on long runs.
-    LossManager(Config config, std::string experiment_dir, bool enable_logging = true,
-                int history_buffer_size = 50000);
+    LossManager(Config config, std::string experiment_dir, bool enable_logging = true, int history_buffer_size = 50000);
     ~LossManager();
     LossManager(const LossManager&) = delete;
     LossManager& operator=(const LossManager&) = delete;
 
     /// Registers a loss. Throws std::invalid_argument if `name` is empty or already registered
     /// (the message names it), or if the weight is negative / non-finite.
-    void register_loss_fn(const std::string& name, LossFn fn, double loss_weight = 1.0,
-                          Schedule schedule = {}, std::vector<std::string> tags = {},
-                          LossInputs inputs = {}, std::string function_name = {});
+    void register_loss_fn(const std::string& name, LossFn fn, double loss_weight = 1.0, Schedule schedule = {},
+        std::vector<std::string> tags = {}, LossInputs inputs = {}, std::string function_name = {});
     /// Registers a fully built LMLoss (e.g. from a spec). Same errors as register_loss_fn.
     void register_loss(LMLoss loss);
-
 
     /// Runs loss `name` on (x, y), multiplies by its current weight (schedule at 1-based `epoch`),
     /// records raw batch mean and weight (kept on the device until flushed) and the detached
     /// weighted loss as last_loss_map. Returns the weighted loss tensor (same shape/dtype as the
     /// function's output, typically 0-d float32) with autograd intact.
     /// Throws std::invalid_argument naming `name` and listing the registered losses if unknown.
-    torch::Tensor compute_loss_xy(const std::string& name, const torch::Tensor& x,
-                                  const torch::Tensor& y, int epoch);
+    torch::Tensor compute_loss_xy(const std::string& name, const torch::Tensor& x, const torch::Tensor& y, int epoch);
 
     /// Losses whose tags contain ANY of `query_tags` (all losses when empty). With `strip` the
     /// result's history and last_loss_map are left empty (cheap snapshot).
-    std::map<std::string, LMLoss> get_registered_losses(const std::vector<std::string>& query_tags = {},
-                                                        bool strip = false);
+    std::map<std::string, LMLoss> get_registered_losses(
+        const std::vector<std::string>& query_tags = {}, bool strip = false);
     /// Last WEIGHTED batch mean per loss (NectarGAN semantics), rounded to `precision` decimals
     /// (< 0: no rounding). Syncs pending values.
-    std::map<std::string, double> get_loss_values(const std::vector<std::string>& query_tags = {},
-                                                  int precision = 2);
+    std::map<std::string, double> get_loss_values(const std::vector<std::string>& query_tags = {}, int precision = 2);
     /// Last RAW batch mean per loss. Syncs pending values.
     std::map<std::string, double> get_raw_loss_values(const std::vector<std::string>& query_tags = {});
     /// Last weighted loss tensors (detached).
     std::map<std::string, torch::Tensor> get_loss_tensors(const std::vector<std::string>& query_tags = {});
     /// Current weight per loss (schedule value when scheduled).
-    std::map<std::string, double> get_loss_weights(const std::vector<std::string>& query_tags = {},
-                                                   int precision = 2);
+    std::map<std::string, double> get_loss_weights(const std::vector<std::string>& query_tags = {}, int precision = 2);
 
     /// NectarGAN text formats: "(epoch: E, iters: I) G_GAN: 0.74 G_L1: 69.32 ..." and the weights line.
     std::string print_losses(int epoch, int iter, int precision = 2);

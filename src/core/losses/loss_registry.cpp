@@ -12,8 +12,7 @@ namespace nectar {
 namespace {
 
 // Wraps a module holder (e.g. torch::nn::L1Loss) as a LossFunction that shares the module.
-template <typename Holder>
-LossFunction wrap(Holder holder)
+template <typename Holder> LossFunction wrap(Holder holder)
 {
     auto impl = holder.ptr();
     LossFunction f;
@@ -24,19 +23,20 @@ LossFunction wrap(Holder holder)
 
 void add_builtins(LossFunctionRegistry& r)
 {
-    r.add({"L1", "Mean absolute error, torch.nn.L1Loss (pix2pix, Isola et al. 2017)",
-           [](const Config&) { return wrap(torch::nn::L1Loss()); }});
-    r.add({"MSE", "Mean squared error, torch.nn.MSELoss", [](const Config&) { return wrap(torch::nn::MSELoss()); }});
-    r.add({"BCEWithLogits", "Binary cross-entropy on logits, torch.nn.BCEWithLogitsLoss (GAN loss, Goodfellow et al. 2014)",
-           [](const Config&) { return wrap(torch::nn::BCEWithLogitsLoss()); }});
-    r.add({"Sobel", "Sobel gradient-magnitude structure loss (NectarGAN losses.Sobel)",
-           [](const Config&) { return wrap(SobelLoss()); }});
-    r.add({"Laplacian", "Laplacian structure loss (NectarGAN losses.Laplacian)",
-           [](const Config&) { return wrap(LaplacianLoss()); }});
-    r.add({"VGGPerceptual",
-           "VGG19 perceptual loss, blocks [0:4],[4:9],[9:16] with L1 (NectarGAN losses.VGGPerceptual; "
-           "Johnson et al. 2016); needs torchvision's vgg19-dcbb9e9d.pth",
-           [](const Config& c) { return wrap(VGGPerceptualLoss(find_vgg19_weights(c.train.loss.vgg_weights))); }});
+    r.add({ "L1", "Mean absolute error, torch.nn.L1Loss (pix2pix, Isola et al. 2017)",
+        [](const Config&) { return wrap(torch::nn::L1Loss()); } });
+    r.add({ "MSE", "Mean squared error, torch.nn.MSELoss", [](const Config&) { return wrap(torch::nn::MSELoss()); } });
+    r.add({ "BCEWithLogits",
+        "Binary cross-entropy on logits, torch.nn.BCEWithLogitsLoss (GAN loss, Goodfellow et al. 2014)",
+        [](const Config&) { return wrap(torch::nn::BCEWithLogitsLoss()); } });
+    r.add({ "Sobel", "Sobel gradient-magnitude structure loss (NectarGAN losses.Sobel)",
+        [](const Config&) { return wrap(SobelLoss()); } });
+    r.add({ "Laplacian", "Laplacian structure loss (NectarGAN losses.Laplacian)",
+        [](const Config&) { return wrap(LaplacianLoss()); } });
+    r.add({ "VGGPerceptual",
+        "VGG19 perceptual loss, blocks [0:4],[4:9],[9:16] with L1 (NectarGAN losses.VGGPerceptual; "
+        "Johnson et al. 2016); needs torchvision's vgg19-dcbb9e9d.pth",
+        [](const Config& c) { return wrap(VGGPerceptualLoss(find_vgg19_weights(c.train.loss.vgg_weights))); } });
 }
 
 } // namespace

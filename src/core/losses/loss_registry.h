@@ -26,7 +26,7 @@ public:
     using Factory = std::function<LossFunction(const Config&)>;
     struct Entry {
         std::string name;
-        std::string description;   ///< one line, with the paper / NectarGAN source
+        std::string description; ///< one line, with the paper / NectarGAN source
         Factory factory;
     };
 

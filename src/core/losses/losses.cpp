@@ -23,7 +23,7 @@ namespace F = torch::nn::functional;
 namespace {
 torch::Tensor kernel3x3(std::vector<float> v)
 {
-    return torch::tensor(v, torch::kFloat32).view({1, 1, 3, 3});
+    return torch::tensor(v, torch::kFloat32).view({ 1, 1, 3, 3 });
 }
 torch::Tensor to_gray(const torch::Tensor& image, torch::ScalarType dtype)
 {
@@ -35,8 +35,8 @@ torch::Tensor to_gray(const torch::Tensor& image, torch::ScalarType dtype)
 
 SobelLossImpl::SobelLossImpl()
 {
-    m_kx = register_buffer("kx", kernel3x3({1, 0, -1, 2, 0, -2, 1, 0, -1}));
-    m_ky = register_buffer("ky", kernel3x3({1, 2, 1, 0, 0, 0, -1, -2, -1}));
+    m_kx = register_buffer("kx", kernel3x3({ 1, 0, -1, 2, 0, -2, 1, 0, -1 }));
+    m_ky = register_buffer("ky", kernel3x3({ 1, 2, 1, 0, 0, 0, -1, -2, -1 }));
 }
 
 torch::Tensor SobelLossImpl::gradient_magnitude(const torch::Tensor& image)
@@ -55,7 +55,7 @@ torch::Tensor SobelLossImpl::forward(const torch::Tensor& fake, const torch::Ten
 
 LaplacianLossImpl::LaplacianLossImpl()
 {
-    m_kernel = register_buffer("kernel", kernel3x3({0, 1, 0, 1, -4, 1, 0, 1, 0}));
+    m_kernel = register_buffer("kernel", kernel3x3({ 0, 1, 0, 1, -4, 1, 0, 1, 0 }));
 }
 
 torch::Tensor LaplacianLossImpl::forward(const torch::Tensor& fake, const torch::Tensor& real)
@@ -92,8 +92,9 @@ std::string find_vgg19_weights(const std::string& explicit_path)
         if (std::filesystem::is_regular_file(explicit_path))
             return explicit_path;
         throw std::runtime_error("VGG19 weights not found at train.loss.vgg_weights = \"" + explicit_path
-                                 + "\". Download " + kVggUrl + " (torchvision's VGG19 ImageNet weights) and set "
-                                 "train.loss.vgg_weights to its path.");
+            + "\". Download " + kVggUrl
+            + " (torchvision's VGG19 ImageNet weights) and set "
+              "train.loss.vgg_weights to its path.");
     }
     for (const auto& c : candidates)
         if (std::filesystem::is_regular_file(c))
@@ -103,29 +104,34 @@ std::string find_vgg19_weights(const std::string& explicit_path)
         looked += "\n  " + c;
     if (looked.empty())
         looked = "\n  (neither TORCH_HOME nor HOME is set)";
-    throw std::runtime_error(std::string("VGG19 weights (") + kVggFile + ") not found; the VGGPerceptual loss "
-                             "needs torchvision's pretrained VGG19 and never uses random weights. Looked in:" + looked
-                             + "\nGet the file with:\n  mkdir -p ~/.cache/torch/hub/checkpoints && curl -L -o "
-                               "~/.cache/torch/hub/checkpoints/" + kVggFile + " " + kVggUrl
-                             + "\n(or python3 -c \"import torchvision; torchvision.models.vgg19(weights='DEFAULT')\"),"
-                               " or set train.loss.vgg_weights to the file's path.");
+    throw std::runtime_error(std::string("VGG19 weights (") + kVggFile
+        + ") not found; the VGGPerceptual loss "
+          "needs torchvision's pretrained VGG19 and never uses random weights. Looked in:"
+        + looked
+        + "\nGet the file with:\n  mkdir -p ~/.cache/torch/hub/checkpoints && curl -L -o "
+          "~/.cache/torch/hub/checkpoints/"
+        + kVggFile + " " + kVggUrl
+        + "\n(or python3 -c \"import torchvision; torchvision.models.vgg19(weights='DEFAULT')\"),"
+          " or set train.loss.vgg_weights to the file's path.");
 }
 
 VGGPerceptualLossImpl::VGGPerceptualLossImpl(const std::string& weights_path, std::vector<double> layer_weights)
-    : m_layer_weights(std::move(layer_weights)), m_weights_path(weights_path)
+    : m_layer_weights(std::move(layer_weights))
+    , m_weights_path(weights_path)
 {
     if (m_layer_weights.size() != 3)
-        throw std::invalid_argument("VGGPerceptual: expected 3 layer weights, got "
-                                    + std::to_string(m_layer_weights.size()));
+        throw std::invalid_argument(
+            "VGGPerceptual: expected 3 layer weights, got " + std::to_string(m_layer_weights.size()));
     const auto state = load_torch_state_dict(weights_path);
     namespace nn = torch::nn;
     auto conv = [&](int index, int in, int out) {
         nn::Conv2d c(nn::Conv2dOptions(in, out, 3).padding(1));
-        for (const char* what : {"weight", "bias"}) {
+        for (const char* what : { "weight", "bias" }) {
             const std::string key = "features." + std::to_string(index) + "." + what;
             const auto it = state.find(key);
             if (it == state.end())
-                throw std::runtime_error(weights_path + ": missing key " + key + " (not a torchvision VGG19 state dict?)");
+                throw std::runtime_error(
+                    weights_path + ": missing key " + key + " (not a torchvision VGG19 state dict?)");
             auto& param = std::string(what) == "weight" ? c->weight : c->bias;
             if (it->second.sizes() != param.sizes()) {
                 std::ostringstream os;
@@ -143,8 +149,8 @@ VGGPerceptualLossImpl::VGGPerceptualLossImpl(const std::string& weights_path, st
     // torchvision vgg19().features[0:16]
     m_blocks.push_back(nn::Sequential(conv(0, 3, 64), relu(), conv(2, 64, 64), relu()));
     m_blocks.push_back(nn::Sequential(pool(), conv(5, 64, 128), relu(), conv(7, 128, 128), relu()));
-    m_blocks.push_back(nn::Sequential(pool(), conv(10, 128, 256), relu(), conv(12, 256, 256), relu(),
-                                      conv(14, 256, 256), relu()));
+    m_blocks.push_back(
+        nn::Sequential(pool(), conv(10, 128, 256), relu(), conv(12, 256, 256), relu(), conv(14, 256, 256), relu()));
     for (size_t i = 0; i < m_blocks.size(); ++i)
         register_module("block" + std::to_string(i), m_blocks[i]);
     for (auto& p : parameters())
@@ -160,8 +166,8 @@ void VGGPerceptualLossImpl::train(bool)
 torch::Tensor VGGPerceptualLossImpl::forward(const torch::Tensor& fake_in, const torch::Tensor& real_in)
 {
     using torch::indexing::Slice;
-    auto fake = fake_in.index({Slice(), Slice(0, 3)});
-    auto real = real_in.index({Slice(), Slice(0, 3)});
+    auto fake = fake_in.index({ Slice(), Slice(0, 3) });
+    auto real = real_in.index({ Slice(), Slice(0, 3) });
     torch::Tensor loss;
     for (size_t i = 0; i < m_blocks.size(); ++i) {
         fake = m_blocks[i]->forward(fake);

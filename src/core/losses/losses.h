@@ -52,7 +52,6 @@ std::vector<std::string> vgg19_weight_candidates(const std::string& explicit_pat
 /// `explicit_path` is given but missing (never falls back to random weights).
 std::string find_vgg19_weights(const std::string& explicit_path = {});
 
-
 /// VGG19 perceptual loss (NectarGAN `VGGPerceptual`, after Johnson et al. 2016, "Perceptual Losses
 /// for Real-Time Style Transfer"): torchvision vgg19().features split into blocks [0:4], [4:9],
 /// [9:16]; both images (first 3 channels, no normalisation, as NectarGAN) pass through each block
@@ -63,8 +62,8 @@ class VGGPerceptualLossImpl : public torch::nn::Module {
 public:
     /// Loads features.{0,2,5,7,10,12,14}.{weight,bias} from `weights_path` (a torchvision VGG19
     /// state dict). Throws std::runtime_error naming the file and the missing/mis-shaped key.
-    explicit VGGPerceptualLossImpl(const std::string& weights_path,
-                                   std::vector<double> layer_weights = {1.0, 1.0, 1.0});
+    explicit VGGPerceptualLossImpl(
+        const std::string& weights_path, std::vector<double> layer_weights = { 1.0, 1.0, 1.0 });
     torch::Tensor forward(const torch::Tensor& fake, const torch::Tensor& real);
     void train(bool on = true) override; ///< always stays in eval mode
 

@@ -18,10 +18,11 @@ void init_from_spec(LossManager& manager, const std::string& spec, const std::st
         throw std::invalid_argument("LossManager::init_from_spec(" + spec + ", " + subspec + "): " + e.what());
     }
     for (auto& [name, loss] : built) {
-        if (loss.name.empty()) loss.name = name;
+        if (loss.name.empty())
+            loss.name = name;
         if (loss.name != name)
             throw std::invalid_argument("LossManager::init_from_spec(" + spec + ", " + subspec + "): entry \"" + name
-                                        + "\" holds a loss named \"" + loss.name + "\"");
+                + "\" holds a loss named \"" + loss.name + "\"");
         try {
             manager.register_loss(std::move(loss));
         } catch (const std::exception& e) {

@@ -109,8 +109,8 @@ void Schedule::validate() const
     if (start_epoch < 0)
         fail("start_epoch", "must be >= 0, got " + std::to_string(start_epoch));
     if (end_epoch < start_epoch)
-        fail("end_epoch", "must be >= start_epoch (" + std::to_string(start_epoch) + "), got "
-                              + std::to_string(end_epoch));
+        fail("end_epoch",
+            "must be >= start_epoch (" + std::to_string(start_epoch) + "), got " + std::to_string(end_epoch));
     auto check_value = [&](const char* field, double v) {
         if (!std::isfinite(v) || v < 0.0) {
             std::ostringstream os;
@@ -126,28 +126,36 @@ void Schedule::validate() const
 
 std::vector<std::string> Schedule::kind_names()
 {
-    return {"none", "linear", "exponential", "custom"};
+    return { "none", "linear", "exponential", "custom" };
 }
 
 std::string Schedule::kind_name(Kind kind)
 {
     switch (kind) {
-    case Kind::None: return "none";
-    case Kind::Linear: return "linear";
-    case Kind::Exponential: return "exponential";
-    case Kind::Custom: return "custom";
+    case Kind::None:
+        return "none";
+    case Kind::Linear:
+        return "linear";
+    case Kind::Exponential:
+        return "exponential";
+    case Kind::Custom:
+        return "custom";
     }
     return "none";
 }
 
 Schedule::Kind Schedule::kind_from_name(const std::string& name)
 {
-    if (name == "none") return Kind::None;
-    if (name == "linear") return Kind::Linear;
-    if (name == "exponential") return Kind::Exponential;
-    if (name == "custom") return Kind::Custom;
-    throw std::invalid_argument("Unknown schedule \"" + name
-                                + "\"; valid schedules: none, linear, exponential, custom");
+    if (name == "none")
+        return Kind::None;
+    if (name == "linear")
+        return Kind::Linear;
+    if (name == "exponential")
+        return Kind::Exponential;
+    if (name == "custom")
+        return Kind::Custom;
+    throw std::invalid_argument(
+        "Unknown schedule \"" + name + "\"; valid schedules: none, linear, exponential, custom");
 }
 
 void to_json(nlohmann::json& j, const Schedule& s)
@@ -155,14 +163,11 @@ void to_json(nlohmann::json& j, const Schedule& s)
     if (s.kind == Schedule::Kind::Custom)
         throw std::invalid_argument("A custom schedule (C++ function) cannot be written to JSON");
     if (s.kind == Schedule::Kind::None) {
-        j = nlohmann::json{{"schedule", "none"}};
+        j = nlohmann::json { { "schedule", "none" } };
         return;
     }
-    j = nlohmann::json{{"schedule", Schedule::kind_name(s.kind)},
-                       {"start_epoch", s.start_epoch},
-                       {"end_epoch", s.end_epoch},
-                       {"initial_value", s.initial_value},
-                       {"target_value", s.target_value}};
+    j = nlohmann::json { { "schedule", Schedule::kind_name(s.kind) }, { "start_epoch", s.start_epoch },
+        { "end_epoch", s.end_epoch }, { "initial_value", s.initial_value }, { "target_value", s.target_value } };
     if (!s.allow_zero_weights)
         j["allow_zero_weights"] = false;
 }
@@ -173,21 +178,27 @@ void from_json(const nlohmann::json& j, Schedule& s)
         throw std::invalid_argument("schedule: expected an object, got " + j.dump());
     Schedule out;
     auto str = [&](const char* key, const std::string& def) {
-        if (!j.contains(key)) return def;
+        if (!j.contains(key))
+            return def;
         if (!j.at(key).is_string())
-            throw std::invalid_argument(std::string("schedule/") + key + ": expected a string, got " + j.at(key).dump());
+            throw std::invalid_argument(
+                std::string("schedule/") + key + ": expected a string, got " + j.at(key).dump());
         return j.at(key).get<std::string>();
     };
     auto num = [&](const char* key, double def) {
-        if (!j.contains(key)) return def;
+        if (!j.contains(key))
+            return def;
         if (!j.at(key).is_number())
-            throw std::invalid_argument(std::string("schedule/") + key + ": expected a number, got " + j.at(key).dump());
+            throw std::invalid_argument(
+                std::string("schedule/") + key + ": expected a number, got " + j.at(key).dump());
         return j.at(key).get<double>();
     };
     auto integer = [&](const char* key, int def) {
-        if (!j.contains(key)) return def;
+        if (!j.contains(key))
+            return def;
         if (!j.at(key).is_number_integer())
-            throw std::invalid_argument(std::string("schedule/") + key + ": expected an integer epoch, got " + j.at(key).dump());
+            throw std::invalid_argument(
+                std::string("schedule/") + key + ": expected an integer epoch, got " + j.at(key).dump());
         return j.at(key).get<int>();
     };
     out.kind = Schedule::kind_from_name(str("schedule", "none"));
@@ -199,8 +210,8 @@ void from_json(const nlohmann::json& j, Schedule& s)
     out.target_value = num("target_value", 1.0);
     if (j.contains("allow_zero_weights")) {
         if (!j.at("allow_zero_weights").is_boolean())
-            throw std::invalid_argument("schedule/allow_zero_weights: expected true or false, got "
-                                        + j.at("allow_zero_weights").dump());
+            throw std::invalid_argument(
+                "schedule/allow_zero_weights: expected true or false, got " + j.at("allow_zero_weights").dump());
         out.allow_zero_weights = j.at("allow_zero_weights").get<bool>();
     }
     out.current_value = out.initial_value;

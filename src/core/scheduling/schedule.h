@@ -24,13 +24,13 @@ struct Schedule {
     using Fn = std::function<double(const Schedule&, int epoch)>;
 
     Kind kind = Kind::None;
-    int start_epoch = 1;          ///< epochs (1-based)
-    int end_epoch = 1;            ///< epochs (1-based), >= start_epoch
+    int start_epoch = 1; ///< epochs (1-based)
+    int end_epoch = 1; ///< epochs (1-based), >= start_epoch
     double initial_value = 1.0;
     double target_value = 1.0;
-    double current_value = 1.0;   ///< last value computed by step()
+    double current_value = 1.0; ///< last value computed by step()
     bool allow_zero_weights = true; ///< exponential: replace 0 by 1e-9 (NectarGAN rule)
-    Fn custom;                    ///< used when kind == Custom
+    Fn custom; ///< used when kind == Custom
 
     static Schedule linear(int start_epoch, int end_epoch, double initial_value, double target_value);
     static Schedule exponential(int start_epoch, int end_epoch, double initial_value, double target_value);

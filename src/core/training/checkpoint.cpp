@@ -84,9 +84,8 @@ void load_adam_state(torch::serialize::InputArchive& archive, torch::optim::Adam
         torch::Tensor n_params;
         group_archive.read("params/size", n_params);
         const auto& params = groups[g].params();
-        TORCH_CHECK(n_params.item<std::int64_t>() == static_cast<std::int64_t>(params.size()),
-            "parameter group ", g, " has ", n_params.item<std::int64_t>(), " parameters in the archive, ",
-            params.size(), " in the optimizer");
+        TORCH_CHECK(n_params.item<std::int64_t>() == static_cast<std::int64_t>(params.size()), "parameter group ", g,
+            " has ", n_params.item<std::int64_t>(), " parameters in the archive, ", params.size(), " in the optimizer");
         for (std::size_t i = 0; i < params.size(); ++i) {
             c10::IValue key;
             group_archive.read("params/" + std::to_string(i), key);

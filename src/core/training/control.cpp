@@ -56,7 +56,7 @@ TrainingControl::Edits TrainingControl::take_edits()
 {
     std::lock_guard<std::mutex> lock(m_mutex);
     Edits out = std::move(m_edits);
-    m_edits = Edits{};
+    m_edits = Edits {};
     return out;
 }
 

@@ -36,7 +36,7 @@ public:
     Edits take_edits();
 
 private:
-    std::atomic<bool> m_stop{false};
+    std::atomic<bool> m_stop { false };
     mutable std::mutex m_mutex;
     std::condition_variable m_cv;
     bool m_paused = false;

@@ -91,7 +91,10 @@ ExperimentPaths prepare_experiment_dir(const Config& config)
 
 namespace {
 
-std::string run_file_name(int run, const char* kind) { return "train" + std::to_string(run) + "_" + kind + ".json"; }
+std::string run_file_name(int run, const char* kind)
+{
+    return "train" + std::to_string(run) + "_" + kind + ".json";
+}
 
 /// K of a file named train<K>_<kind>.json, else -1.
 long run_of_file(const std::string& file_name, const std::string& kind)

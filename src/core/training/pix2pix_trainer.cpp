@@ -10,17 +10,17 @@
 
 #include "data/data_loader.h"
 #include "data/paired_dataset.h"
+#include "io/image_io.h"
 #include "losses/loss_manager.h"
 #include "models/patchgan.h"
 #include "models/unet.h"
+#include "objective/preset.h"
 #include "objective/spec_registry.h"
 #include "training/checkpoint.h"
 #include "training/device.h"
 #include "training/experiment.h"
 #include "training/fused_adam.h"
-#include "io/image_io.h"
 #include "training/loss_scaler.h"
-#include "objective/preset.h"
 #include "util/torch_compat.h"
 
 namespace fs = std::filesystem;

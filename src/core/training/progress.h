@@ -19,35 +19,35 @@ namespace nectar {
 struct LossSeriesChunk {
     std::string name;
     std::vector<std::string> tags;
-    std::vector<std::int64_t> iterations;  ///< global iteration index (0-based, counted over the run)
-    std::vector<float> raw;                ///< unweighted batch means
-    std::vector<float> weights;            ///< weight applied at that iteration
-    bool enabled = true;                   ///< false while the current weight is 0 (loss skipped)
+    std::vector<std::int64_t> iterations; ///< global iteration index (0-based, counted over the run)
+    std::vector<float> raw; ///< unweighted batch means
+    std::vector<float> weights; ///< weight applied at that iteration
+    bool enabled = true; ///< false while the current weight is 0 (loss skipped)
 };
 
 struct RunInfo {
     std::string experiment_dir;
-    std::string device;                    ///< device actually used, e.g. "cpu", "cuda:0"
-    int first_epoch = 1;                   ///< 1-based (> 1 when continuing)
-    int last_epoch = 1;                    ///< inclusive
+    std::string device; ///< device actually used, e.g. "cpu", "cuda:0"
+    int first_epoch = 1; ///< 1-based (> 1 when continuing)
+    int last_epoch = 1; ///< inclusive
     std::int64_t iterations_per_epoch = 0;
     std::vector<std::string> loss_names;
     std::map<std::string, std::vector<std::string>> loss_tags;
 };
 
 struct ProgressReport {
-    int epoch = 0;                         ///< 1-based
+    int epoch = 0; ///< 1-based
     int first_epoch = 1;
     int last_epoch = 1;
-    std::int64_t iteration = 0;            ///< 1-based, within the epoch
+    std::int64_t iteration = 0; ///< 1-based, within the epoch
     std::int64_t iterations_per_epoch = 0;
-    std::int64_t global_iteration = 0;     ///< iterations done in this run so far
+    std::int64_t global_iteration = 0; ///< iterations done in this run so far
     std::vector<LossSeriesChunk> losses;
     double lr_g = 0.0;
     double lr_d = 0.0;
     double iterations_per_second = 0.0;
     double elapsed_seconds = 0.0;
-    double eta_seconds = 0.0;              ///< seconds until the run ends
+    double eta_seconds = 0.0; ///< seconds until the run ends
     std::map<std::string, double> phase_seconds; ///< mean seconds per iteration by phase (data, D, G, ...)
     std::optional<RgbImage> example_input, example_generated, example_target;
 };
@@ -55,13 +55,13 @@ struct ProgressReport {
 struct EpochSummary {
     int epoch = 0;
     double seconds = 0.0;
-    std::map<std::string, double> mean_raw_loss;  ///< by loss name
+    std::map<std::string, double> mean_raw_loss; ///< by loss name
     double lr_g = 0.0, lr_d = 0.0;
     bool checkpoint_saved = false;
     bool examples_saved = false;
-    bool stopped = false;                   ///< a stop request ended the epoch early (or at its end)
-    std::int64_t iterations = 0;            ///< iterations run in this epoch
-    std::int64_t iterations_per_epoch = 0;  ///< iterations a full epoch has
+    bool stopped = false; ///< a stop request ended the epoch early (or at its end)
+    std::int64_t iterations = 0; ///< iterations run in this epoch
+    std::int64_t iterations_per_epoch = 0; ///< iterations a full epoch has
 };
 
 enum class MessageLevel { Info, Warning, Error };
@@ -71,10 +71,10 @@ enum class MessageLevel { Info, Warning, Error };
 class TrainingObserver {
 public:
     virtual ~TrainingObserver() = default;
-    virtual void on_run_started(const RunInfo&) {}
-    virtual void on_progress(const ProgressReport&) {}
-    virtual void on_epoch_end(const EpochSummary&) {}
-    virtual void on_message(MessageLevel, const std::string&) {}
+    virtual void on_run_started(const RunInfo&) { }
+    virtual void on_progress(const ProgressReport&) { }
+    virtual void on_epoch_end(const EpochSummary&) { }
+    virtual void on_message(MessageLevel, const std::string&) { }
     /// `stopped` is true when a stop request ended the run early.
     virtual void on_run_finished(bool stopped) { (void)stopped; }
 };

@@ -7,9 +7,9 @@
 #include "losses/lm_types.h"
 #include "losses/loss_registry.h"
 #include "models/model_types.h"
+#include "objective/preset.h"
 #include "objective/spec_definition.h"
 #include "objective/spec_registry.h"
-#include "objective/preset.h"
 #include "training/checkpoint.h"
 #include "training/experiment.h"
 #pragma pop_macro("slots")

@@ -15,8 +15,8 @@
 #include <cmath>
 #include <limits>
 
-#include "charts/chartpanel.h"
 #include "bridge/enginebridge.h"
+#include "charts/chartpanel.h"
 #include "losses/loss_log.h"
 #include "ui_reviewpage.h"
 
