@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "config/config.h"
+#include "util/atomic_file.h"
 #include "util/error_text.h"
 
 #include <cmath>
@@ -7,10 +8,6 @@
 #include <limits>
 #include <set>
 #include <sstream>
-
-#include <QDir>
-#include <QFileInfo>
-#include <QSaveFile>
 
 namespace nectar {
 
@@ -750,20 +747,7 @@ Config load_config_file(const std::string& path, std::vector<std::string>* warni
 
 void save_config_file(const Config& c, const std::string& path, ExtensionKeys ext)
 {
-    const std::string text = config_to_json(c, ext).dump(4) + "\n";
-    const QString qpath = QString::fromStdString(path);
-    const QFileInfo info(qpath);
-    if (!info.absoluteDir().exists() && !QDir().mkpath(info.absolutePath()))
-        throw std::runtime_error(path + ": cannot create the folder " + info.absolutePath().toStdString());
-    QSaveFile file(qpath);
-    if (!file.open(QIODevice::WriteOnly))
-        throw std::runtime_error(path + ": cannot write the config file: " + file.errorString().toStdString());
-    if (file.write(text.data(), static_cast<qint64>(text.size())) != static_cast<qint64>(text.size())) {
-        file.cancelWriting();
-        throw std::runtime_error(path + ": cannot write the config file: " + file.errorString().toStdString());
-    }
-    if (!file.commit())
-        throw std::runtime_error(path + ": cannot write the config file: " + file.errorString().toStdString());
+    write_file_atomically(path, config_to_json(c, ext).dump(4) + "\n", "config file");
 }
 
 double Config::number(const std::string& dotted_key) const

@@ -2,6 +2,7 @@
 // Reader and writer for torch.save state dicts (both the zip format and the legacy pre-1.6 format
 // torchvision's VGG19 file uses).
 #include "io/torch_pickle.h"
+#include "util/atomic_file.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -563,18 +564,7 @@ void save_torch_state_dict(const std::map<std::string, torch::Tensor>& tensors, 
     for (const auto& [k, v] : tensors)
         dict.insert(k, v.detach().cpu().contiguous());
     const auto bytes = torch::pickle_save(dict);
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out.write(bytes.data(), std::streamsize(bytes.size()));
-        out.flush();
-        if (!out)
-            throw std::runtime_error("Cannot write " + tmp);
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec)
-        throw std::runtime_error("Cannot rename " + tmp + " to " + path + ": " + ec.message());
+    write_file_atomically(path, bytes.data(), bytes.size(), "state dict");
 }
 
 } // namespace nectar

@@ -2,6 +2,7 @@
 // Loss log: append-only journal (crash-safe, cost ~ new values) + NectarGAN-layout loss_log.json
 // written atomically; reader for both and for NectarGAN's own logs.
 #include "losses/loss_log.h"
+#include "util/atomic_file.h"
 
 #include <cerrno>
 #include <cmath>
@@ -308,23 +309,7 @@ void LossLog::export_base_log()
     fs::create_directories(m_dir, ec);
     if (ec)
         throw std::runtime_error("Cannot create experiment folder " + m_dir + ": " + ec.message());
-    const auto path = log_path();
-    const auto tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        throw std::runtime_error("Cannot write " + tmp + ": " + std::strerror(errno));
-    try {
-        write_all(fd, j.dump(), tmp);
-        if (::fsync(fd) != 0)
-            throw std::runtime_error("Cannot fsync " + tmp + ": " + std::strerror(errno));
-    } catch (...) {
-        ::close(fd);
-        throw;
-    }
-    ::close(fd);
-    fs::rename(tmp, path, ec); // atomic replace: readers see the old or the new file, never half
-    if (ec)
-        throw std::runtime_error("Cannot rename " + tmp + " to " + path + ": " + ec.message());
+    write_file_atomically(log_path(), j.dump(), "loss log"); // readers see the old or the new file, never half
 }
 
 LossLogData LossLog::read(const std::string& path)

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "scheduling/schedule.h"
+#include "util/atomic_file.h"
 
 namespace fs = std::filesystem;
 
@@ -163,19 +164,10 @@ void save_preset_file(const Preset& p, const std::string& path)
     } catch (const std::exception& e) {
         throw PresetError("cannot save preset " + path + ": " + e.what());
     }
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << j.dump(4) << '\n';
-        out.flush();
-        if (!out)
-            throw PresetError("cannot write preset file " + tmp);
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw PresetError("cannot move " + tmp + " to " + path + ": " + ec.message());
+    try {
+        write_file_atomically(path, j.dump(4) + "\n", "preset file");
+    } catch (const std::runtime_error& e) {
+        throw PresetError(e.what());
     }
 }
 

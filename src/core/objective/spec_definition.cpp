@@ -8,16 +8,13 @@
 #include <set>
 #include <stdexcept>
 
-#include <QDir>
-#include <QFileInfo>
-#include <QSaveFile>
-
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
 #include "losses/lm_types.h"
 #include "losses/loss_registry.h"
 #include "objective/spec_registry.h"
+#include "util/atomic_file.h"
 
 namespace nectar {
 
@@ -168,19 +165,11 @@ bool valid_spec_name(const std::string& name)
 
 void write_atomically(const std::string& path, const std::string& text)
 {
-    const QString qpath = QString::fromStdString(path);
-    const QFileInfo info(qpath);
-    if (!info.absoluteDir().exists() && !QDir().mkpath(info.absolutePath()))
-        throw SpecError(path + ": cannot create the folder " + info.absolutePath().toStdString());
-    QSaveFile file(qpath);
-    if (!file.open(QIODevice::WriteOnly))
-        throw SpecError(path + ": cannot write the spec file: " + file.errorString().toStdString());
-    if (file.write(text.data(), static_cast<qint64>(text.size())) != static_cast<qint64>(text.size())) {
-        file.cancelWriting();
-        throw SpecError(path + ": cannot write the spec file: " + file.errorString().toStdString());
+    try {
+        write_file_atomically(path, text, "spec file");
+    } catch (const std::runtime_error& e) {
+        throw SpecError(e.what());
     }
-    if (!file.commit())
-        throw SpecError(path + ": cannot write the spec file: " + file.errorString().toStdString());
 }
 
 } // namespace
