@@ -14,6 +14,7 @@
 #include "objective/losstablemodel.h"
 #include "pages/objectivepage.h"
 #include "pages/reviewpage.h"
+#include "pages/settingsform.h"
 #include "pages/trainingpage.h"
 #include "session/trainingsession.h"
 #include "ui_mainwindow.h"
@@ -320,7 +321,19 @@ bool MainWindow::startTraining()
     job.rows = m_objective->model()->rows();
     m_training->showError({});
     showPage(1);
-    return m_session->start(std::move(job));
+    const bool continuing = job.config.train.load.continue_train;
+    if (!m_session->start(std::move(job)))
+        return false;
+    if (continuing) {
+        // "Continue this run" is one run: the next Start trains a new one instead of continuing from the
+        // same checkpoint again (and overwriting the checkpoints this run writes).
+        nectar::Config next = m_objective->settings()->config();
+        next.train.load.continue_train = false;
+        next.train.load.load_epoch = nectar::Config {}.train.load.load_epoch;
+        m_objective->settings()->setConfig(next);
+        m_objective->showMessage({});
+    }
+    return true;
 }
 
 void MainWindow::onSessionStateChanged()

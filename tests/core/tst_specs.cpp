@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include "config/config.h"
+#include "io/torch_pickle.h"
 #include "losses/loss_manager.h"
 #include "losses/losses.h"
 #include "objective/objective.h"

@@ -479,7 +479,7 @@ private Q_SLOTS:
         QCOMPARE(before.subspec, std::string("basic"));
         QCOMPARE(before.losses.size(), std::size_t(4));
         QCOMPARE(*before.losses.at("G_L1").weight, 50.0);
-        QCOMPARE(*before.losses.at("D_real").weight, c.train.loss.lambda_d);
+        QCOMPARE(*before.losses.at("D_real").weight, 1.0);
         QCOMPARE(before.losses.at("G_GAN").schedule->end_epoch, 3);
         QCOMPARE(*before.losses.at("D_fake").tags, (std::vector<std::string> { "D" }));
         t.run();

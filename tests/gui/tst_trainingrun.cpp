@@ -14,6 +14,8 @@
 #include <QTreeWidget>
 #include <QtTest>
 
+#include <functional>
+
 #include "charts/chartpanel.h"
 #include "charts/losschart.h"
 #include "mainwindow.h"
@@ -68,6 +70,20 @@ double lastValue(LossChart* chart, const QString& loss)
             return (chart->graph(i)->data()->constEnd() - 1)->value;
     return std::nan("");
 }
+/// Trains pix2pix/basic with the tiny settings in `w` (after `beforeStart`, e.g. a table edit) and waits for
+/// the end. Returns the run folder; empty if the run did not start, failed or was stopped.
+QString trainTiny(MainWindow& w, const QString& output, int epochs, const std::function<void()>& beforeStart = {})
+{
+    if (!w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")))
+        return {};
+    useTinySettings(w, output, epochs);
+    if (beforeStart)
+        beforeStart();
+    QSignalSpy finished(w.session(), &TrainingSession::finished);
+    if (!w.startTraining() || !(finished.wait(kRunTimeoutMs) || finished.count() == 1))
+        return {};
+    return finished.first().at(0).toBool() ? QString() : finished.first().at(1).toString();
+}
 } // namespace
 
 class TestTrainingRun : public QObject {
@@ -79,16 +95,10 @@ private:
     /// The run fullRunFillsTagCharts trained, or (when a test runs alone) a 2-epoch run trained here.
     QString savedRun()
     {
-        if (!m_runDir.isEmpty())
-            return m_runDir;
-        MainWindow w;
-        if (!w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")))
-            return {};
-        useTinySettings(w, m_scratch.filePath(QStringLiteral("runs")), 2);
-        QSignalSpy finished(w.session(), &TrainingSession::finished);
-        if (!w.startTraining() || !(finished.wait(kRunTimeoutMs) || finished.count() == 1))
-            return {};
-        m_runDir = finished.first().at(1).toString();
+        if (m_runDir.isEmpty()) {
+            MainWindow w;
+            m_runDir = trainTiny(w, m_scratch.filePath(QStringLiteral("runs")), 2);
+        }
         return m_runDir;
     }
 
@@ -104,15 +114,9 @@ private Q_SLOTS:
         MainWindow w;
         w.resize(1400, 950);
         w.show();
-        QVERIFY(w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")));
-        useTinySettings(w, m_scratch.filePath(QStringLiteral("runs")), 2);
-        QSignalSpy finished(w.session(), &TrainingSession::finished);
         QSignalSpy progress(w.session(), &TrainingSession::progress);
-        QVERIFY(w.startTraining());
-        QVERIFY(finished.wait(kRunTimeoutMs) || finished.count() == 1);
-        QCOMPARE(finished.first().at(0).toBool(), false); // not stopped
-        m_runDir = finished.first().at(1).toString();
-        QVERIFY(QDir(m_runDir).exists());
+        m_runDir = trainTiny(w, m_scratch.filePath(QStringLiteral("runs")), 2); // finished, not stopped
+        QVERIFY(!m_runDir.isEmpty() && QDir(m_runDir).exists());
         QCOMPARE(w.session()->state(), TrainingSession::State::Idle);
 
         ChartPanel* charts = w.trainingPage()->charts();
@@ -173,14 +177,12 @@ private Q_SLOTS:
         MainWindow w;
         w.resize(1400, 950);
         w.show();
-        QVERIFY(w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")));
-        useTinySettings(w, m_scratch.filePath(QStringLiteral("objective-runs")), 1);
-        LossTableModel* m = table(w);
-        QVERIFY(m->setData(m->index(m->rowOf(QStringLiteral("G_L1")), LossTableModel::WeightColumn), 50.0));
-        QSignalSpy finished(w.session(), &TrainingSession::finished);
-        QVERIFY(w.startTraining());
-        QVERIFY(finished.wait(kRunTimeoutMs) || finished.count() == 1);
-        const QString dir = finished.first().at(1).toString();
+        bool edited = false;
+        const QString dir = trainTiny(w, m_scratch.filePath(QStringLiteral("objective-runs")), 1, [&] {
+            LossTableModel* m = table(w);
+            edited = m->setData(m->index(m->rowOf(QStringLiteral("G_L1")), LossTableModel::WeightColumn), 50.0);
+        });
+        QVERIFY(edited && !dir.isEmpty());
         QVERIFY(QFile::exists(dir + QStringLiteral("/train1_objective.json")));
 
         // CLI: nectar-train --experiment <run> --continue 1 resolves G_L1 to 50 and says where from.
@@ -232,6 +234,7 @@ private Q_SLOTS:
         QCOMPARE(table(w)->rows().at(static_cast<std::size_t>(table(w)->rowOf(QStringLiteral("G_L1")))).weight, 50.0);
         QSignalSpy again(w.session(), &TrainingSession::finished);
         QVERIFY(w.startTraining());
+        QVERIFY(!w.objectivePage()->config().train.load.continue_train); // the next Start is a new run
         QVERIFY(again.wait(kRunTimeoutMs) || again.count() == 1);
         QCOMPARE(again.first().at(1).toString(), dir); // the same folder
         QFile rec(dir + QStringLiteral("/train2_objective.json"));
