@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
+// Pix2pixTrainer: setup in named phases (device, models, folder, objective, data, resume, run record) and
+// the iteration (train_step). The loop is Trainer::run_epochs; operands, autocast, progress batching and
+// the non-finite policy live in their own files next to this one.
 #include "training/pix2pix_trainer.h"
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
-#include <sstream>
-
-#include <ATen/autocast_mode.h>
 
 #include "data/data_loader.h"
 #include "data/paired_dataset.h"
@@ -16,12 +15,15 @@
 #include "models/unet.h"
 #include "objective/preset.h"
 #include "objective/spec_registry.h"
+#include "training/autocast.h"
 #include "training/checkpoint.h"
 #include "training/device.h"
 #include "training/experiment.h"
 #include "training/fused_adam.h"
 #include "training/loss_scaler.h"
-#include "util/torch_compat.h"
+#include "training/nonfinite.h"
+#include "training/progress_reporter.h"
+#include "training/step_operands.h"
 
 namespace fs = std::filesystem;
 
@@ -48,39 +50,6 @@ void set_requires_grad(torch::nn::Module& m, bool on)
         p.requires_grad_(on);
 }
 
-std::string join(const std::vector<std::string>& v, const std::string& sep = ", ")
-{
-    std::string s;
-    for (size_t i = 0; i < v.size(); ++i)
-        s += (i ? sep : "") + v[i];
-    return s;
-}
-
-/// Enables CUDA float16 autocast for a scope (no-op on CPU).
-class AutocastScope {
-public:
-    explicit AutocastScope(bool on)
-        : m_on(on)
-    {
-        if (m_on) {
-            m_prev = compat::autocast_enabled(at::kCUDA);
-            compat::set_autocast_enabled(at::kCUDA, true);
-        }
-    }
-    ~AutocastScope()
-    {
-        if (m_on) {
-            compat::set_autocast_enabled(at::kCUDA, m_prev);
-            if (!m_prev)
-                at::autocast::clear_cache();
-        }
-    }
-
-private:
-    bool m_on;
-    bool m_prev = false;
-};
-
 /// A loss of the active objective as the trainer sees it (refreshed at epoch start and after live edits).
 struct ActiveLoss {
     std::string name;
@@ -90,12 +59,18 @@ struct ActiveLoss {
     bool in_d = false, in_g = false;
 };
 
-/// Detached weighted values of one loss since the last report (kept on the device until then).
-struct PendingSeries {
-    std::vector<std::int64_t> iterations;
-    std::vector<torch::Tensor> weighted;
-    std::vector<float> weights;
-};
+/// A scaler's state in checkpoints: {"scale", "growth_tracker"}.
+nlohmann::json scaler_json(const LossScaler& s)
+{
+    const auto [scale, tracker] = s.state();
+    return { { "scale", scale }, { "growth_tracker", tracker } };
+}
+
+void restore_scaler(LossScaler& s, const nlohmann::json& extra, const char* key)
+{
+    if (extra.contains(key))
+        s.set_state(extra[key].value("scale", 65536.0), extra[key].value("growth_tracker", std::int64_t(0)));
+}
 
 } // namespace
 
@@ -119,10 +94,10 @@ struct Pix2pixTrainer::Impl {
     NetworkLrSchedules lr;
     std::unique_ptr<DataLoader> train_loader;
     std::unique_ptr<DataLoader> example_loader;
-    std::string nonfinite_policy = "stop";
+    NonFinitePolicy nonfinite_policy = NonFinitePolicy::Stop;
+    std::unique_ptr<ProgressReporter> reporter;
 
     std::vector<ActiveLoss> losses;
-    std::vector<std::string> all_loss_names;
     int current_epoch = 1;
     double lr_g = 0.0, lr_d = 0.0;
     std::int64_t global_iteration = 0; // over all runs (from checkpoints)
@@ -133,12 +108,6 @@ struct Pix2pixTrainer::Impl {
     Clock::time_point run_start;
     Clock::time_point epoch_start;
 
-    // reporting
-    std::map<std::string, PendingSeries> pending;
-    std::map<std::string, double> epoch_sum; // raw values summed over the epoch (host)
-    std::map<std::string, std::int64_t> epoch_count;
-    std::int64_t since_report = 0;
-    torch::Tensor last_x, last_fake, last_y; // detached, for preview images
     std::map<std::string, double> phase_total;
     std::int64_t phase_iterations = 0;
     std::vector<int> checkpoints_saved;
@@ -152,7 +121,6 @@ struct Pix2pixTrainer::Impl {
     void refresh_losses()
     {
         losses.clear();
-        all_loss_names.clear();
         for (const auto& [name, l] : lm->get_registered_losses({}, true)) {
             ActiveLoss a;
             a.name = name;
@@ -162,7 +130,6 @@ struct Pix2pixTrainer::Impl {
             a.in_d = l.has_tag("D");
             a.in_g = l.has_tag("G");
             losses.push_back(a);
-            all_loss_names.push_back(name);
         }
     }
 
@@ -211,109 +178,46 @@ struct Pix2pixTrainer::Impl {
         }
     }
 
-    /// Operand tensors of one step; D_fake/D_real are computed lazily.
-    struct Operands {
-        const torch::Tensor* x;
-        const torch::Tensor* y;
-        torch::Tensor fake;
-        torch::Tensor d_fake, d_real;
-        bool detach_fake = false;
-    };
-
-    torch::Tensor operand(Operand op, Operands& o, bool& needs_other_shape)
+    /// Sum of `group`'s weighted losses on the operands (recorded for the progress reports).
+    torch::Tensor sum_losses(const std::vector<const ActiveLoss*>& group, StepOperands& o)
     {
-        needs_other_shape = false;
-        switch (op) {
-        case Operand::Input:
-            return *o.x;
-        case Operand::Real:
-            return *o.y;
-        case Operand::Fake:
-            return o.detach_fake ? o.fake.detach() : o.fake;
-        case Operand::DFake:
-            if (!o.d_fake.defined())
-                o.d_fake = disc->forward(*o.x, o.detach_fake ? o.fake.detach() : o.fake);
-            return o.d_fake;
-        case Operand::DReal:
-            if (!o.d_real.defined()) {
-                if (o.detach_fake) {
-                    o.d_real = disc->forward(*o.x, *o.y);
-                } else {
-                    // A G loss on D(x, real) has no gradient w.r.t. G: skip building a graph.
-                    torch::NoGradGuard no_grad;
-                    o.d_real = disc->forward(*o.x, *o.y);
-                }
-            }
-            return o.d_real;
-        case Operand::Ones:
-        case Operand::Zeros:
-            needs_other_shape = true;
-            return {};
-        }
-        return {};
-    }
-
-    torch::Tensor compute(const ActiveLoss& l, Operands& o)
-    {
-        bool pred_fill = false, target_fill = false;
-        torch::Tensor pred = operand(l.inputs.prediction, o, pred_fill);
-        torch::Tensor target = operand(l.inputs.target, o, target_fill);
-        auto fill = [](Operand op, const torch::Tensor& like) {
-            return op == Operand::Ones ? torch::ones_like(like) : torch::zeros_like(like);
-        };
-        if (pred_fill && target_fill)
-            throw std::invalid_argument("loss \"" + l.name + "\": inputs (" + operand_name(l.inputs.prediction) + ", "
-                + operand_name(l.inputs.target) + ") give no shape: at most one operand may be ones/zeros");
-        if (pred_fill)
-            pred = fill(l.inputs.prediction, target);
-        if (target_fill)
-            target = fill(l.inputs.target, pred);
-        torch::Tensor v = lm->compute_loss_xy(l.name, pred, target, current_epoch);
-        if (v.numel() != 1)
-            v = v.mean();
-        auto& p = pending[l.name];
-        p.iterations.push_back(global_iteration);
-        p.weighted.push_back(v.detach().reshape({}));
-        p.weights.push_back(static_cast<float>(l.weight));
-        return v;
-    }
-
-    [[noreturn]] void throw_nonfinite(const std::vector<const ActiveLoss*>& group, const std::string& total_name)
-    {
-        // Rare path: find the culprit (one sync per loss is fine here).
+        torch::Tensor total;
         for (const ActiveLoss* l : group) {
-            const auto& p = pending[l->name];
-            if (p.weighted.empty())
-                continue;
-            const float v = p.weighted.back().item<float>();
-            if (!std::isfinite(v)) {
-                std::ostringstream s;
-                s << "non-finite loss: " << l->name << " = " << v << " (tags " << join(l->tags) << ") at epoch "
-                  << current_epoch << ", iteration " << epoch_iteration
-                  << "; training stopped before the optimizer step (train.nonfinite_policy = \"stop\")";
-                throw NonFiniteLossError(s.str(), l->name, l->tags, current_epoch, epoch_iteration);
-            }
+            auto [pred, target] = o.resolve(l->inputs, l->name);
+            torch::Tensor v = lm->compute_loss_xy(l->name, pred, target, current_epoch);
+            if (v.numel() != 1)
+                v = v.mean();
+            reporter->record(l->name, global_iteration, v, static_cast<float>(l->weight));
+            total = total.defined() ? total + v : v;
         }
-        std::ostringstream s;
-        s << "non-finite " << total_name << " at epoch " << current_epoch << ", iteration " << epoch_iteration;
-        throw NonFiniteLossError(s.str(), total_name, {}, current_epoch, epoch_iteration);
+        return total;
     }
 
-    /// Returns false if the step must be skipped (policy "skip").
-    bool check_finite(const torch::Tensor& total, const std::vector<const ActiveLoss*>& group, const std::string& what)
+    /// The non-finite check, backward and optimizer step of one network (the D and G steps alike).
+    void update(const torch::Tensor& total, const std::vector<const ActiveLoss*>& group, const char* what,
+        torch::nn::Module& net, torch::optim::Optimizer& opt, LossScaler& scaler, const char* phase_backward,
+        const char* phase_optimizer, Clock::time_point& t)
     {
-        if (nonfinite_policy == "ignore")
-            return true;
-        if (std::isfinite(total.item<float>()))
-            return true;
-        if (nonfinite_policy == "skip") {
+        std::vector<SummedLoss> parts;
+        if (nonfinite_policy == NonFinitePolicy::Stop)
+            for (const ActiveLoss* l : group)
+                parts.push_back({ l->name, l->tags, reporter->latest(l->name) });
+        const bool ok = check_finite(nonfinite_policy, total, parts, what, current_epoch, epoch_iteration,
+            [&](const std::string& m) { message(MessageLevel::Warning, m); });
+        if (!ok) {
             ++skipped_steps;
-            message(MessageLevel::Warning,
-                "non-finite " + what + " at epoch " + std::to_string(current_epoch) + ", iteration "
-                    + std::to_string(epoch_iteration) + ": optimizer step skipped (train.nonfinite_policy = \"skip\")");
-            return false;
+            return;
         }
-        throw_nonfinite(group, what);
+        net.zero_grad(/*set_to_none=*/true);
+        if (amp) {
+            scaler.backward_and_step(total, opt);
+            add_phase(phase_backward, t);
+        } else {
+            total.backward();
+            add_phase(phase_backward, t);
+            opt.step();
+            add_phase(phase_optimizer, t);
+        }
     }
 
     void add_phase(const char* name, Clock::time_point& t)
@@ -323,17 +227,9 @@ struct Pix2pixTrainer::Impl {
         t = now;
     }
 
-    /// Moves pending values to the host (one sync), builds and sends a report.
-    void report(bool with_images)
+    /// Sends a progress report (one device sync), with preview images of this batch when given.
+    void report(const torch::Tensor& x = {}, const torch::Tensor& fake = {}, const torch::Tensor& y = {})
     {
-        std::vector<torch::Tensor> all;
-        for (auto& [name, p] : pending)
-            all.insert(all.end(), p.weighted.begin(), p.weighted.end());
-        std::vector<float> host;
-        if (!all.empty()) {
-            auto t = torch::stack(all).to(torch::kCPU, torch::kFloat32).contiguous();
-            host.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-        }
         ProgressReport r;
         r.epoch = current_epoch;
         r.first_epoch = q->m_first_epoch;
@@ -343,31 +239,6 @@ struct Pix2pixTrainer::Impl {
         r.global_iteration = run_iterations;
         r.lr_g = lr_g;
         r.lr_d = lr_d;
-        size_t k = 0;
-        std::map<std::string, LossSeriesChunk> chunks;
-        for (auto& [name, p] : pending) {
-            LossSeriesChunk c;
-            c.name = name;
-            c.iterations = p.iterations;
-            c.weights = p.weights;
-            for (size_t i = 0; i < p.weighted.size(); ++i, ++k) {
-                const float w = p.weights[i];
-                const float raw = w != 0.0f ? host[k] / w : host[k];
-                c.raw.push_back(raw);
-                epoch_sum[name] += raw;
-                epoch_count[name] += 1;
-            }
-            chunks[name] = std::move(c);
-            p = PendingSeries {};
-        }
-        for (const auto& l : losses) {
-            auto it = chunks.find(l.name);
-            LossSeriesChunk c = it != chunks.end() ? std::move(it->second) : LossSeriesChunk {};
-            c.name = l.name;
-            c.tags = l.tags;
-            c.enabled = l.weight != 0.0 && (l.in_d || l.in_g);
-            r.losses.push_back(std::move(c));
-        }
         const double elapsed = seconds_since(run_start);
         r.elapsed_seconds = elapsed;
         r.iterations_per_second = elapsed > 0 ? run_iterations / elapsed : 0.0;
@@ -375,14 +246,15 @@ struct Pix2pixTrainer::Impl {
         const std::int64_t left = std::max<std::int64_t>(0, total - run_iterations);
         r.eta_seconds = run_iterations > 0 ? elapsed / run_iterations * left : 0.0;
         r.phase_seconds = q->phase_seconds();
-        if (with_images && last_x.defined()) {
-            r.example_input = tensor_to_rgb(last_x[0]);
-            r.example_generated = tensor_to_rgb(last_fake[0]);
-            r.example_target = tensor_to_rgb(last_y[0]);
+        if (x.defined()) {
+            r.example_input = tensor_to_rgb(x[0]);
+            r.example_generated = tensor_to_rgb(fake[0]);
+            r.example_target = tensor_to_rgb(y[0]);
         }
-        since_report = 0;
-        if (observer)
-            observer->on_progress(r);
+        std::vector<ReportedLoss> listed;
+        for (const auto& l : losses)
+            listed.push_back({ l.name, l.tags, l.weight != 0.0 && (l.in_d || l.in_g) });
+        reporter->send(std::move(r), listed);
     }
 
     void save_examples(int epoch)
@@ -427,6 +299,7 @@ struct Pix2pixTrainer::Impl {
             lm->export_base_log();
     }
 
+    /// What a checkpoint holds besides the networks and optimizers (see checkpoint.h).
     CheckpointState checkpoint_state(int epoch)
     {
         CheckpointState st;
@@ -435,10 +308,8 @@ struct Pix2pixTrainer::Impl {
         st.lr_g = lr_g;
         st.lr_d = lr_d;
         capture_rng_state(st, q->m_device);
-        auto [sg, tg] = scaler_g->state();
-        auto [sd, td] = scaler_d->state();
-        st.extra["scaler_g"] = { { "scale", sg }, { "growth_tracker", tg } };
-        st.extra["scaler_d"] = { { "scale", sd }, { "growth_tracker", td } };
+        st.extra["scaler_g"] = scaler_json(*scaler_g);
+        st.extra["scaler_d"] = scaler_json(*scaler_d);
         st.extra["partial_epoch"] = epoch_iteration < iterations_per_epoch;
         st.extra["iterations_in_epoch"] = epoch_iteration;
         st.extra["loss_weights"] = lm->get_loss_weights({}, -1);
@@ -447,13 +318,159 @@ struct Pix2pixTrainer::Impl {
 
     void save_checkpoint(int epoch)
     {
-        save_checkpoint_files(q->m_experiment_dir, checkpoint_state(epoch));
+        nectar::save_checkpoint(q->m_experiment_dir, checkpoint_state(epoch), *gen, *opt_g, *disc, *opt_d);
         checkpoints_saved.push_back(epoch);
     }
 
-    void save_checkpoint_files(const std::string& dir, const CheckpointState& st)
+    // --- setup phases, in order ---
+
+    /// Device, threads, LR plan, seed.
+    void setup_device_and_plan(Config& c)
     {
-        nectar::save_checkpoint(dir, st, *gen, *opt_g, *disc, *opt_d);
+        nonfinite_policy = nonfinite_policy_from_name(c.train.nonfinite_policy);
+        const DeviceChoice dev = resolve_device(c.common.device);
+        if (!dev.message.empty())
+            message(MessageLevel::Warning, dev.message);
+        q->m_device = dev.device;
+        amp = q->m_device.is_cuda();
+        apply_num_threads(c.common.num_threads);
+
+        lr = make_lr_schedules(c.train);
+        q->m_first_epoch = c.train.load.continue_train ? c.train.load.load_epoch + 1 : 1;
+        q->m_last_epoch = lr.total_epochs();
+        if (c.train.load.continue_train && c.train.load.load_epoch < 1)
+            throw std::invalid_argument("train.load.load_epoch = " + std::to_string(c.train.load.load_epoch)
+                + ": expected the epoch (>= 1) of a saved checkpoint");
+        if (c.common.seed >= 0)
+            torch::manual_seed(static_cast<uint64_t>(c.common.seed));
+    }
+
+    /// G, D, their Adam optimizers and loss scalers (the generator checks its input size first).
+    void build_models(const Config& c)
+    {
+        UnetOptions go = unet_options_from_config(c);
+        validate_unet_options(go);
+        PatchGANOptions dopt = patchgan_options_from_config(c);
+        validate_patchgan_options(dopt);
+        if (patchgan_output_size(dopt, c.dataloader.load.crop_size) < 1)
+            throw std::invalid_argument("dataloader.load.crop_size = " + std::to_string(c.dataloader.load.crop_size)
+                + " is too small for the discriminator (train.discriminator.n_layers = " + std::to_string(dopt.n_layers)
+                + ")");
+        const torch::Device& device = q->m_device;
+        gen = UnetGenerator(go);
+        disc = PatchGAN(dopt);
+        gen->to(device);
+        disc->to(device);
+        gen->train();
+        disc->train();
+        const auto& tg = c.train.generator;
+        const auto& td = c.train.discriminator; // beta1 is per network; the LR comes from make_lr_schedules
+        const int first = q->m_first_epoch;
+        opt_g = std::make_unique<FusedAdam>(gen->parameters(),
+            torch::optim::AdamOptions(lr.generator.lr_at(first)).betas({ tg.optimizer.beta1, 0.999 }));
+        opt_d = std::make_unique<FusedAdam>(disc->parameters(),
+            torch::optim::AdamOptions(lr.discriminator.lr_at(first)).betas({ td.optimizer.beta1, 0.999 }));
+        scaler_g = std::make_unique<LossScaler>(amp, device);
+        scaler_d = std::make_unique<LossScaler>(amp, device);
+    }
+
+    /// The experiment folder (before the LossManager, which logs into it).
+    void prepare_folder(Config& c)
+    {
+        if (c.dataloader.dataroot.empty())
+            throw std::invalid_argument(
+                "dataloader.dataroot is empty: expected a folder with train/ (and val/, test/)");
+        const ExperimentPaths paths = prepare_experiment_dir(c);
+        q->m_experiment_dir = paths.dir;
+        c.common.experiment_version = paths.version;
+    }
+
+    /// The spec's losses with the preset (or GUI table) applied, registered in a new LossManager.
+    std::map<std::string, LMLoss> build_objective(const Config& c)
+    {
+        for (const auto& w : SpecRegistry::instance().load_default_directories())
+            message(MessageLevel::Warning, w);
+        auto built = SpecRegistry::instance().build(c.train.loss.spec, c.train.loss.subspec, c);
+        if (preset)
+            apply_preset_to_losses(*preset, built, preset->name.empty() ? "preset" : preset->name);
+        lm = std::make_unique<LossManager>(c, q->m_experiment_dir, mode == Mode::Train, c.train.history_buffer_size);
+        for (auto& [name, loss] : built) {
+            if (loss.module)
+                loss.module->to(q->m_device);
+            lm->register_loss(loss);
+        }
+        current_epoch = q->m_first_epoch;
+        refresh_losses();
+        const bool any_g = std::any_of(losses.begin(), losses.end(), [](const ActiveLoss& l) { return l.in_g; });
+        const bool any_d = std::any_of(losses.begin(), losses.end(), [](const ActiveLoss& l) { return l.in_d; });
+        const std::string objective = c.train.loss.spec + "/" + c.train.loss.subspec;
+        if (!any_g)
+            throw std::invalid_argument(
+                "objective " + objective + " has no G-tagged loss: nothing would train the generator");
+        if (!any_d)
+            message(MessageLevel::Warning,
+                "objective " + objective + " has no D-tagged loss: the discriminator will not be trained");
+        return built;
+    }
+
+    /// The train loader and the example loader (val split; else train without augmentation).
+    void build_data(const Config& c)
+    {
+        train_loader = make_data_loader(c, "train");
+        for (const auto& w : train_loader->dataset().warnings())
+            message(MessageLevel::Warning, w);
+        iterations_per_epoch = static_cast<std::int64_t>(train_loader->batches_per_epoch());
+        if (!c.save.save_examples)
+            return;
+        Config ec = c;
+        ec.dataloader.num_workers = 0;
+        ec.dataloader.batch_size = 1;
+        try {
+            example_loader = make_data_loader(ec, "val");
+        } catch (const DataError& e) {
+            message(MessageLevel::Warning,
+                std::string("no usable val split (") + e.what()
+                    + "); examples come from the train split without augmentation");
+            auto opts = dataset_options_from_config(ec, "train");
+            opts.train = false;
+            example_loader
+                = std::make_unique<DataLoader>(std::make_shared<PairedDataset>(opts), 1, false, 0, c.common.seed);
+        }
+    }
+
+    /// Loads the checkpoint of train.load.load_epoch: networks, optimizers, RNG, scalers, iteration count.
+    void resume(const Config& c)
+    {
+        const std::string& dir = q->m_experiment_dir;
+        CheckpointState st = load_checkpoint(dir, c.train.load.load_epoch, q->m_device, *gen, *opt_g, *disc, *opt_d);
+        restore_rng_state(st, q->m_device);
+        global_iteration = st.global_iteration;
+        restore_scaler(*scaler_g, st.extra, "scaler_g");
+        restore_scaler(*scaler_d, st.extra, "scaler_d");
+        message(
+            MessageLevel::Info, "continuing from the checkpoint of epoch " + std::to_string(st.epoch) + " in " + dir);
+        const auto saved = list_checkpoint_epochs(dir);
+        const auto latest = std::max_element(saved.begin(), saved.end());
+        if (latest != saved.end() && *latest > st.epoch)
+            message(MessageLevel::Warning,
+                "checkpoints up to epoch " + std::to_string(*latest)
+                    + " exist: the loss log keeps the values logged after epoch " + std::to_string(st.epoch)
+                    + " and appends this run's after them; later checkpoints are overwritten as this run reaches their "
+                      "epochs");
+    }
+
+    /// The config copy and, next to it, the objective this run trains: a continued run starts from it.
+    void record_run(const Config& c, const std::map<std::string, LMLoss>& built)
+    {
+        const std::string config_copy = write_config_copy(c, q->m_experiment_dir);
+        objective_record = preset_from_losses(c.train.loss.spec, c.train.loss.subspec, built);
+        objective_path = objective_copy_path(config_copy);
+        objective_record.name = fs::path(objective_path).filename().string();
+        objective_record.description = "the objective trained by the run that wrote "
+            + fs::path(config_copy).filename().string()
+            + (preset && !preset->name.empty() ? " (from " + preset->name + ")" : std::string());
+        save_preset_file(objective_record, objective_path);
+        lm->set_log_metadata(q->m_device.str(), c.dataloader.dataroot, static_cast<std::int64_t>(train_loader->size()));
     }
 };
 
@@ -468,6 +485,7 @@ Pix2pixTrainer::Pix2pixTrainer(
     if (preset)
         d->preset = *preset;
     d->mode = mode;
+    d->reporter = std::make_unique<ProgressReporter>(observer);
 }
 
 Pix2pixTrainer::~Pix2pixTrainer() = default;
@@ -535,151 +553,16 @@ void Pix2pixTrainer::setup()
         return;
     Config& c = m_config;
     validate_config(c);
-    d->nonfinite_policy = c.train.nonfinite_policy;
-    if (d->nonfinite_policy != "stop" && d->nonfinite_policy != "skip" && d->nonfinite_policy != "ignore")
-        throw std::invalid_argument(
-            "train.nonfinite_policy = \"" + d->nonfinite_policy + "\": expected \"stop\", \"skip\" or \"ignore\"");
-
-    // Device and threads.
-    const DeviceChoice dev = resolve_device(c.common.device);
-    if (!dev.message.empty())
-        d->message(MessageLevel::Warning, dev.message);
-    m_device = dev.device;
-    d->amp = m_device.is_cuda();
-    apply_num_threads(c.common.num_threads);
-
-    // LR plan.
-    d->lr = make_lr_schedules(c.train);
-    m_first_epoch = c.train.load.continue_train ? c.train.load.load_epoch + 1 : 1;
-    m_last_epoch = d->lr.total_epochs();
-    if (c.train.load.continue_train && c.train.load.load_epoch < 1)
-        throw std::invalid_argument("train.load.load_epoch = " + std::to_string(c.train.load.load_epoch)
-            + ": expected the epoch (>= 1) of a saved checkpoint");
-
-    if (c.common.seed >= 0)
-        torch::manual_seed(static_cast<uint64_t>(c.common.seed));
-
-    // Models (the generator checks its input size before building anything).
-    UnetOptions go = unet_options_from_config(c);
-    validate_unet_options(go);
-    PatchGANOptions dopt = patchgan_options_from_config(c);
-    validate_patchgan_options(dopt);
-    if (patchgan_output_size(dopt, c.dataloader.load.crop_size) < 1)
-        throw std::invalid_argument("dataloader.load.crop_size = " + std::to_string(c.dataloader.load.crop_size)
-            + " is too small for the discriminator (train.discriminator.n_layers = " + std::to_string(dopt.n_layers)
-            + ")");
-    d->gen = UnetGenerator(go);
-    d->disc = PatchGAN(dopt);
-    d->gen->to(m_device);
-    d->disc->to(m_device);
-    d->gen->train();
-    d->disc->train();
-    const auto& tg = c.train.generator;
-    const auto& td = c.train.discriminator; // beta1 is per network; the LR comes from make_lr_schedules
-    d->opt_g = std::make_unique<FusedAdam>(d->gen->parameters(),
-        torch::optim::AdamOptions(d->lr.generator.lr_at(m_first_epoch)).betas({ tg.optimizer.beta1, 0.999 }));
-    d->opt_d = std::make_unique<FusedAdam>(d->disc->parameters(),
-        torch::optim::AdamOptions(d->lr.discriminator.lr_at(m_first_epoch)).betas({ td.optimizer.beta1, 0.999 }));
-    d->scaler_g = std::make_unique<LossScaler>(d->amp, m_device);
-    d->scaler_d = std::make_unique<LossScaler>(d->amp, m_device);
-
-    // Experiment folder (before the LossManager, which logs into it).
+    d->setup_device_and_plan(c);
+    d->build_models(c);
+    if (d->mode == Mode::Train)
+        d->prepare_folder(c);
+    const auto built = d->build_objective(c);
     if (d->mode == Mode::Train) {
-        if (c.dataloader.dataroot.empty())
-            throw std::invalid_argument(
-                "dataloader.dataroot is empty: expected a folder with train/ (and val/, test/)");
-        const ExperimentPaths paths = prepare_experiment_dir(c);
-        m_experiment_dir = paths.dir;
-        c.common.experiment_version = paths.version;
-    }
-
-    // Objective.
-    const auto spec_warnings = SpecRegistry::instance().load_default_directories();
-    for (const auto& w : spec_warnings)
-        d->message(MessageLevel::Warning, w);
-    auto built = SpecRegistry::instance().build(c.train.loss.spec, c.train.loss.subspec, c);
-    if (d->preset)
-        apply_preset_to_losses(*d->preset, built, d->preset->name.empty() ? "preset" : d->preset->name);
-    d->lm = std::make_unique<LossManager>(c, m_experiment_dir, d->mode == Mode::Train, c.train.history_buffer_size);
-    for (auto& [name, loss] : built) {
-        if (loss.module)
-            loss.module->to(m_device);
-        d->lm->register_loss(loss);
-    }
-    d->current_epoch = m_first_epoch;
-    d->refresh_losses();
-    bool any_d = false, any_g = false;
-    for (const auto& l : d->losses) {
-        any_d = any_d || l.in_d;
-        any_g = any_g || l.in_g;
-    }
-    if (!any_g)
-        throw std::invalid_argument("objective " + c.train.loss.spec + "/" + c.train.loss.subspec
-            + " has no G-tagged loss: nothing would train the generator");
-    if (!any_d)
-        d->message(MessageLevel::Warning,
-            "objective " + c.train.loss.spec + "/" + c.train.loss.subspec
-                + " has no D-tagged loss: the discriminator will not be trained");
-
-    if (d->mode == Mode::Train) {
-        // Data (errors name the folder / file).
-        d->train_loader = make_data_loader(c, "train");
-        for (const auto& w : d->train_loader->dataset().warnings())
-            d->message(MessageLevel::Warning, w);
-        d->iterations_per_epoch = static_cast<std::int64_t>(d->train_loader->batches_per_epoch());
-        if (c.save.save_examples) {
-            Config ec = c;
-            ec.dataloader.num_workers = 0;
-            ec.dataloader.batch_size = 1;
-            try {
-                d->example_loader = make_data_loader(ec, "val");
-            } catch (const DataError& e) {
-                d->message(MessageLevel::Warning,
-                    std::string("no usable val split (") + e.what()
-                        + "); examples come from the train split without augmentation");
-                auto opts = dataset_options_from_config(ec, "train");
-                opts.train = false;
-                d->example_loader
-                    = std::make_unique<DataLoader>(std::make_shared<PairedDataset>(opts), 1, false, 0, c.common.seed);
-            }
-        }
-
-        // Continue from a checkpoint.
-        if (c.train.load.continue_train) {
-            CheckpointState st = load_checkpoint(
-                m_experiment_dir, c.train.load.load_epoch, m_device, *d->gen, *d->opt_g, *d->disc, *d->opt_d);
-            restore_rng_state(st, m_device);
-            d->global_iteration = st.global_iteration;
-            if (st.extra.contains("scaler_g"))
-                d->scaler_g->set_state(st.extra["scaler_g"].value("scale", 65536.0),
-                    st.extra["scaler_g"].value("growth_tracker", std::int64_t(0)));
-            if (st.extra.contains("scaler_d"))
-                d->scaler_d->set_state(st.extra["scaler_d"].value("scale", 65536.0),
-                    st.extra["scaler_d"].value("growth_tracker", std::int64_t(0)));
-            d->message(MessageLevel::Info,
-                "continuing from the checkpoint of epoch " + std::to_string(st.epoch) + " in " + m_experiment_dir);
-            const auto saved = list_checkpoint_epochs(m_experiment_dir);
-            const auto latest = std::max_element(saved.begin(), saved.end());
-            if (latest != saved.end() && *latest > st.epoch)
-                d->message(MessageLevel::Warning,
-                    "checkpoints up to epoch " + std::to_string(*latest)
-                        + " exist: the loss log keeps the values "
-                          "logged after epoch "
-                        + std::to_string(st.epoch)
-                        + " and appends this run's after them; "
-                          "later checkpoints are overwritten as this run reaches their epochs");
-        }
-        // The objective this run trains, next to its config copy: a continued run starts from it.
-        const std::string config_copy = write_config_copy(c, m_experiment_dir);
-        d->objective_record = preset_from_losses(c.train.loss.spec, c.train.loss.subspec, built);
-        d->objective_path = objective_copy_path(config_copy);
-        d->objective_record.name = fs::path(d->objective_path).filename().string();
-        d->objective_record.description = "the objective trained by the run that wrote "
-            + fs::path(config_copy).filename().string()
-            + (d->preset && !d->preset->name.empty() ? " (from " + d->preset->name + ")" : std::string());
-        save_preset_file(d->objective_record, d->objective_path);
-        std::int64_t dataset_length = static_cast<std::int64_t>(d->train_loader->size());
-        d->lm->set_log_metadata(m_device.str(), c.dataloader.dataroot, dataset_length);
+        d->build_data(c);
+        if (c.train.load.continue_train)
+            d->resume(c);
+        d->record_run(c, built);
     }
     d->is_setup = true;
 }
@@ -692,8 +575,7 @@ void Pix2pixTrainer::on_epoch_start(int epoch)
     set_lr(*d->opt_g, d->lr_g);
     set_lr(*d->opt_d, d->lr_d);
     d->refresh_losses();
-    d->epoch_sum.clear();
-    d->epoch_count.clear();
+    d->reporter->begin_epoch();
     d->epoch_iteration = 0;
     d->epoch_start = Clock::now();
 }
@@ -715,16 +597,16 @@ void Pix2pixTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y, 
             g_losses.push_back(&l);
     }
 
-    Impl::Operands o { &x, &y, {}, {}, {}, false };
+    torch::Tensor fake;
     {
         AutocastScope ac(s.amp);
-        o.fake = s.gen->forward(x);
+        fake = s.gen->forward(x);
     }
+    StepOperands o(x, y, fake, s.disc);
     s.add_phase("G_forward", t);
 
-    // --- D step ---
+    // D step: the mean of the D-tagged losses (NectarGAN: (D_real + D_fake) * 0.5).
     if (!d_losses.empty()) {
-        o.detach_fake = true;
         torch::Tensor loss_d;
         {
             AutocastScope ac(s.amp);
@@ -734,93 +616,48 @@ void Pix2pixTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y, 
                     need_real = need_real || op == Operand::DReal;
                     need_fake = need_fake || op == Operand::DFake;
                 }
-            if (need_real && need_fake) {
-                // One D pass on the stacked real and fake pairs: InstanceNorm and the patch logits are
-                // per sample, so this equals two passes, with larger, faster convolutions.
-                const auto n = x.size(0);
-                auto both = s.disc->forward(torch::cat({ x, x }), torch::cat({ y, o.fake.detach() }));
-                o.d_real = both.narrow(0, 0, n);
-                o.d_fake = both.narrow(0, n, n);
-            }
-            for (const ActiveLoss* l : d_losses) {
-                auto v = s.compute(*l, o);
-                loss_d = loss_d.defined() ? loss_d + v : v;
-            }
-            // NectarGAN: (D_real + D_fake) * 0.5, i.e. the mean of the D losses.
+            o.begin_d_step(need_real, need_fake);
+            loss_d = s.sum_losses(d_losses, o);
             if (d_losses.size() > 1)
                 loss_d = loss_d * (1.0 / static_cast<double>(d_losses.size()));
         }
         s.add_phase("D_forward", t);
-        if (s.check_finite(loss_d, d_losses, "discriminator loss")) {
-            s.disc->zero_grad(/*set_to_none=*/true);
-            if (s.amp) {
-                s.scaler_d->backward_and_step(loss_d, *s.opt_d);
-                s.add_phase("D_backward", t);
-            } else {
-                loss_d.backward();
-                s.add_phase("D_backward", t);
-                s.opt_d->step();
-                s.add_phase("D_optimizer", t);
-            }
-        }
+        s.update(
+            loss_d, d_losses, "discriminator loss", *s.disc, *s.opt_d, *s.scaler_d, "D_backward", "D_optimizer", t);
     }
 
-    // --- G step ---
-    o.detach_fake = false;
-    o.d_fake = torch::Tensor();
-    o.d_real = torch::Tensor();
+    // G step: the sum of the G-tagged losses. D's weights need no gradient here (same result, less work).
+    o.begin_g_step();
     set_requires_grad(*s.disc, false);
-    torch::Tensor loss_g;
+    const auto restore = [&] { set_requires_grad(*s.disc, true); };
     try {
+        torch::Tensor loss_g;
         {
             AutocastScope ac(s.amp);
-            for (const ActiveLoss* l : g_losses) {
-                auto v = s.compute(*l, o);
-                loss_g = loss_g.defined() ? loss_g + v : v;
-            }
+            loss_g = s.sum_losses(g_losses, o);
         }
         s.add_phase("G_loss_forward", t);
-        if (loss_g.defined() && s.check_finite(loss_g, g_losses, "generator loss")) {
-            s.gen->zero_grad(/*set_to_none=*/true);
-            if (s.amp) {
-                s.scaler_g->backward_and_step(loss_g, *s.opt_g);
-                s.add_phase("G_backward", t);
-            } else {
-                loss_g.backward();
-                s.add_phase("G_backward", t);
-                s.opt_g->step();
-                s.add_phase("G_optimizer", t);
-            }
-        }
+        if (loss_g.defined())
+            s.update(loss_g, g_losses, "generator loss", *s.gen, *s.opt_g, *s.scaler_g, "G_backward", "G_optimizer", t);
     } catch (...) {
-        set_requires_grad(*s.disc, true);
+        restore();
         throw;
     }
-    set_requires_grad(*s.disc, true);
+    restore();
 
     ++s.global_iteration;
     ++s.run_iterations;
     ++s.phase_iterations;
-    ++s.since_report;
-    const int rate = std::max(1, m_config.train.update_rate);
-    if (s.observer && s.since_report >= rate) {
-        s.last_x = x.detach();
-        s.last_fake = o.fake.detach();
-        s.last_y = y.detach();
-        s.report(true);
+    if (s.reporter->iteration_done(m_config.train.update_rate)) {
+        s.report(x.detach(), o.fake().detach(), y.detach());
         s.add_phase("report", t);
-    } else if (!s.observer && s.since_report >= 256) {
-        // Nobody listens: still move values off the device now and then so memory stays bounded.
-        for (auto& [name, p] : s.pending)
-            p = PendingSeries {};
-        s.since_report = 0;
     }
 }
 
 void Pix2pixTrainer::on_epoch_end(int epoch, bool stopped)
 {
     Impl& s = *d;
-    s.report(false);
+    s.report();
     EpochSummary sum;
     sum.epoch = epoch;
     sum.seconds = seconds_since(s.epoch_start);
@@ -829,8 +666,7 @@ void Pix2pixTrainer::on_epoch_end(int epoch, bool stopped)
     sum.stopped = stopped;
     sum.iterations = s.epoch_iteration;
     sum.iterations_per_epoch = s.iterations_per_epoch;
-    for (const auto& [name, total] : s.epoch_sum)
-        sum.mean_raw_loss[name] = total / static_cast<double>(std::max<std::int64_t>(1, s.epoch_count[name]));
+    sum.mean_raw_loss = s.reporter->epoch_means();
     const auto& sv = m_config.save;
     const bool last = epoch == m_last_epoch;
     if (s.mode == Mode::Train) {
@@ -847,6 +683,28 @@ void Pix2pixTrainer::on_epoch_end(int epoch, bool stopped)
     }
     if (s.observer)
         s.observer->on_epoch_end(sum);
+}
+
+void Pix2pixTrainer::before_iteration()
+{
+    d->apply_edits();
+}
+
+void Pix2pixTrainer::on_batch_ready(double seconds)
+{
+    d->phase_total["data"] += seconds;
+}
+
+void Pix2pixTrainer::on_stopped_before(int epoch)
+{
+    // Nothing trained in `epoch`: the previous epoch is the last one; make sure it has a checkpoint and that
+    // loss_log.json is exported (periodic dumps only append to the journal).
+    if (epoch - 1 >= 1 && m_config.save.save_model) {
+        const auto existing = list_checkpoint_epochs(m_experiment_dir);
+        if (std::find(existing.begin(), existing.end(), epoch - 1) == existing.end())
+            d->save_checkpoint(epoch - 1);
+    }
+    d->dump_log();
 }
 
 TrainResult Pix2pixTrainer::run()
@@ -878,50 +736,9 @@ TrainResult Pix2pixTrainer::run()
             "nothing to train: epoch " + std::to_string(m_first_epoch - 1) + " is the last epoch of the plan ("
                 + std::to_string(m_last_epoch) + ")");
 
-    bool stopped = false;
-    // A stop before `epoch` trained anything: the previous epoch is the last one; make sure it has a
-    // checkpoint and that loss_log.json is exported (periodic dumps only append to the journal).
-    const auto finish_stopped_before = [&](int epoch) {
-        if (epoch - 1 >= 1 && m_config.save.save_model) {
-            const auto existing = list_checkpoint_epochs(m_experiment_dir);
-            if (std::find(existing.begin(), existing.end(), epoch - 1) == existing.end())
-                s.save_checkpoint(epoch - 1);
-        }
-        s.dump_log();
-    };
+    EpochLoopResult loop;
     try {
-        for (int epoch = m_first_epoch; epoch <= m_last_epoch && !stopped; ++epoch) {
-            if (s.control && s.control->stop_requested()) {
-                stopped = true;
-                finish_stopped_before(epoch);
-                break;
-            }
-            on_epoch_start(epoch);
-            s.train_loader->begin_epoch(epoch);
-            std::int64_t idx = 0;
-            auto t = Clock::now();
-            while (auto batch = s.train_loader->next()) {
-                s.add_phase("data", t);
-                s.apply_edits();
-                if (s.control && (!s.control->wait_while_paused() || s.control->stop_requested())) {
-                    stopped = true;
-                    break;
-                }
-                const auto x = batch->a.to(m_device, /*non_blocking=*/true);
-                const auto y = batch->b.to(m_device, /*non_blocking=*/true);
-                train_step(x, y, idx++);
-                t = Clock::now();
-            }
-            if (stopped) {
-                s.train_loader->stop();
-                if (idx == 0) {
-                    finish_stopped_before(epoch);
-                    break;
-                }
-            }
-            on_epoch_end(epoch, stopped);
-            result.last_epoch_completed = epoch;
-        }
+        loop = run_epochs(m_first_epoch, m_last_epoch, *s.train_loader, s.control, m_device);
     } catch (const std::exception& e) {
         try {
             s.dump_log();
@@ -936,11 +753,12 @@ TrainResult Pix2pixTrainer::run()
     if (s.skipped_steps > 0)
         s.message(
             MessageLevel::Warning, std::to_string(s.skipped_steps) + " optimizer step(s) skipped for NaN/Inf losses");
-    result.stopped = stopped;
+    result.stopped = loop.stopped;
+    result.last_epoch_completed = loop.last_epoch_completed;
     result.iterations = s.run_iterations;
     result.checkpoints_saved = s.checkpoints_saved;
     if (s.observer)
-        s.observer->on_run_finished(stopped);
+        s.observer->on_run_finished(loop.stopped);
     return result;
 }
 

@@ -41,6 +41,7 @@
 #include "config/config.h"
 #include "scheduling/lr_schedule.h"
 #include "training/control.h"
+#include "training/nonfinite.h"
 #include "training/progress.h"
 #include "training/trainer.h"
 
@@ -49,24 +50,6 @@ namespace nectar {
 class LossManager;
 class LossScaler;
 struct Preset;
-
-/// A loss turned NaN/Inf (policy "stop").
-class NonFiniteLossError : public std::runtime_error {
-public:
-    NonFiniteLossError(
-        const std::string& what, std::string loss, std::vector<std::string> tags, int epoch, std::int64_t iteration)
-        : std::runtime_error(what)
-        , loss(std::move(loss))
-        , tags(std::move(tags))
-        , epoch(epoch)
-        , iteration(iteration)
-    {
-    }
-    std::string loss;
-    std::vector<std::string> tags;
-    int epoch;
-    std::int64_t iteration; ///< 1-based within the epoch
-};
 
 /// Outcome of Pix2pixTrainer::run().
 struct TrainResult {
@@ -123,6 +106,11 @@ public:
     void reset_phase_timers();
     /// Saves a checkpoint for the last completed epoch now (atomic; refuses NaN weights).
     void save_checkpoint_now(int epoch);
+
+protected:
+    void before_iteration() override; ///< applies live edits (TrainingControl)
+    void on_batch_ready(double seconds) override;
+    void on_stopped_before(int epoch) override;
 
 private:
     struct Impl;

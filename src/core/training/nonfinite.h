@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// @file What training does when a step's total loss is NaN/Inf (`train.nonfinite_policy`). NectarGAN has
+/// no such check: its optimizer steps on and the weights turn NaN.
+///   stop   (default) check each network's total before its optimizer step (one host sync per network per
+///          iteration); throw NonFiniteLossError naming the loss, its tags, the epoch and iteration;
+///   skip   skip that optimizer step and warn;
+///   ignore check nothing (no per-iteration sync).
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+namespace nectar {
+
+/// A loss turned NaN/Inf (policy "stop").
+class NonFiniteLossError : public std::runtime_error {
+public:
+    NonFiniteLossError(
+        const std::string& what, std::string loss, std::vector<std::string> tags, int epoch, std::int64_t iteration)
+        : std::runtime_error(what)
+        , loss(std::move(loss))
+        , tags(std::move(tags))
+        , epoch(epoch)
+        , iteration(iteration)
+    {
+    }
+    std::string loss;
+    std::vector<std::string> tags;
+    int epoch;
+    std::int64_t iteration; ///< 1-based within the epoch
+};
+
+enum class NonFinitePolicy { Stop, Skip, Ignore };
+/// "stop" | "skip" | "ignore"; throws std::invalid_argument listing them.
+NonFinitePolicy nonfinite_policy_from_name(const std::string& name);
+
+/// One loss of a network's total, for naming the culprit.
+struct SummedLoss {
+    std::string name;
+    std::vector<std::string> tags;
+    torch::Tensor value; ///< its weighted value in this step (0-d)
+};
+
+/// Applies `policy` to a network's total loss `total` (0-d) before its optimizer step. Returns false when
+/// the step must be skipped (policy skip; `warn` gets the message). With policy stop, throws
+/// NonFiniteLossError naming the first non-finite loss of `parts` (else `what`) at epoch/iteration.
+bool check_finite(NonFinitePolicy policy, const torch::Tensor& total, const std::vector<SummedLoss>& parts,
+    const std::string& what, int epoch, std::int64_t iteration, const std::function<void(const std::string&)>& warn);
+
+} // namespace nectar
