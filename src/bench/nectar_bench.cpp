@@ -91,8 +91,8 @@ nlohmann::json run_one(
     c.dataloader.batch_size = b.batch;
     c.train.generator.features = b.features;
     c.train.generator.n_downs = b.n_downs;
-    c.train.generator.block_type = b.block;
-    c.train.generator.upsample_type = b.upsample;
+    c.train.generator.block_type = parse_choice<UnetBlockType>(b.block, "--block");
+    c.train.generator.upsample_type = parse_choice<UpsampleType>(b.upsample, "--upsample");
     c.train.loss.subspec = b.subspec;
     if (b.subspec.rfind("extended", 0) == 0) {
         // Same lambdas as NectarGAN's extended runs in the reference figures: every structure loss active.
@@ -100,7 +100,7 @@ nlohmann::json run_one(
         c.train.loss.lambda_sobel = 1.0;
         c.train.loss.lambda_laplacian = 1.0;
     }
-    c.train.nonfinite_policy = "ignore"; // no per-iteration host sync (as NectarGAN)
+    c.train.nonfinite_policy = NonFinitePolicy::Ignore; // no per-iteration host sync (as NectarGAN)
     Pix2pixTrainer trainer(c, nullptr, nullptr, nullptr, Pix2pixTrainer::Mode::Benchmark);
     trainer.setup();
     reset_peak_cuda(trainer.device()); // this config's peak, models and optimizer state included

@@ -251,17 +251,7 @@ int guarded(const char* program, const std::function<int()>& body, int other_cod
     };
     try {
         return body();
-    } catch (const UsageError& e) {
-        return fail(kExitBadInput, e.what());
-    } catch (const ConfigError& e) {
-        return fail(kExitBadInput, e.what());
-    } catch (const PresetError& e) {
-        return fail(kExitBadInput, e.what());
-    } catch (const SpecError& e) {
-        return fail(kExitBadInput, e.what());
-    } catch (const DataError& e) {
-        return fail(kExitBadInput, e.what());
-    } catch (const CheckpointError& e) {
+    } catch (const InputError& e) { // ConfigError, PresetError, SpecError, DataError, CheckpointError, UsageError
         return fail(kExitBadInput, e.what());
     } catch (const std::invalid_argument& e) {
         return fail(kExitBadInput, e.what());

@@ -17,6 +17,7 @@
 #include "losses/lm_types.h"
 #include "training/control.h"
 #include "training/progress.h"
+#include "util/error.h"
 
 namespace nectar::cli {
 
@@ -27,9 +28,9 @@ enum ExitCode : int {
 };
 
 /// Thrown for bad command-line input; main() prints the message and exits with kExitBadInput.
-class UsageError : public std::runtime_error {
+class UsageError : public InputError {
 public:
-    using std::runtime_error::runtime_error;
+    using InputError::InputError;
 };
 
 /// Folder of the bundled sample dataset (photo-colorize): $NECTAR_SAMPLE_DATA if set, else
@@ -90,7 +91,8 @@ private:
 };
 
 /// Runs `body`, mapping exceptions to exit codes with the message on stderr:
-/// UsageError, ConfigError, PresetError, SpecError, DataError, CheckpointError, std::invalid_argument -> 2;
+/// InputError (UsageError, ConfigError, PresetError, SpecError, DataError, CheckpointError) and
+/// std::invalid_argument (a bad setting found while building) -> 2;
 /// anything else -> `other_code`.
 int guarded(const char* program, const std::function<int()>& body, int other_code = kExitTrainingFailure);
 

@@ -129,8 +129,8 @@ private Q_SLOTS:
         const Config d;
         QCOMPARE(c.train.loss.lambda_gan, d.train.loss.lambda_gan);
         QCOMPARE(c.dataloader.load.load_size, 286);
-        QCOMPARE(c.dataloader.direction, std::string("AtoB"));
-        QCOMPARE(c.train.generator.block_type, std::string("UnetBlock"));
+        QVERIFY(c.dataloader.direction == Direction::AtoB);
+        QVERIFY(c.train.generator.block_type == UnetBlockType::UnetBlock);
         QCOMPARE(c.save.model_save_rate, 5);
 
         const Config empty = config_from_json(json { { "config", json::object() } });
@@ -360,9 +360,10 @@ private Q_SLOTS:
 
         // Whole-config adl pair.
         Config c;
-        c.dataloader.direction = "BtoA";
+        c.dataloader.direction = Direction::BtoA;
         const json cj = c;
-        QCOMPARE(cj.get<Config>().dataloader.direction, std::string("BtoA"));
+        QCOMPARE(cj["config"]["dataloader"]["direction"].get<std::string>(), std::string("BtoA"));
+        QVERIFY(cj.get<Config>().dataloader.direction == Direction::BtoA);
     }
 
     void atomicSave()

@@ -391,7 +391,7 @@ private Q_SLOTS:
             QVERIFY(QString::fromStdString(e.what()).contains(QStringLiteral("D_fake")));
         }
         // Policy "skip": the step is skipped, the discriminator keeps finite weights.
-        c.train.nonfinite_policy = "skip";
+        c.train.nonfinite_policy = NonFinitePolicy::Skip;
         Recorder rec;
         Pix2pixTrainer s(c, &rec, nullptr, nullptr, Pix2pixTrainer::Mode::Benchmark);
         s.setup();

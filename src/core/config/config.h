@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 /// @file Typed training configuration mirroring NectarGAN's config JSON
-/// (`nectargan/config/default.json`, `config_manager.py` GROUP_SCHEMA): one struct per section.
+/// (`nectargan/config/default.json`, `config_manager.py` GROUP_SCHEMA): one struct per section. Choices are
+/// enums (config/choices.h) written as their names; config.cpp names every key once, in one field table
+/// per section that drives reading, writing and validation.
 /// NectarGAN files load unchanged (missing keys take these defaults) and save back with the same keys.
 /// Keys this product adds live in the same sections and are documented below.
 
@@ -12,6 +14,9 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "config/choices.h"
+#include "util/error.h"
 
 namespace nectar {
 
@@ -42,7 +47,7 @@ struct AugmentationsConfig {
 
 struct DataloaderConfig {
     std::string dataroot;
-    std::string direction = "AtoB"; ///< "AtoB" | "BtoA"
+    Direction direction = Direction::AtoB; ///< "AtoB" | "BtoA" in files
     int batch_size = 1;
     int num_workers = 0; ///< 0 = decode in the training thread
     LoadConfig load;
@@ -63,8 +68,8 @@ struct OptimizerConfig {
 struct GeneratorConfig {
     int features = 64;
     int n_downs = 6;
-    std::string block_type = "UnetBlock"; ///< "UnetBlock" | "ResidualUnetBlock"
-    std::string upsample_type = "Transposed"; ///< "Transposed" | "Bilinear"
+    UnetBlockType block_type = UnetBlockType::UnetBlock; ///< "UnetBlock" | "ResidualUnetBlock" in files
+    UpsampleType upsample_type = UpsampleType::Transposed; ///< "Transposed" | "Bilinear" in files
     LearningRateConfig learning_rate;
     OptimizerConfig optimizer;
 };
@@ -104,7 +109,7 @@ struct TrainConfig {
     DiscriminatorConfig discriminator;
     LossConfig loss;
     // --- product extensions ---
-    std::string nonfinite_policy = "stop"; ///< "stop" | "skip" (skip the step) | "ignore"
+    NonFinitePolicy nonfinite_policy = NonFinitePolicy::Stop; ///< "stop" | "skip" | "ignore" (training/nonfinite.h)
     int log_dump_rate = 1; ///< epochs between loss_log.json dumps
     int update_rate = 50; ///< iterations between progress reports to observers
     int history_buffer_size = 50000; ///< values buffered per loss before an automatic log dump
@@ -149,9 +154,9 @@ struct Config {
 };
 
 /// Error in a config file or value. what() names the file (if any), the JSON path and the bad value.
-class ConfigError : public std::runtime_error {
+class ConfigError : public InputError {
 public:
-    using std::runtime_error::runtime_error;
+    using InputError::InputError;
 };
 
 /// Which product-extension keys (see config_extension_keys()) config_to_json writes.
@@ -175,7 +180,8 @@ Config config_from_json(
 /// Keys come out in alphabetical order (nlohmann::json objects are sorted); the values are NectarGAN's.
 nlohmann::json config_to_json(const Config& c, ExtensionKeys ext = ExtensionKeys::NonDefault);
 /// Throws ConfigError naming the JSON path and value: negative / non-finite lambdas, crop_size > load_size,
-/// unknown direction, batch_size < 1, unknown block/upsample type, both LR epochs 0, ...
+/// batch_size < 1, both LR epochs 0, a bad device, ... (an unknown choice name is an error when the file is
+/// read: the enums cannot hold one).
 void validate_config(const Config& c, const std::string& source = {});
 /// Reads and validates a config file. Throws ConfigError naming the file.
 Config load_config_file(const std::string& path, std::vector<std::string>* warnings = nullptr);

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "config/config.h"
+#include "util/strings.h"
 
 namespace nectar {
 
@@ -134,12 +135,7 @@ AugmentationSettings parse_augmentations(const nlohmann::json& both, const nlohm
 
     if (!unsupported.empty() || !unknown.empty()) {
         std::string w = "augmentations:";
-        auto list = [](const std::vector<std::string>& v) {
-            std::string out;
-            for (const auto& x : v)
-                out += (out.empty() ? "" : ", ") + x;
-            return out;
-        };
+        auto list = [](const std::vector<std::string>& v) { return join(v); };
         if (!unsupported.empty())
             w += " not supported by this loader, ignored: " + list(unsupported) + ".";
         if (!unknown.empty())

@@ -12,6 +12,7 @@
 #include <QtGui/QPixelFormat>
 
 #include "config/config.h"
+#include "util/strings.h"
 
 namespace nectar {
 
@@ -27,14 +28,10 @@ std::string ss(const QString& s)
     return s.toStdString();
 }
 
-std::string join(const std::vector<std::string>& v, std::size_t max_items = 20)
+/// File lists in messages stay readable: at most 20 names.
+std::string join_files(const std::vector<std::string>& v)
 {
-    std::string out;
-    for (std::size_t i = 0; i < v.size() && i < max_items; ++i)
-        out += (i ? ", " : "") + v[i];
-    if (v.size() > max_items)
-        out += ", ... (" + std::to_string(v.size() - max_items) + " more)";
-    return out;
+    return join(v, ", ", 20);
 }
 
 bool is_gray_format(QImage::Format f)
@@ -65,16 +62,12 @@ std::uint32_t hi32(std::uint64_t v)
 
 Direction direction_from_string(const std::string& s)
 {
-    if (s == "AtoB")
-        return Direction::AtoB;
-    if (s == "BtoA")
-        return Direction::BtoA;
-    throw std::invalid_argument("unknown direction \"" + s + "\"; expected AtoB or BtoA");
+    return parse_choice<Direction>(s, "direction");
 }
 
 std::string to_string(Direction d)
 {
-    return d == Direction::AtoB ? "AtoB" : "BtoA";
+    return choice_name(d);
 }
 
 DatasetOptions dataset_options_from_config(const Config& config, const std::string& split)
@@ -82,7 +75,7 @@ DatasetOptions dataset_options_from_config(const Config& config, const std::stri
     DatasetOptions o;
     o.dataroot = config.dataloader.dataroot;
     o.split = split;
-    o.direction = direction_from_string(config.dataloader.direction);
+    o.direction = config.dataloader.direction;
     o.input_nc = config.dataloader.load.input_nc;
     o.load_size = config.dataloader.load.load_size;
     o.crop_size = config.dataloader.load.crop_size;
@@ -186,7 +179,7 @@ PairedDataset::PairedDataset(DatasetOptions options)
     const std::string nc = std::to_string(o.input_nc) + (o.input_nc == 1 ? " channel" : " channels");
     auto warn = [&](const std::vector<std::string>& list, const std::string& what) {
         if (!list.empty())
-            m_warnings.push_back(what + " (" + std::to_string(list.size()) + ")" + in + join(list));
+            m_warnings.push_back(what + " (" + std::to_string(list.size()) + ")" + in + join_files(list));
     };
     warn(non_images, "skipped non-image entries");
     warn(unreadable, "skipped unreadable images");

@@ -27,19 +27,20 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "config/choices.h"
 #include "data/augmentations.h"
+#include "util/error.h"
 
 namespace nectar {
 
 struct Config;
 
 /// Error in the data: what() names the folder or file and what was expected.
-class DataError : public std::runtime_error {
+class DataError : public InputError {
 public:
-    using std::runtime_error::runtime_error;
+    using InputError::InputError;
 };
 
-enum class Direction { AtoB, BtoA };
 /// "AtoB" | "BtoA"; throws std::invalid_argument otherwise.
 Direction direction_from_string(const std::string& s);
 std::string to_string(Direction d);

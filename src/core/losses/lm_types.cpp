@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "losses/lm_types.h"
+#include "util/strings.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -34,10 +35,8 @@ Operand operand_from_name(const std::string& name)
     for (const auto& o : kOperands)
         if (name == o.name)
             return o.op;
-    std::string valid;
-    for (const auto& o : kOperands)
-        valid += (valid.empty() ? "" : ", ") + std::string(o.name);
-    throw std::invalid_argument("Unknown loss operand \"" + name + "\"; valid operands: " + valid);
+    throw std::invalid_argument("Unknown loss operand \"" + name
+        + "\"; valid operands: " + join_mapped(kOperands, [](const auto& o) { return o.name; }));
 }
 
 std::vector<std::string> operand_names()

@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include "losses/loss_log.h"
+#include "util/strings.h"
 
 namespace nectar {
 namespace {
@@ -131,9 +132,7 @@ struct LossManager::Impl {
     {
         const auto it = by_name.find(name);
         if (it == by_name.end()) {
-            std::string valid;
-            for (const auto& s : order)
-                valid += (valid.empty() ? "" : ", ") + s->loss.name;
+            const std::string valid = join_mapped(order, [](const auto& s) { return s->loss.name; });
             throw std::invalid_argument(
                 "Unknown loss \"" + name + "\"; registered losses: " + (valid.empty() ? "(none)" : valid));
         }

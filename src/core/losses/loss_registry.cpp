@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "losses/losses.h"
+#include "util/strings.h"
 
 namespace nectar {
 namespace {
@@ -72,10 +73,8 @@ const LossFunctionRegistry::Entry& LossFunctionRegistry::entry(const std::string
 {
     const auto it = m_entries.find(name);
     if (it == m_entries.end()) {
-        std::string valid;
-        for (const auto& [n, e] : m_entries)
-            valid += (valid.empty() ? "" : ", ") + n;
-        throw std::invalid_argument("Unknown loss function \"" + name + "\"; registered loss functions: " + valid);
+        throw std::invalid_argument("Unknown loss function \"" + name
+            + "\"; registered loss functions: " + join_mapped(m_entries, [](const auto& e) { return e.first; }));
     }
     return it->second;
 }

@@ -1,35 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/model_types.h"
+#include "util/strings.h"
 
 #include <stdexcept>
 
 #include <torch/torch.h>
 
 namespace nectar {
-
-namespace {
-
-std::string join(const std::vector<std::string>& names)
-{
-    std::string out;
-    for (const auto& n : names)
-        out += (out.empty() ? "" : ", ") + n;
-    return out;
-}
-
-} // namespace
-
-const std::vector<std::string>& unet_block_type_names()
-{
-    static const std::vector<std::string> names { "UnetBlock", "ResidualUnetBlock" };
-    return names;
-}
-
-const std::vector<std::string>& upsample_type_names()
-{
-    static const std::vector<std::string> names { "Transposed", "Bilinear" };
-    return names;
-}
 
 std::string to_string(UnetBlockType t)
 {

@@ -8,21 +8,26 @@
 #include <string>
 #include <vector>
 
+#include "config/choices.h"
+
 namespace torch::nn {
 class Module;
 }
 
 namespace nectar {
 
-/// UNet block kind (NectarGAN `nectargan/models/unet/blocks.py`: `UnetBlock`, `ResidualUnetBlock`).
-enum class UnetBlockType { UnetBlock, ResidualUnetBlock };
-/// Upsampling in the UNet decoder (NectarGAN `upconv_type`: "Transposed" | "Bilinear").
-enum class UpsampleType { Transposed, Bilinear };
+// UnetBlockType and UpsampleType (with their name tables) are config choices: config/choices.h.
 
-/// Registry of valid block type names, in display order: {"UnetBlock", "ResidualUnetBlock"}.
-const std::vector<std::string>& unet_block_type_names();
-/// Registry of valid upsampling type names, in display order: {"Transposed", "Bilinear"}.
-const std::vector<std::string>& upsample_type_names();
+/// Valid block type names, in display order: {"UnetBlock", "ResidualUnetBlock"} (choice_names).
+inline const std::vector<std::string>& unet_block_type_names()
+{
+    return choice_names<UnetBlockType>();
+}
+/// Valid upsampling type names, in display order: {"Transposed", "Bilinear"} (choice_names).
+inline const std::vector<std::string>& upsample_type_names()
+{
+    return choice_names<UpsampleType>();
+}
 
 std::string to_string(UnetBlockType t);
 std::string to_string(UpsampleType t);

@@ -42,8 +42,8 @@ UnetOptions unet_options_from_config(const Config& config)
     o.in_channels = config.dataloader.load.input_nc;
     o.features = config.train.generator.features;
     o.n_downs = config.train.generator.n_downs;
-    o.block_type = unet_block_type_from_string(config.train.generator.block_type);
-    o.upsample_type = upsample_type_from_string(config.train.generator.upsample_type);
+    o.block_type = config.train.generator.block_type;
+    o.upsample_type = config.train.generator.upsample_type;
     return o;
 }
 

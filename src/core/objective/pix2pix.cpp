@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "losses/loss_registry.h"
+#include "util/strings.h"
 
 namespace nectar {
 
@@ -13,10 +14,7 @@ namespace {
 
 std::string subspec_list()
 {
-    std::string out;
-    for (const auto& s : pix2pix_subspecs())
-        out += (out.empty() ? "" : ", ") + s;
-    return out;
+    return join(pix2pix_subspecs());
 }
 
 LMLoss make_loss(const Config& config, const std::string& name, const std::string& function, double weight,

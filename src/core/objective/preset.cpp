@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "scheduling/schedule.h"
 #include "util/atomic_file.h"
+#include "util/strings.h"
 
 namespace fs = std::filesystem;
 
@@ -198,11 +199,8 @@ void apply_preset_to_losses(const Preset& p, std::map<std::string, LMLoss>& loss
     for (const auto& [name, o] : p.losses) {
         auto it = losses.find(name);
         if (it == losses.end()) {
-            std::string known;
-            for (const auto& [n, l] : losses)
-                known += (known.empty() ? "" : ", ") + n;
             throw PresetError(where(source, "/losses/" + name) + ": the objective declares no loss \"" + name
-                + "\" (declared: " + known + ")");
+                + "\" (declared: " + join_mapped(losses, [](const auto& l) { return l.first; }) + ")");
         }
         if (o.weight) {
             it->second.loss_weight = *o.weight;

@@ -28,15 +28,16 @@
 #include <nlohmann/json.hpp>
 
 #include "losses/lm_types.h"
+#include "util/error.h"
 
 namespace nectar {
 
 struct Config;
 
 /// Bad preset file or value; what() names the file, the JSON path and the value.
-class PresetError : public std::runtime_error {
+class PresetError : public InputError {
 public:
-    using std::runtime_error::runtime_error;
+    using InputError::InputError;
 };
 
 struct LossOverride {

@@ -15,6 +15,7 @@
 #include "losses/loss_registry.h"
 #include "objective/spec_registry.h"
 #include "util/atomic_file.h"
+#include "util/strings.h"
 
 namespace nectar {
 
@@ -30,14 +31,6 @@ using detail::number_text;
 [[noreturn]] void fail(const std::string& source, const std::string& path, const std::string& msg)
 {
     throw SpecError(located(source, path, msg));
-}
-
-std::string join(const std::vector<std::string>& items)
-{
-    std::string out;
-    for (const auto& s : items)
-        out += (out.empty() ? "" : ", ") + s;
-    return out;
 }
 
 // Strict object reader: unknown keys are errors naming the allowed ones.

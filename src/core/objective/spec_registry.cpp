@@ -14,20 +14,13 @@
 #include "config/config.h"
 #include "objective/pix2pix.h"
 #include "objective/spec_definition.h"
+#include "util/strings.h"
 
 namespace nectar {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string join(const std::vector<std::string>& items)
-{
-    std::string out;
-    for (const auto& s : items)
-        out += (out.empty() ? "" : ", ") + s;
-    return out;
-}
 
 bool is_dir(const fs::path& p)
 {

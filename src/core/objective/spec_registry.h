@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "losses/lm_types.h"
+#include "util/error.h"
 
 namespace nectar {
 
@@ -80,9 +81,9 @@ private:
     std::map<std::string, std::string> m_loaded;
 };
 
-class SpecError : public std::runtime_error {
+class SpecError : public InputError {
 public:
-    using std::runtime_error::runtime_error;
+    using InputError::InputError;
 };
 
 } // namespace nectar

@@ -12,6 +12,7 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
+#include "util/strings.h"
 #include "util/torch_compat.h"
 
 namespace fs = std::filesystem;
@@ -20,18 +21,10 @@ namespace nectar {
 
 namespace {
 
-std::string join_epochs(const std::vector<int>& v)
-{
-    std::string s;
-    for (size_t i = 0; i < v.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(v[i]);
-    return s.empty() ? "none" : s;
-}
-
 [[noreturn]] void missing(const std::string& dir, int epoch, const std::string& file)
 {
     throw CheckpointError("no checkpoint for epoch " + std::to_string(epoch) + " in " + dir + " (missing " + file
-        + "); epochs with a checkpoint: " + join_epochs(list_checkpoint_epochs(dir)));
+        + "); epochs with a checkpoint: " + join_numbers(list_checkpoint_epochs(dir)));
 }
 
 void require_files(const std::string& dir, int epoch, const std::vector<std::string>& parts)

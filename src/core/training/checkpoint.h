@@ -19,12 +19,14 @@
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
 
+#include "util/error.h"
+
 namespace nectar {
 
 /// Missing or unreadable checkpoint. what() names the file and lists the epochs that exist.
-class CheckpointError : public std::runtime_error {
+class CheckpointError : public InputError {
 public:
-    using std::runtime_error::runtime_error;
+    using InputError::InputError;
 };
 
 struct CheckpointState {

@@ -7,20 +7,13 @@
 #include <stdexcept>
 
 #include "config/config.h"
+#include "util/strings.h"
 
 namespace fs = std::filesystem;
 
 namespace nectar {
 
 namespace {
-
-std::string join_ints(const std::vector<int>& v)
-{
-    std::string s;
-    for (size_t i = 0; i < v.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(v[i]);
-    return s.empty() ? "none" : s;
-}
 
 void make_dir(const fs::path& p)
 {
@@ -72,7 +65,7 @@ ExperimentPaths prepare_experiment_dir(const Config& config)
         if (!fs::is_directory(dir_of(version)))
             throw std::runtime_error("cannot continue training: experiment folder " + dir_of(version).string()
                 + " does not exist (common.experiment_version = " + std::to_string(version)
-                + "; existing versions of \"" + name + "\" in " + root.string() + ": " + join_ints(versions) + ")");
+                + "; existing versions of \"" + name + "\" in " + root.string() + ": " + join_numbers(versions) + ")");
     } else if (fs::exists(dir_of(version))) {
         if (!config.save.auto_increment_version)
             throw std::runtime_error("experiment folder " + dir_of(version).string()

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "training/nonfinite.h"
+#include "util/strings.h"
 
 #include <cmath>
 #include <sstream>
@@ -7,17 +8,6 @@
 #include <torch/torch.h>
 
 namespace nectar {
-
-NonFinitePolicy nonfinite_policy_from_name(const std::string& name)
-{
-    if (name == "stop")
-        return NonFinitePolicy::Stop;
-    if (name == "skip")
-        return NonFinitePolicy::Skip;
-    if (name == "ignore")
-        return NonFinitePolicy::Ignore;
-    throw std::invalid_argument("train.nonfinite_policy = \"" + name + "\": expected \"stop\", \"skip\" or \"ignore\"");
-}
 
 bool check_finite(NonFinitePolicy policy, const torch::Tensor& total, const std::vector<SummedLoss>& parts,
     const std::string& what, int epoch, std::int64_t iteration, const std::function<void(const std::string&)>& warn)
@@ -37,10 +27,8 @@ bool check_finite(NonFinitePolicy policy, const torch::Tensor& total, const std:
         const float v = l.value.item<float>();
         if (!std::isfinite(v)) {
             std::ostringstream s;
-            s << "non-finite loss: " << l.name << " = " << v << " (tags ";
-            for (std::size_t i = 0; i < l.tags.size(); ++i)
-                s << (i ? ", " : "") << l.tags[i];
-            s << ") at epoch " << epoch << ", iteration " << iteration
+            s << "non-finite loss: " << l.name << " = " << v << " (tags " << join(l.tags) << ") at epoch " << epoch
+              << ", iteration " << iteration
               << "; training stopped before the optimizer step (train.nonfinite_policy = \"stop\")";
             throw NonFiniteLossError(s.str(), l.name, l.tags, epoch, iteration);
         }

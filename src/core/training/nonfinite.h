@@ -15,6 +15,8 @@
 
 #include <torch/types.h>
 
+#include "config/choices.h"
+
 namespace nectar {
 
 /// A loss turned NaN/Inf (policy "stop").
@@ -34,10 +36,6 @@ public:
     int epoch;
     std::int64_t iteration; ///< 1-based within the epoch
 };
-
-enum class NonFinitePolicy { Stop, Skip, Ignore };
-/// "stop" | "skip" | "ignore"; throws std::invalid_argument listing them.
-NonFinitePolicy nonfinite_policy_from_name(const std::string& name);
 
 /// One loss of a network's total, for naming the culprit.
 struct SummedLoss {

@@ -175,18 +175,7 @@ QStringList upsampleTypeNames()
 
 QStringList directionNames()
 {
-    // The values validate_config accepts for dataloader.direction.
-    QStringList out;
-    for (const char* d : { "AtoB", "BtoA" }) {
-        nectar::Config c;
-        c.dataloader.direction = d;
-        try {
-            nectar::validate_config(c);
-            out.append(QString::fromLatin1(d));
-        } catch (const std::exception&) {
-        }
-    }
-    return out;
+    return qlist(nectar::choice_names<nectar::Direction>());
 }
 
 std::vector<DeviceEntry> devices()

@@ -52,7 +52,7 @@ void SettingsForm::setConfig(const nectar::Config& c)
     const QSignalBlocker block(this);
     const auto& dl = c.dataloader;
     ui->datarootEdit->setText(QString::fromStdString(dl.dataroot));
-    ui->directionCombo->setCurrentText(QString::fromStdString(dl.direction));
+    ui->directionCombo->setCurrentText(QString::fromStdString(nectar::choice_name(dl.direction)));
     ui->loadSizeSpin->setValue(dl.load.load_size);
     ui->cropSizeSpin->setValue(dl.load.crop_size);
     ui->batchSizeSpin->setValue(dl.batch_size);
@@ -66,8 +66,8 @@ void SettingsForm::setConfig(const nectar::Config& c)
     ui->beta1Spin->setValue(g.optimizer.beta1);
     ui->featuresSpin->setValue(g.features);
     ui->nDownsSpin->setValue(g.n_downs);
-    ui->blockCombo->setCurrentText(QString::fromStdString(g.block_type));
-    ui->upsampleCombo->setCurrentText(QString::fromStdString(g.upsample_type));
+    ui->blockCombo->setCurrentText(QString::fromStdString(nectar::choice_name(g.block_type)));
+    ui->upsampleCombo->setCurrentText(QString::fromStdString(nectar::choice_name(g.upsample_type)));
     ui->dLayersSpin->setValue(d.n_layers);
     ui->dBaseSpin->setValue(d.base_channels);
     ui->dMaxSpin->setValue(d.max_channels);
@@ -94,7 +94,8 @@ nectar::Config SettingsForm::config() const
     nectar::Config c = m_config;
     auto& dl = c.dataloader;
     dl.dataroot = ui->datarootEdit->text().trimmed().toStdString();
-    dl.direction = ui->directionCombo->currentText().toStdString();
+    dl.direction = nectar::choice_from_name<nectar::Direction>(ui->directionCombo->currentText().toStdString())
+                       .value_or(dl.direction);
     dl.load.load_size = ui->loadSizeSpin->value();
     dl.load.crop_size = ui->cropSizeSpin->value();
     dl.batch_size = ui->batchSizeSpin->value();
@@ -109,8 +110,12 @@ nectar::Config SettingsForm::config() const
     c.train.discriminator.optimizer.beta1 = ui->beta1Spin->value();
     c.train.generator.features = ui->featuresSpin->value();
     c.train.generator.n_downs = ui->nDownsSpin->value();
-    c.train.generator.block_type = ui->blockCombo->currentText().toStdString();
-    c.train.generator.upsample_type = ui->upsampleCombo->currentText().toStdString();
+    c.train.generator.block_type
+        = nectar::choice_from_name<nectar::UnetBlockType>(ui->blockCombo->currentText().toStdString())
+              .value_or(c.train.generator.block_type);
+    c.train.generator.upsample_type
+        = nectar::choice_from_name<nectar::UpsampleType>(ui->upsampleCombo->currentText().toStdString())
+              .value_or(c.train.generator.upsample_type);
     c.train.discriminator.n_layers = ui->dLayersSpin->value();
     c.train.discriminator.base_channels = ui->dBaseSpin->value();
     c.train.discriminator.max_channels = ui->dMaxSpin->value();

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pix2pixTrainer::setup() and its phases: device and LR plan, models, experiment folder, objective, data,
+// resume from a checkpoint, and the run's record (config copy + objective) in the experiment folder.
+#include <algorithm>
+#include <filesystem>
+
+#include "data/paired_dataset.h"
+#include "objective/spec_registry.h"
+#include "training/device.h"
+#include "training/experiment.h"
+#include "training/pix2pix_trainer_impl.h"
+
+namespace fs = std::filesystem;
+
+namespace nectar {
+
+using namespace detail;
+
+void Pix2pixTrainer::Impl::setup_device_and_plan(Config& c)
+{
+    nonfinite_policy = c.train.nonfinite_policy;
+    const DeviceChoice dev = resolve_device(c.common.device);
+    if (!dev.message.empty())
+        message(MessageLevel::Warning, dev.message);
+    q->m_device = dev.device;
+    amp = q->m_device.is_cuda();
+    apply_num_threads(c.common.num_threads);
+
+    lr = make_lr_schedules(c.train);
+    q->m_first_epoch = c.train.load.continue_train ? c.train.load.load_epoch + 1 : 1;
+    q->m_last_epoch = lr.total_epochs();
+    if (c.train.load.continue_train && c.train.load.load_epoch < 1)
+        throw std::invalid_argument("train.load.load_epoch = " + std::to_string(c.train.load.load_epoch)
+            + ": expected the epoch (>= 1) of a saved checkpoint");
+    if (c.common.seed >= 0)
+        torch::manual_seed(static_cast<uint64_t>(c.common.seed));
+}
+
+void Pix2pixTrainer::Impl::build_models(const Config& c)
+{
+    UnetOptions go = unet_options_from_config(c);
+    validate_unet_options(go);
+    PatchGANOptions dopt = patchgan_options_from_config(c);
+    validate_patchgan_options(dopt);
+    if (patchgan_output_size(dopt, c.dataloader.load.crop_size) < 1)
+        throw std::invalid_argument("dataloader.load.crop_size = " + std::to_string(c.dataloader.load.crop_size)
+            + " is too small for the discriminator (train.discriminator.n_layers = " + std::to_string(dopt.n_layers)
+            + ")");
+    const torch::Device& device = q->m_device;
+    gen = UnetGenerator(go);
+    disc = PatchGAN(dopt);
+    gen->to(device);
+    disc->to(device);
+    gen->train();
+    disc->train();
+    const auto& tg = c.train.generator;
+    const auto& td = c.train.discriminator; // beta1 is per network; the LR comes from make_lr_schedules
+    const int first = q->m_first_epoch;
+    opt_g = std::make_unique<FusedAdam>(
+        gen->parameters(), torch::optim::AdamOptions(lr.generator.lr_at(first)).betas({ tg.optimizer.beta1, 0.999 }));
+    opt_d = std::make_unique<FusedAdam>(disc->parameters(),
+        torch::optim::AdamOptions(lr.discriminator.lr_at(first)).betas({ td.optimizer.beta1, 0.999 }));
+    scaler_g = std::make_unique<LossScaler>(amp, device);
+    scaler_d = std::make_unique<LossScaler>(amp, device);
+}
+
+void Pix2pixTrainer::Impl::prepare_folder(Config& c)
+{
+    if (c.dataloader.dataroot.empty())
+        throw std::invalid_argument("dataloader.dataroot is empty: expected a folder with train/ (and val/, test/)");
+    const ExperimentPaths paths = prepare_experiment_dir(c);
+    q->m_experiment_dir = paths.dir;
+    c.common.experiment_version = paths.version;
+}
+
+std::map<std::string, LMLoss> Pix2pixTrainer::Impl::build_objective(const Config& c)
+{
+    for (const auto& w : SpecRegistry::instance().load_default_directories())
+        message(MessageLevel::Warning, w);
+    auto built = SpecRegistry::instance().build(c.train.loss.spec, c.train.loss.subspec, c);
+    if (preset)
+        apply_preset_to_losses(*preset, built, preset->name.empty() ? "preset" : preset->name);
+    lm = std::make_unique<LossManager>(c, q->m_experiment_dir, mode == Mode::Train, c.train.history_buffer_size);
+    for (auto& [name, loss] : built) {
+        if (loss.module)
+            loss.module->to(q->m_device);
+        lm->register_loss(loss);
+    }
+    current_epoch = q->m_first_epoch;
+    refresh_losses();
+    const bool any_g = std::any_of(losses.begin(), losses.end(), [](const ActiveLoss& l) { return l.in_g; });
+    const bool any_d = std::any_of(losses.begin(), losses.end(), [](const ActiveLoss& l) { return l.in_d; });
+    const std::string objective = c.train.loss.spec + "/" + c.train.loss.subspec;
+    if (!any_g)
+        throw std::invalid_argument(
+            "objective " + objective + " has no G-tagged loss: nothing would train the generator");
+    if (!any_d)
+        message(MessageLevel::Warning,
+            "objective " + objective + " has no D-tagged loss: the discriminator will not be trained");
+    return built;
+}
+
+void Pix2pixTrainer::Impl::build_data(const Config& c)
+{
+    train_loader = make_data_loader(c, "train");
+    for (const auto& w : train_loader->dataset().warnings())
+        message(MessageLevel::Warning, w);
+    iterations_per_epoch = static_cast<std::int64_t>(train_loader->batches_per_epoch());
+    if (!c.save.save_examples)
+        return;
+    Config ec = c;
+    ec.dataloader.num_workers = 0;
+    ec.dataloader.batch_size = 1;
+    try {
+        example_loader = make_data_loader(ec, "val");
+    } catch (const DataError& e) {
+        message(MessageLevel::Warning,
+            std::string("no usable val split (") + e.what()
+                + "); examples come from the train split without augmentation");
+        auto opts = dataset_options_from_config(ec, "train");
+        opts.train = false;
+        example_loader
+            = std::make_unique<DataLoader>(std::make_shared<PairedDataset>(opts), 1, false, 0, c.common.seed);
+    }
+}
+
+void Pix2pixTrainer::Impl::resume(const Config& c)
+{
+    const std::string& dir = q->m_experiment_dir;
+    CheckpointState st = load_checkpoint(dir, c.train.load.load_epoch, q->m_device, *gen, *opt_g, *disc, *opt_d);
+    restore_rng_state(st, q->m_device);
+    global_iteration = st.global_iteration;
+    restore_scaler(*scaler_g, st.extra, "scaler_g");
+    restore_scaler(*scaler_d, st.extra, "scaler_d");
+    message(MessageLevel::Info, "continuing from the checkpoint of epoch " + std::to_string(st.epoch) + " in " + dir);
+    const auto saved = list_checkpoint_epochs(dir);
+    const auto latest = std::max_element(saved.begin(), saved.end());
+    if (latest != saved.end() && *latest > st.epoch)
+        message(MessageLevel::Warning,
+            "checkpoints up to epoch " + std::to_string(*latest)
+                + " exist: the loss log keeps the values logged after epoch " + std::to_string(st.epoch)
+                + " and appends this run's after them; later checkpoints are overwritten as this run reaches their "
+                  "epochs");
+}
+
+void Pix2pixTrainer::Impl::record_run(const Config& c, const std::map<std::string, LMLoss>& built)
+{
+    const std::string config_copy = write_config_copy(c, q->m_experiment_dir);
+    objective_record = preset_from_losses(c.train.loss.spec, c.train.loss.subspec, built);
+    objective_path = objective_copy_path(config_copy);
+    objective_record.name = fs::path(objective_path).filename().string();
+    objective_record.description = "the objective trained by the run that wrote "
+        + fs::path(config_copy).filename().string()
+        + (preset && !preset->name.empty() ? " (from " + preset->name + ")" : std::string());
+    save_preset_file(objective_record, objective_path);
+    lm->set_log_metadata(q->m_device.str(), c.dataloader.dataroot, static_cast<std::int64_t>(train_loader->size()));
+}
+
+void Pix2pixTrainer::setup()
+{
+    if (d->is_setup)
+        return;
+    Config& c = m_config;
+    validate_config(c);
+    d->setup_device_and_plan(c);
+    d->build_models(c);
+    if (d->mode == Mode::Train)
+        d->prepare_folder(c);
+    const auto built = d->build_objective(c);
+    if (d->mode == Mode::Train) {
+        d->build_data(c);
+        if (c.train.load.continue_train)
+            d->resume(c);
+        d->record_run(c, built);
+    }
+    d->is_setup = true;
+}
+
+} // namespace nectar
