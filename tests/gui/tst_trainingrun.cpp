@@ -70,6 +70,21 @@ double lastValue(LossChart* chart, const QString& loss)
             return (chart->graph(i)->data()->constEnd() - 1)->value;
     return std::nan("");
 }
+/// Fails the run from the training thread at the n-th progress report (an observer may throw).
+struct FailAtReport : nectar::TrainingObserver {
+    explicit FailAtReport(int n)
+        : at(n)
+    {
+    }
+    void on_progress(const nectar::ProgressReport&) override
+    {
+        if (++reports == at)
+            throw std::runtime_error("injected failure at progress report " + std::to_string(reports));
+    }
+    int at;
+    int reports = 0;
+};
+
 /// Trains pix2pix/basic with the tiny settings in `w` (after `beforeStart`, e.g. a table edit) and waits for
 /// the end. Returns the run folder; empty if the run did not start, failed or was stopped.
 QString trainTiny(MainWindow& w, const QString& output, int epochs, const std::function<void()>& beforeStart = {})
@@ -321,7 +336,7 @@ private Q_SLOTS:
         TrainingJob job;
         job.config = w.objectivePage()->config();
         job.rows = table(w)->rows();
-        job.failAtReport = 3;
+        job.observer = std::make_shared<FailAtReport>(3);
         QVERIFY(w.session()->start(job));
         QVERIFY(failed.wait(kRunTimeoutMs) || failed.count() == 1);
         QVERIFY(failed.first().first().toString().contains(QStringLiteral("injected failure")));

@@ -223,16 +223,21 @@ void LossLog::set_metadata(const LossLogMetadata& metadata)
     m_meta_dirty = true;
 }
 
-void LossLog::ensure_journal_open()
+void LossLog::ensure_folder() const
 {
-    if (m_fd >= 0)
-        return;
     if (m_dir.empty())
         throw std::runtime_error("LossLog: no experiment folder given, cannot write the loss log");
     std::error_code ec;
     fs::create_directories(m_dir, ec);
     if (ec)
         throw std::runtime_error("Cannot create experiment folder " + m_dir + ": " + ec.message());
+}
+
+void LossLog::ensure_journal_open()
+{
+    if (m_fd >= 0)
+        return;
+    ensure_folder();
     const auto path = journal_path();
     m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (m_fd < 0)
@@ -303,12 +308,7 @@ void LossLog::export_base_log()
         ojson { { "device", m_meta.device }, { "dataroot", m_meta.dataroot },
             { "dataset_length", m_meta.dataset_length }, { "experiment", m_meta.experiment },
             { "loss_functions", functions } } } };
-    if (m_dir.empty())
-        throw std::runtime_error("LossLog: no experiment folder given, cannot write the loss log");
-    std::error_code ec;
-    fs::create_directories(m_dir, ec);
-    if (ec)
-        throw std::runtime_error("Cannot create experiment folder " + m_dir + ": " + ec.message());
+    ensure_folder();
     write_file_atomically(log_path(), j.dump(), "loss log"); // readers see the old or the new file, never half
 }
 

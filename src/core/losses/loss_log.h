@@ -103,6 +103,7 @@ public:
     static std::string encode_value(float v);
 
 private:
+    void ensure_folder() const; ///< creates the experiment folder; throws naming it
     void ensure_journal_open();
     std::string m_dir;
     LossLogMetadata m_meta;

@@ -10,6 +10,7 @@
 #include "objective/losstablemodel.h"
 #include "pages/settingsform.h"
 #include "ui_objectivepage.h"
+#include "widgets/inlinemessage.h"
 
 ObjectivePage::ObjectivePage(QWidget* parent)
     : QWidget(parent)
@@ -23,7 +24,6 @@ ObjectivePage::ObjectivePage(QWidget* parent)
         QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed | QAbstractItemView::AnyKeyPressed);
     ui->lossTable->horizontalHeader()->setStretchLastSection(true);
     ui->lossTable->verticalHeader()->setVisible(false);
-    ui->messageLabel->hide();
     ui->splitter->setStretchFactor(0, 3);
     ui->splitter->setStretchFactor(1, 2);
     ui->splitter->setSizes({ 740, 540 });
@@ -185,15 +185,14 @@ void ObjectivePage::applyPreset(const engine::PresetContent& preset)
 
 void ObjectivePage::showMessage(const QString& text)
 {
-    ui->messageLabel->setText(text);
-    ui->messageLabel->setVisible(!text.isEmpty());
+    ui->messageLabel->setMessage(text);
     if (!text.isEmpty())
         Q_EMIT statusMessage(text);
 }
 
 QString ObjectivePage::message() const
 {
-    return ui->messageLabel->isHidden() ? QString() : ui->messageLabel->text();
+    return ui->messageLabel->message();
 }
 
 void ObjectivePage::setTrainingActive(bool active)

@@ -19,6 +19,7 @@
 #include "charts/chartpanel.h"
 #include "losses/loss_log.h"
 #include "ui_reviewpage.h"
+#include "widgets/inlinemessage.h"
 
 namespace {
 constexpr std::size_t kPointsPerSlice = 200000; // charts are filled in slices so the GUI stays live
@@ -46,7 +47,6 @@ ReviewPage::ReviewPage(QWidget* parent)
     , m_sliceTimer(new QTimer(this))
 {
     ui->setupUi(this);
-    ui->messageLabel->hide();
     ui->loadProgress->hide();
     ui->splitter->setStretchFactor(0, 4);
     ui->splitter->setStretchFactor(1, 1);
@@ -101,13 +101,12 @@ bool ReviewPage::isLoading() const
 
 QString ReviewPage::errorText() const
 {
-    return ui->messageLabel->isHidden() ? QString() : ui->messageLabel->text();
+    return ui->messageLabel->message();
 }
 
 void ReviewPage::showError(const QString& text)
 {
-    ui->messageLabel->setText(text);
-    ui->messageLabel->setVisible(!text.isEmpty());
+    ui->messageLabel->setMessage(text);
 }
 
 void ReviewPage::browse(int run)

@@ -9,6 +9,7 @@
 
 #include "charts/chartpanel.h"
 #include "ui_trainingpage.h"
+#include "widgets/inlinemessage.h"
 
 namespace {
 QPixmap toPixmap(const std::optional<nectar::RgbImage>& img)
@@ -35,7 +36,6 @@ TrainingPage::TrainingPage(TrainingSession* session, QWidget* parent)
     , m_session(session)
 {
     ui->setupUi(this);
-    ui->messageLabel->hide();
     ui->splitter->setStretchFactor(0, 4);
     ui->splitter->setStretchFactor(1, 1);
     ui->charts->setShowWeights(true);
@@ -62,7 +62,7 @@ ChartPanel* TrainingPage::charts() const
 
 QString TrainingPage::errorText() const
 {
-    return ui->messageLabel->isHidden() ? QString() : ui->messageLabel->text();
+    return ui->messageLabel->message();
 }
 
 QString TrainingPage::stateText() const
@@ -72,8 +72,7 @@ QString TrainingPage::stateText() const
 
 void TrainingPage::showError(const QString& text)
 {
-    ui->messageLabel->setText(text);
-    ui->messageLabel->setVisible(!text.isEmpty());
+    ui->messageLabel->setMessage(text);
 }
 
 void TrainingPage::onStateChanged(TrainingSession::State state)

@@ -16,28 +16,44 @@ namespace {
 /// to the receivers on the GUI thread with copies of the values.
 class SignalObserver : public nectar::TrainingObserver {
 public:
-    SignalObserver(TrainingWorker* worker, int failAtReport)
+    SignalObserver(TrainingWorker* worker, nectar::TrainingObserver* also)
         : m_worker(worker)
-        , m_failAt(failAtReport)
+        , m_also(also)
     {
     }
-    void on_run_started(const nectar::RunInfo& info) override { Q_EMIT m_worker->runStarted(info); }
+    void on_run_started(const nectar::RunInfo& info) override
+    {
+        if (m_also)
+            m_also->on_run_started(info);
+        Q_EMIT m_worker->runStarted(info);
+    }
     void on_progress(const nectar::ProgressReport& report) override
     {
-        if (++m_reports == m_failAt)
-            throw std::runtime_error("injected failure at progress report " + std::to_string(m_reports));
+        if (m_also)
+            m_also->on_progress(report);
         Q_EMIT m_worker->progress(report);
     }
-    void on_epoch_end(const nectar::EpochSummary& summary) override { Q_EMIT m_worker->epochEnded(summary); }
+    void on_epoch_end(const nectar::EpochSummary& summary) override
+    {
+        if (m_also)
+            m_also->on_epoch_end(summary);
+        Q_EMIT m_worker->epochEnded(summary);
+    }
     void on_message(nectar::MessageLevel level, const std::string& text) override
     {
+        if (m_also)
+            m_also->on_message(level, text);
         Q_EMIT m_worker->message(static_cast<int>(level), QString::fromStdString(text));
+    }
+    void on_run_finished(bool stopped) override
+    {
+        if (m_also)
+            m_also->on_run_finished(stopped);
     }
 
 private:
     TrainingWorker* m_worker;
-    int m_failAt;
-    int m_reports = 0;
+    nectar::TrainingObserver* m_also;
 };
 
 } // namespace
@@ -63,7 +79,7 @@ void TrainingWorker::run(const TrainingJob& job)
         const QString spec = QString::fromStdString(job.config.train.loss.spec);
         const QString subspec = QString::fromStdString(job.config.train.loss.subspec);
         const nectar::Preset objective = engine::presetFromRows(spec, subspec, job.rows);
-        SignalObserver observer(this, job.failAtReport);
+        SignalObserver observer(this, job.observer.get());
         nectar::Pix2pixTrainer trainer(job.config, &observer, job.control.get(), &objective);
         const nectar::TrainResult result = trainer.run();
         Q_EMIT finished(result.stopped, QString::fromStdString(result.experiment_dir));

@@ -19,8 +19,9 @@ struct TrainingJob {
     nectar::Config config; ///< train.loss.spec / subspec name the objective
     std::vector<LossRow> rows; ///< the loss table: overrides weight/tags/schedule of every loss
     std::shared_ptr<nectar::TrainingControl> control; ///< pause/stop/live edits (thread-safe)
-    /// Test hook: throw from the observer at this 1-based progress report (< 1: never).
-    int failAtReport = 0;
+    /// Optional: also receives every callback, on the training thread, before the GUI's signals (e.g. a
+    /// logger). An exception it throws fails the run like any training error.
+    std::shared_ptr<nectar::TrainingObserver> observer;
 };
 
 Q_DECLARE_METATYPE(TrainingJob)
