@@ -278,7 +278,7 @@ void LossManager::register_loss(LMLoss loss)
         throw std::invalid_argument("LossManager: a loss needs a non-empty name");
     if (!loss.function)
         throw std::invalid_argument("LossManager: loss \"" + loss.name + "\" has no function");
-    if (!std::isfinite(loss.loss_weight) || loss.loss_weight < 0.0) {
+    if (!is_valid_weight(loss.loss_weight)) {
         std::ostringstream os;
         os << "LossManager: loss \"" << loss.name << "\" has weight " << loss.loss_weight
            << "; expected a finite number >= 0";
@@ -448,7 +448,7 @@ void LossManager::export_base_log()
 
 void LossManager::set_loss_weight(const std::string& name, double weight)
 {
-    if (!std::isfinite(weight) || weight < 0.0) {
+    if (!is_valid_weight(weight)) {
         std::ostringstream os;
         os << "LossManager::set_loss_weight(" << name << "): weight " << weight << " is not a finite number >= 0";
         throw std::invalid_argument(os.str());

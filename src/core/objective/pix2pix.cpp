@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "losses/loss_registry.h"
+#include "objective/loss_spec.h"
 #include "util/strings.h"
 
 namespace nectar {
@@ -20,16 +21,13 @@ std::string subspec_list()
 LMLoss make_loss(const Config& config, const std::string& name, const std::string& function, double weight,
     const std::string& tag, Operand prediction, Operand target)
 {
-    LossFunction fn = LossFunctionRegistry::instance().create(function, config);
-    LMLoss loss;
-    loss.name = name;
-    loss.function = std::move(fn.function);
-    loss.module = std::move(fn.module);
-    loss.function_name = function;
-    loss.loss_weight = weight;
-    loss.tags = { tag };
-    loss.inputs = LossInputs { prediction, target };
-    return loss;
+    LossSpec spec;
+    spec.name = name;
+    spec.function = function;
+    spec.weight = weight;
+    spec.tags = { tag };
+    spec.inputs = LossInputs { prediction, target };
+    return build_loss(spec, config);
 }
 
 } // namespace

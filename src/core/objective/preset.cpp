@@ -73,7 +73,7 @@ Preset preset_from_json(const nlohmann::json& j, const std::string& source)
             }
             if (e.contains("weight")) {
                 const auto& w = e.at("weight");
-                if (!w.is_number() || !std::isfinite(w.get<double>()) || w.get<double>() < 0.0)
+                if (!w.is_number() || !is_valid_weight(w.get<double>()))
                     throw PresetError(
                         where(source, base + "/weight") + " = " + w.dump() + ": expected a finite number >= 0");
                 o.weight = w.get<double>();

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "losses/lm_types.h"
 #include "losses/loss_registry.h"
+#include "objective/loss_spec.h"
 #include "objective/spec_registry.h"
 #include "util/atomic_file.h"
 #include "util/strings.h"
@@ -225,7 +226,7 @@ void SpecDefinition::validate(const std::string& source) const
             }
         }
         if (l.weight.key.empty() || l.weight.has_default) {
-            if (!std::isfinite(l.weight.value) || l.weight.value < 0.0)
+            if (!is_valid_weight(l.weight.value))
                 fail(source, p + "/weight", "expected a finite weight >= 0 (got " + number_text(l.weight.value) + ")");
         }
         for (std::size_t k = 0; k < l.tags.size(); ++k)
@@ -283,20 +284,17 @@ std::map<std::string, LMLoss> SpecDefinition::build(const Config& config, const 
         } catch (const std::invalid_argument& e) {
             throw std::invalid_argument("Spec \"" + name + "\", loss \"" + l.name + "\": " + e.what());
         }
-        if (!std::isfinite(weight) || weight < 0.0)
+        if (!is_valid_weight(weight))
             throw std::invalid_argument("Spec \"" + name + "\", loss \"" + l.name + "\": weight " + l.weight.key + " = "
                 + number_text(weight) + " (expected a finite number >= 0)");
-        LossFunction fn = LossFunctionRegistry::instance().create(l.function, config);
-        LMLoss loss;
-        loss.name = l.name;
-        loss.function = std::move(fn.function);
-        loss.module = std::move(fn.module);
-        loss.function_name = l.function;
-        loss.loss_weight = weight;
-        loss.schedule = l.schedule;
-        loss.tags = l.tags;
-        loss.inputs = LossInputs { operand_from_name(l.prediction), operand_from_name(l.target) };
-        out.emplace(loss.name, std::move(loss));
+        LossSpec spec;
+        spec.name = l.name;
+        spec.function = l.function;
+        spec.weight = weight;
+        spec.schedule = l.schedule;
+        spec.tags = l.tags;
+        spec.inputs = LossInputs { operand_from_name(l.prediction), operand_from_name(l.target) };
+        out.emplace(l.name, build_loss(spec, config));
     }
     return out;
 }

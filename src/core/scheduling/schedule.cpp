@@ -112,7 +112,7 @@ void Schedule::validate() const
         fail("end_epoch",
             "must be >= start_epoch (" + std::to_string(start_epoch) + "), got " + std::to_string(end_epoch));
     auto check_value = [&](const char* field, double v) {
-        if (!std::isfinite(v) || v < 0.0) {
+        if (!is_valid_weight(v)) {
             std::ostringstream os;
             os << "must be a finite number >= 0, got " << v;
             fail(field, os.str());

@@ -3,12 +3,20 @@
 /// @file Loss-weight schedules (NectarGAN `nectargan.scheduling`: Schedule, ScheduleDefs).
 
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 namespace nectar {
+
+/// The rule for every loss weight (lambda) and scheduled weight value: a finite number >= 0. Written once,
+/// here; specs, presets, the LossManager, schedules and the GUI's table all call it.
+inline bool is_valid_weight(double w)
+{
+    return w >= 0.0 && w <= std::numeric_limits<double>::max(); // false for NaN and +inf
+}
 
 /// A loss-weight schedule over training epochs.
 ///

@@ -124,7 +124,7 @@ bool LossTableModel::parseWeight(const QVariant& value, double* out, QString* er
     bool ok = false;
     const double w
         = value.typeId() == QMetaType::QString ? value.toString().trimmed().toDouble(&ok) : value.toDouble(&ok);
-    if (!ok || !std::isfinite(w) || w < 0.0) {
+    if (!ok || !nectar::is_valid_weight(w)) {
         *error = tr("Invalid weight \"%1\": expected a finite number ≥ 0.").arg(value.toString());
         return false;
     }

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "objective/loss_spec.h"
+
+#include <sstream>
+#include <stdexcept>
+
+#include "losses/loss_registry.h"
+
+namespace nectar {
+
+LMLoss build_loss(const LossSpec& spec, const Config& config)
+{
+    if (!is_valid_weight(spec.weight)) {
+        std::ostringstream os;
+        os << "loss \"" << spec.name << "\": weight " << spec.weight << " (expected a finite number >= 0)";
+        throw std::invalid_argument(os.str());
+    }
+    try {
+        spec.schedule.validate();
+    } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument("loss \"" + spec.name + "\": " + e.what());
+    }
+    LossFunction fn = LossFunctionRegistry::instance().create(spec.function, config);
+    LMLoss loss;
+    loss.name = spec.name;
+    loss.function = std::move(fn.function);
+    loss.module = std::move(fn.module);
+    loss.function_name = spec.function;
+    loss.loss_weight = spec.weight;
+    loss.schedule = spec.schedule;
+    loss.tags = spec.tags;
+    loss.inputs = spec.inputs;
+    return loss;
+}
+
+} // namespace nectar
