@@ -15,6 +15,7 @@
 #include "checkpoint_fixture.h"
 #include "config/config.h"
 #include "data/paired_dataset.h"
+#include "losses/loss_log.h"
 #include "losses/loss_manager.h"
 #include "objective/preset.h"
 #include "objective/spec_registry.h"
@@ -456,6 +457,31 @@ private Q_SLOTS:
         QVERIFY(rec.raw["G_IN"][0] > 0.0f && rec.raw["G_IN"][0] < 4.0f);
         const auto w = t.loss_manager().get_loss_weights({}, -1);
         QCOMPARE(w.at("G_IN"), 3.0);
+    }
+
+    void reportsShowTheLoggedValues()
+    {
+        // One history: the values observers (the GUI's charts) get are the loss log's measured raw values,
+        // bit for bit, not raw values derived as weighted / weight (which round differently, e.g. for G_L1 at 100).
+        QTemporaryDir tmp;
+        Recorder rec;
+        Pix2pixTrainer t(tiny_config(tmp.path().toStdString(), 2, 0), &rec);
+        const TrainResult r = t.run();
+        const LossLogData log = LossLog::read(r.experiment_dir);
+        QCOMPARE(rec.raw.size(), std::size_t(4));
+        for (const auto& [name, values] : rec.raw) {
+            const auto& logged = log.losses.at(name);
+            QVERIFY(!logged.raw_derived);
+            QCOMPARE(values.size(), logged.raw.size());
+            for (std::size_t i = 0; i < values.size(); ++i)
+                QVERIFY2(values[i] == logged.raw[i],
+                    qPrintable(QStringLiteral("%1[%2]: reported %3, logged %4")
+                                   .arg(QString::fromStdString(name))
+                                   .arg(i)
+                                   .arg(values[i], 0, 'g', 9)
+                                   .arg(logged.raw[i], 0, 'g', 9)));
+        }
+        QCOMPARE(rec.iters.at("G_L1"), (std::vector<std::int64_t> { 0, 1, 2, 3, 4, 5, 6, 7 }));
     }
 
     void runRecordsItsObjective()

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 
 #include <torch/torch.h>
 
@@ -114,6 +115,8 @@ struct LossManager::Impl {
         std::vector<float> pending_weights;
         // Values synced but not yet written to the log.
         std::vector<float> unlogged_weighted;
+        // Values synced but not yet taken by take_unreported() (only while reporting is on).
+        LMHistory unreported;
         float last_raw = std::numeric_limits<float>::quiet_NaN();
         float last_weighted = std::numeric_limits<float>::quiet_NaN();
         float last_weight = std::numeric_limits<float>::quiet_NaN();
@@ -125,6 +128,7 @@ struct LossManager::Impl {
     bool enable_logging = true;
     size_t buffer_size = 50000;
     int sync_interval = 64;
+    bool reporting = false;
     int calls_since_sync = 0;
     std::unique_ptr<LossLog> log;
 
@@ -172,6 +176,11 @@ struct LossManager::Impl {
             h.losses.insert(h.losses.end(), raw, raw + n);
             h.weights.insert(h.weights.end(), s->pending_weights.begin(), s->pending_weights.end());
             s->unlogged_weighted.insert(s->unlogged_weighted.end(), weighted, weighted + n);
+            if (reporting) {
+                s->unreported.losses.insert(s->unreported.losses.end(), raw, raw + n);
+                s->unreported.weights.insert(
+                    s->unreported.weights.end(), s->pending_weights.begin(), s->pending_weights.end());
+            }
             s->last_raw = raw[n - 1];
             s->last_weighted = weighted[n - 1];
             s->last_weight = s->pending_weights.back();
@@ -379,6 +388,26 @@ std::map<std::string, double> LossManager::get_raw_loss_values(const std::vector
     for (const auto& s : m_impl->order)
         if (matches(s->loss, query_tags))
             out[s->loss.name] = s->last_raw;
+    return out;
+}
+
+void LossManager::set_reporting(bool on)
+{
+    std::lock_guard<std::mutex> lock(m_impl->mutex);
+    m_impl->reporting = on;
+    if (!on)
+        for (const auto& s : m_impl->order)
+            s->unreported = {};
+}
+
+std::map<std::string, LMHistory> LossManager::take_unreported()
+{
+    std::lock_guard<std::mutex> lock(m_impl->mutex);
+    m_impl->sync_locked();
+    std::map<std::string, LMHistory> out;
+    for (const auto& s : m_impl->order)
+        if (!s->unreported.losses.empty())
+            out[s->loss.name] = std::exchange(s->unreported, LMHistory {});
     return out;
 }
 

@@ -76,6 +76,12 @@ public:
 
     /// Moves the host copy of pending device values into history (one sync for all losses).
     void sync_history();
+    /// While on, every synced value is also kept for take_unreported() (the trainer's progress reports read
+    /// the same measured values the log stores). Off by default; turning it off drops what was kept.
+    void set_reporting(bool on);
+    /// Syncs (one transfer for all losses) and returns, per loss, the raw values and weights recorded since
+    /// the previous call, in call order; losses without new values are absent.
+    std::map<std::string, LMHistory> take_unreported();
     /// Calls between automatic syncs (default 64).
     void set_sync_interval(int calls);
 

@@ -9,8 +9,9 @@
 
 namespace nectar {
 
-bool check_finite(NonFinitePolicy policy, const torch::Tensor& total, const std::vector<SummedLoss>& parts,
-    const std::string& what, int epoch, std::int64_t iteration, const std::function<void(const std::string&)>& warn)
+bool check_finite(NonFinitePolicy policy, const torch::Tensor& total,
+    const std::function<std::vector<SummedLoss>()>& parts, const std::string& what, int epoch, std::int64_t iteration,
+    const std::function<void(const std::string&)>& warn)
 {
     if (policy == NonFinitePolicy::Ignore || std::isfinite(total.item<float>()))
         return true;
@@ -21,7 +22,7 @@ bool check_finite(NonFinitePolicy policy, const torch::Tensor& total, const std:
         return false;
     }
     // Rare path: find the culprit (one sync per loss is fine here).
-    for (const SummedLoss& l : parts) {
+    for (const SummedLoss& l : parts()) {
         if (!l.value.defined())
             continue;
         const float v = l.value.item<float>();

@@ -46,8 +46,10 @@ struct SummedLoss {
 
 /// Applies `policy` to a network's total loss `total` (0-d) before its optimizer step. Returns false when
 /// the step must be skipped (policy skip; `warn` gets the message). With policy stop, throws
-/// NonFiniteLossError naming the first non-finite loss of `parts` (else `what`) at epoch/iteration.
-bool check_finite(NonFinitePolicy policy, const torch::Tensor& total, const std::vector<SummedLoss>& parts,
-    const std::string& what, int epoch, std::int64_t iteration, const std::function<void(const std::string&)>& warn);
+/// NonFiniteLossError naming the first non-finite loss of `parts()` (called only then; else `what`) at
+/// epoch/iteration.
+bool check_finite(NonFinitePolicy policy, const torch::Tensor& total,
+    const std::function<std::vector<SummedLoss>()>& parts, const std::string& what, int epoch, std::int64_t iteration,
+    const std::function<void(const std::string&)>& warn);
 
 } // namespace nectar

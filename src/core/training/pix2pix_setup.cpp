@@ -86,6 +86,7 @@ std::map<std::string, LMLoss> Pix2pixTrainer::Impl::build_objective(const Config
             loss.module->to(q->m_device);
         lm->register_loss(loss);
     }
+    reporter = std::make_unique<ProgressReporter>(observer, *lm);
     current_epoch = q->m_first_epoch;
     refresh_losses();
     const bool any_g = std::any_of(losses.begin(), losses.end(), [](const ActiveLoss& l) { return l.in_g; });

@@ -25,7 +25,6 @@ Pix2pixTrainer::Pix2pixTrainer(
     if (preset)
         d->preset = *preset;
     d->mode = mode;
-    d->reporter = std::make_unique<ProgressReporter>(observer);
 }
 
 Pix2pixTrainer::~Pix2pixTrainer() = default;

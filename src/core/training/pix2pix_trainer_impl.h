@@ -192,7 +192,7 @@ struct Pix2pixTrainer::Impl {
             torch::Tensor v = lm->compute_loss_xy(l->name, pred, target, current_epoch);
             if (v.numel() != 1)
                 v = v.mean();
-            reporter->record(l->name, global_iteration, v, static_cast<float>(l->weight));
+            reporter->record(l->name, global_iteration);
             total = total.defined() ? total + v : v;
         }
         return total;
@@ -203,10 +203,17 @@ struct Pix2pixTrainer::Impl {
         torch::nn::Module& net, torch::optim::Optimizer& opt, LossScaler& scaler, const char* phase_backward,
         const char* phase_optimizer, Clock::time_point& t)
     {
-        std::vector<SummedLoss> parts;
-        if (nonfinite_policy == NonFinitePolicy::Stop)
-            for (const ActiveLoss* l : group)
-                parts.push_back({ l->name, l->tags, reporter->latest(l->name) });
+        // The culprit comes from the LossManager's last weighted values, read only when the total is not finite.
+        const auto parts = [&] {
+            std::vector<SummedLoss> out;
+            const auto last = lm->get_loss_tensors();
+            for (const ActiveLoss* l : group) {
+                const auto it = last.find(l->name);
+                out.push_back({ l->name, l->tags,
+                    it == last.end() || !it->second.defined() ? torch::Tensor() : it->second.mean() });
+            }
+            return out;
+        };
         const bool ok = check_finite(nonfinite_policy, total, parts, what, current_epoch, epoch_iteration,
             [&](const std::string& m) { message(MessageLevel::Warning, m); });
         if (!ok) {

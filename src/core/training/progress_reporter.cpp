@@ -3,79 +3,57 @@
 
 #include <algorithm>
 
-#include <torch/torch.h>
+#include "losses/loss_manager.h"
 
 namespace nectar {
 
-ProgressReporter::ProgressReporter(TrainingObserver* observer)
+ProgressReporter::ProgressReporter(TrainingObserver* observer, LossManager& manager)
     : m_observer(observer)
+    , m_manager(manager)
 {
+    m_manager.set_reporting(observer != nullptr);
 }
 
-void ProgressReporter::record(
-    const std::string& loss, std::int64_t global_iteration, const torch::Tensor& weighted, float weight)
+void ProgressReporter::record(const std::string& loss, std::int64_t global_iteration)
 {
-    auto& p = m_pending[loss];
-    p.iterations.push_back(global_iteration);
-    p.weighted.push_back(weighted.detach().reshape({}));
-    p.weights.push_back(weight);
-}
-
-torch::Tensor ProgressReporter::latest(const std::string& loss) const
-{
-    const auto it = m_pending.find(loss);
-    return it == m_pending.end() || it->second.weighted.empty() ? torch::Tensor() : it->second.weighted.back();
+    if (m_observer)
+        m_iterations[loss].push_back(global_iteration);
 }
 
 bool ProgressReporter::iteration_done(int rate)
 {
     ++m_since_report;
-    if (!m_observer && m_since_report >= 256) {
-        // Nobody listens: still move values off the device now and then.
-        m_pending.clear();
-        m_since_report = 0;
-    }
     return m_observer && m_since_report >= std::max(1, rate);
 }
 
 void ProgressReporter::send(ProgressReport r, const std::vector<ReportedLoss>& losses)
 {
-    std::vector<torch::Tensor> all;
-    for (auto& [name, p] : m_pending)
-        all.insert(all.end(), p.weighted.begin(), p.weighted.end());
-    std::vector<float> host;
-    if (!all.empty()) {
-        auto t = torch::stack(all).to(torch::kCPU, torch::kFloat32).contiguous();
-        host.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-    }
-    std::size_t k = 0;
-    std::map<std::string, LossSeriesChunk> chunks;
-    for (auto& [name, p] : m_pending) {
-        LossSeriesChunk c;
-        c.name = name;
-        c.iterations = std::move(p.iterations);
-        c.weights = p.weights;
-        for (std::size_t i = 0; i < p.weighted.size(); ++i, ++k) {
-            const float w = p.weights[i];
-            const float raw = w != 0.0f ? host[k] / w : host[k];
-            c.raw.push_back(raw);
-            m_epoch_sum[name] += raw;
-            m_epoch_count[name] += 1;
-        }
-        chunks[name] = std::move(c);
-    }
-    m_pending.clear();
     m_since_report = 0;
+    if (!m_observer)
+        return;
+    std::map<std::string, LMHistory> values = m_manager.take_unreported();
     for (const auto& l : losses) {
-        auto it = chunks.find(l.name);
-        LossSeriesChunk c = it != chunks.end() ? std::move(it->second) : LossSeriesChunk {};
+        LossSeriesChunk c;
         c.name = l.name;
         c.tags = l.tags;
         c.enabled = l.enabled;
+        auto v = values.find(l.name);
+        auto it = m_iterations.find(l.name);
+        if (v != values.end() && it != m_iterations.end()) {
+            // One value per recorded call; the counts match unless a loss was renamed mid-run (never).
+            const std::size_t n = std::min(v->second.losses.size(), it->second.size());
+            c.iterations.assign(it->second.begin(), it->second.begin() + static_cast<std::ptrdiff_t>(n));
+            c.raw.assign(v->second.losses.begin(), v->second.losses.begin() + static_cast<std::ptrdiff_t>(n));
+            c.weights.assign(v->second.weights.begin(), v->second.weights.begin() + static_cast<std::ptrdiff_t>(n));
+            for (float raw : c.raw) {
+                m_epoch_sum[l.name] += raw;
+                m_epoch_count[l.name] += 1;
+            }
+        }
         r.losses.push_back(std::move(c));
     }
-    if (m_observer)
-        m_observer->on_progress(r);
+    m_iterations.clear();
+    m_observer->on_progress(r);
 }
 
 void ProgressReporter::begin_epoch()

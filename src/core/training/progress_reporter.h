@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// @file Batches each loss's detached weighted values on the training device and hands them to a
-/// TrainingObserver in one host transfer per report (every train.update_rate iterations), so training
-/// never syncs the device once per loss per iteration. Keeps the epoch's raw sums for EpochSummary.
+/// @file Progress reports for a TrainingObserver every train.update_rate iterations. The values are the
+/// LossManager's own (LossManager::take_unreported: measured raw batch means and the weights applied, synced
+/// in one transfer), so the charts and the loss log show one history; the reporter adds only the iteration
+/// of each value. Keeps the epoch's raw sums for EpochSummary.
 
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
-#include <torch/types.h>
-
 #include "training/progress.h"
 
 namespace nectar {
+
+class LossManager;
 
 /// A loss as a report lists it.
 struct ReportedLoss {
@@ -24,21 +25,16 @@ struct ReportedLoss {
 
 class ProgressReporter {
 public:
-    /// `observer` may be null: values are then dropped every 256 iterations, so memory stays bounded.
-    explicit ProgressReporter(TrainingObserver* observer);
+    /// `observer` may be null: then nothing is kept. Turns on `manager`'s reporting when there is an observer.
+    ProgressReporter(TrainingObserver* observer, LossManager& manager);
 
-    /// Records the weighted value (0-d tensor, any device; detached here) of `loss` at the 0-based global
-    /// iteration, computed with `weight`.
-    void record(const std::string& loss, std::int64_t global_iteration, const torch::Tensor& weighted, float weight);
-    /// The newest value recorded for `loss` since the last report (undefined if none): the non-finite check
-    /// reads it on its rare error path.
-    torch::Tensor latest(const std::string& loss) const;
+    /// Notes that `loss` was computed (one LossManager::compute_loss_xy call) at the 0-based global iteration.
+    void record(const std::string& loss, std::int64_t global_iteration);
 
     /// Counts an iteration; true when `rate` iterations have passed since the last report.
     bool iteration_done(int rate);
-    /// Moves every pending value to the host in one transfer and sends `r` (epoch, LRs, ... filled by the
-    /// caller) with a chunk per loss of `losses`: raw = weighted / weight (exact: a loss at weight 0 is
-    /// not computed). Adds the raw values to the epoch sums. Without an observer, only drops the values.
+    /// Takes the LossManager's new values (one device sync) and sends `r` (epoch, LRs, ... filled by the
+    /// caller) with a chunk per loss of `losses`. Adds the raw values to the epoch sums.
     void send(ProgressReport r, const std::vector<ReportedLoss>& losses);
 
     void begin_epoch();
@@ -46,13 +42,9 @@ public:
     std::map<std::string, double> epoch_means() const;
 
 private:
-    struct Pending {
-        std::vector<std::int64_t> iterations;
-        std::vector<torch::Tensor> weighted;
-        std::vector<float> weights;
-    };
     TrainingObserver* m_observer;
-    std::map<std::string, Pending> m_pending;
+    LossManager& m_manager;
+    std::map<std::string, std::vector<std::int64_t>> m_iterations; // per loss, since the last report
     std::map<std::string, double> m_epoch_sum;
     std::map<std::string, std::int64_t> m_epoch_count;
     std::int64_t m_since_report = 0;
