@@ -11,6 +11,7 @@
 
 #include "cli_common.h"
 #include "config/config.h"
+#include "objective/objective.h"
 #include "objective/preset.h"
 #include "objective/spec_registry.h"
 #include "training/experiment.h"
@@ -211,18 +212,18 @@ int main(int argc, char** argv)
         }
         validate_config(config);
 
+        // The objective this run trains: the spec's losses with the preset's (or the record's) overrides.
+        for (const auto& w : SpecRegistry::instance().load_default_directories())
+            std::cerr << "warning: " << w << "\n";
+        const Objective objective = resolve_objective(config, preset ? &*preset : nullptr, preset_source);
+
         if (p.isSet(QStringLiteral("print-objective"))) {
             // Needs no dataset. Anything that stops the objective from resolving (e.g. a missing VGG19
             // weights file) is bad input here, as it is when training starts.
             return guarded(
                 "nectar-train",
                 [&] {
-                    auto& reg = SpecRegistry::instance();
-                    for (const auto& w : reg.load_default_directories())
-                        std::cerr << "warning: " << w << "\n";
-                    auto losses = reg.build(config.train.loss.spec, config.train.loss.subspec, config);
-                    if (preset)
-                        apply_preset_to_losses(*preset, losses, preset_source);
+                    const auto losses = build_losses(objective.losses, config);
                     nlohmann::json out;
                     out["spec"] = config.train.loss.spec;
                     out["subspec"] = config.train.loss.subspec;
@@ -239,7 +240,7 @@ int main(int argc, char** argv)
                     : "no dataset: pass --dataroot DIR or set dataloader.dataroot in " + config_source);
 
         ProgressPrinter printer(stderr, set("quiet"));
-        Pix2pixTrainer trainer(config, &printer, &control, preset ? &*preset : nullptr);
+        Pix2pixTrainer trainer(config, &printer, &control, &objective);
         // Bad settings, data, folders or checkpoints throw here: exit code 2.
         const int setup_code = guarded(
             "nectar-train",

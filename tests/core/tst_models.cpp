@@ -2,6 +2,7 @@
 // UnetGenerator and PatchGAN against NectarGAN's golden values (tests/data/reference/nectargan_reference.json,
 // sections d_unet and e_patchgan): parameter counts, parameter names/shapes, channel maps, output shapes and a
 // forward pass with deterministic weights, for every listed config; plus the input-size rule and weight init.
+// (Over 600 lines on purpose: both networks are checked against one reference file with shared helpers.)
 // Forward passes and gradients run on the test device (test_device.h: NECTAR_TEST_DEVICE, default cpu); the
 // oneDNN transposed convolution is CPU code and is tested on the CPU.
 #include <cmath>

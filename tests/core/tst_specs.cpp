@@ -19,6 +19,7 @@
 #include "losses/losses.h"
 #include "objective/objective.h"
 #include "objective/pix2pix.h"
+#include "objective/preset.h"
 #include "objective/spec_definition.h"
 #include "objective/spec_registry.h"
 

@@ -17,6 +17,7 @@
 #include "data/paired_dataset.h"
 #include "losses/loss_log.h"
 #include "losses/loss_manager.h"
+#include "objective/objective.h"
 #include "objective/preset.h"
 #include "objective/spec_registry.h"
 #include "training/checkpoint.h"
@@ -496,7 +497,8 @@ private Q_SLOTS:
         p.losses["G_GAN"].schedule = Schedule::linear(1, 3, 0.0, 1.0);
         TrainingControl control;
         control.set_loss_tags("D_fake", { "D", "fake" }); // applied before the first iteration
-        Pix2pixTrainer t(c, nullptr, &control, &p);
+        const Objective objective = resolve_objective(c, &p, "table");
+        Pix2pixTrainer t(c, nullptr, &control, &objective);
         t.setup();
         const std::string record = t.experiment_dir() + "/train1_objective.json";
         QCOMPARE(latest_objective_copy_path(t.experiment_dir()), record);

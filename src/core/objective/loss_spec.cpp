@@ -33,4 +33,29 @@ LMLoss build_loss(const LossSpec& spec, const Config& config)
     return loss;
 }
 
+std::map<std::string, LMLoss> build_losses(const std::vector<LossSpec>& specs, const Config& config)
+{
+    std::map<std::string, LMLoss> out;
+    for (const LossSpec& s : specs) {
+        if (s.name.empty())
+            throw std::invalid_argument("a loss of the objective has no name");
+        if (out.count(s.name))
+            throw std::invalid_argument("loss \"" + s.name + "\" appears twice in the objective");
+        out.emplace(s.name, build_loss(s, config));
+    }
+    return out;
+}
+
+LossSpec spec_of(const LMLoss& loss)
+{
+    LossSpec s;
+    s.name = loss.name;
+    s.function = loss.function_name;
+    s.weight = loss.loss_weight;
+    s.schedule = loss.schedule;
+    s.tags = loss.tags;
+    s.inputs = loss.inputs;
+    return s;
+}
+
 } // namespace nectar

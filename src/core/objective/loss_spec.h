@@ -3,6 +3,7 @@
 /// @file A loss of the objective as a value (no tensors, no callables), and the one place an LMLoss is built
 /// from such a description. Specs (built-in and JSON) describe their losses with it.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,5 +28,9 @@ struct LossSpec {
 /// by LossFunctionRegistry with `config`. Throws std::invalid_argument naming the loss for an unknown function
 /// or an invalid weight or schedule; std::runtime_error from a loss factory (e.g. VGG19 weights missing).
 LMLoss build_loss(const LossSpec& spec, const Config& config);
+/// build_loss for each, by name. Throws std::invalid_argument for a repeated or empty name, and as build_loss.
+std::map<std::string, LMLoss> build_losses(const std::vector<LossSpec>& specs, const Config& config);
+/// The description of a registered loss (function_name, weight, schedule, tags, inputs).
+LossSpec spec_of(const LMLoss& loss);
 
 } // namespace nectar

@@ -4,10 +4,30 @@
 #include <map>
 #include <stdexcept>
 
+#include "config/config.h"
 #include "losses/loss_manager.h"
+#include "objective/preset.h"
 #include "objective/spec_registry.h"
 
 namespace nectar {
+
+Objective resolve_objective(const Config& config, const Preset* preset, const std::string& preset_source)
+{
+    Objective o;
+    o.spec = config.train.loss.spec;
+    o.subspec = config.train.loss.subspec;
+    o.losses = SpecRegistry::instance().loss_specs(o.spec, o.subspec, config);
+    if (preset) {
+        o.source = preset_source.empty() ? preset->name : preset_source;
+        apply_preset_to_specs(*preset, o.losses, o.source);
+    }
+    return o;
+}
+
+Preset objective_record(const Objective& objective)
+{
+    return preset_from_specs(objective.spec, objective.subspec, objective.losses);
+}
 
 void init_from_spec(LossManager& manager, const std::string& spec, const std::string& subspec)
 {

@@ -18,8 +18,8 @@ std::string subspec_list()
     return join(pix2pix_subspecs());
 }
 
-LMLoss make_loss(const Config& config, const std::string& name, const std::string& function, double weight,
-    const std::string& tag, Operand prediction, Operand target)
+LossSpec make_loss(const std::string& name, const std::string& function, double weight, const std::string& tag,
+    Operand prediction, Operand target)
 {
     LossSpec spec;
     spec.name = name;
@@ -27,7 +27,7 @@ LMLoss make_loss(const Config& config, const std::string& name, const std::strin
     spec.weight = weight;
     spec.tags = { tag };
     spec.inputs = LossInputs { prediction, target };
-    return build_loss(spec, config);
+    return spec;
 }
 
 } // namespace
@@ -40,6 +40,11 @@ const std::vector<std::string>& pix2pix_subspecs()
 
 std::map<std::string, LMLoss> pix2pix(const Config& config, const std::string& subspec)
 {
+    return build_losses(pix2pix_losses(config, subspec), config);
+}
+
+std::vector<LossSpec> pix2pix_losses(const Config& config, const std::string& subspec)
+{
     const auto& valid = pix2pix_subspecs();
     if (std::find(valid.begin(), valid.end(), subspec) == valid.end())
         throw std::invalid_argument(
@@ -50,19 +55,19 @@ std::map<std::string, LMLoss> pix2pix(const Config& config, const std::string& s
 
     // NectarGAN shares one BCEWithLogitsLoss object between G_GAN, D_real and D_fake; it is
     // stateless, so separate instances give identical values.
-    std::map<std::string, LMLoss> losses;
-    auto put = [&](LMLoss loss) { losses.emplace(loss.name, std::move(loss)); };
-    put(make_loss(config, "G_GAN", "BCEWithLogits", l.lambda_gan, "G", Operand::DFake, Operand::Ones));
-    put(make_loss(config, "G_L1", "L1", l.lambda_l1, "G", Operand::Fake, Operand::Real));
-    put(make_loss(config, "D_real", "BCEWithLogits", 1.0, "D", Operand::DReal, Operand::Ones));
-    put(make_loss(config, "D_fake", "BCEWithLogits", 1.0, "D", Operand::DFake, Operand::Zeros));
+    std::vector<LossSpec> losses;
+    auto put = [&](LossSpec loss) { losses.push_back(std::move(loss)); };
+    put(make_loss("G_GAN", "BCEWithLogits", l.lambda_gan, "G", Operand::DFake, Operand::Ones));
+    put(make_loss("G_L1", "L1", l.lambda_l1, "G", Operand::Fake, Operand::Real));
+    put(make_loss("D_real", "BCEWithLogits", 1.0, "D", Operand::DReal, Operand::Ones));
+    put(make_loss("D_fake", "BCEWithLogits", 1.0, "D", Operand::DFake, Operand::Zeros));
     if (extended) {
-        put(make_loss(config, "G_L2", "MSE", l.lambda_l2, "G", Operand::Fake, Operand::Real));
-        put(make_loss(config, "G_SOBEL", "Sobel", l.lambda_sobel, "G", Operand::Fake, Operand::Real));
-        put(make_loss(config, "G_LAP", "Laplacian", l.lambda_laplacian, "G", Operand::Fake, Operand::Real));
+        put(make_loss("G_L2", "MSE", l.lambda_l2, "G", Operand::Fake, Operand::Real));
+        put(make_loss("G_SOBEL", "Sobel", l.lambda_sobel, "G", Operand::Fake, Operand::Real));
+        put(make_loss("G_LAP", "Laplacian", l.lambda_laplacian, "G", Operand::Fake, Operand::Real));
     }
     if (vgg)
-        put(make_loss(config, "G_VGG", "VGGPerceptual", l.lambda_vgg, "G", Operand::Fake, Operand::Real));
+        put(make_loss("G_VGG", "VGGPerceptual", l.lambda_vgg, "G", Operand::Fake, Operand::Real));
     return losses;
 }
 
@@ -74,7 +79,7 @@ SpecInfo pix2pix_spec_info()
                        "Laplacian structure losses, +vgg a VGG19 perceptual loss (NectarGAN pix2pix_objective)";
     info.subspecs = pix2pix_subspecs();
     info.source = "built-in";
-    info.build = [](const Config& config, const std::string& subspec) { return pix2pix(config, subspec); };
+    info.losses = [](const Config& config, const std::string& subspec) { return pix2pix_losses(config, subspec); };
     return info;
 }
 

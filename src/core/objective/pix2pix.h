@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "losses/lm_types.h"
+#include "objective/loss_spec.h"
 #include "objective/spec_registry.h"
 
 namespace nectar {
@@ -33,6 +34,8 @@ const std::vector<std::string>& pix2pix_subspecs();
 /// for an unknown subspec (listing the valid ones); std::runtime_error when the VGG19 weights
 /// cannot be found for a +vgg subspec.
 std::map<std::string, LMLoss> pix2pix(const Config& config, const std::string& subspec = "basic");
+/// The same losses as LossSpec values, in the order above (nothing built; no VGG19 file needed).
+std::vector<LossSpec> pix2pix_losses(const Config& config, const std::string& subspec = "basic");
 
 /// Registry entry (name "pix2pix", source "built-in").
 SpecInfo pix2pix_spec_info();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "objective/preset.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -194,22 +195,65 @@ void apply_preset_to_config(const Preset& p, Config& config, const std::string& 
     }
 }
 
+namespace {
+
+/// One override onto one loss description (weight, tags, schedule), the rule for both forms below.
+void apply_override(const LossOverride& o, LossSpec& l)
+{
+    if (o.weight) {
+        l.weight = *o.weight;
+        l.schedule.current_value = *o.weight;
+    }
+    if (o.tags)
+        l.tags = *o.tags;
+    if (o.schedule)
+        l.schedule = *o.schedule;
+}
+
+[[noreturn]] void undeclared(const std::string& source, const std::string& name, const std::string& declared)
+{
+    throw PresetError(where(source, "/losses/" + name) + ": the objective declares no loss \"" + name
+        + "\" (declared: " + declared + ")");
+}
+
+LossOverride override_of(const LossSpec& l)
+{
+    LossOverride o;
+    o.weight = l.weight;
+    o.tags = l.tags;
+    if (l.schedule.kind != Schedule::Kind::Custom)
+        o.schedule = l.schedule;
+    return o;
+}
+
+} // namespace
+
 void apply_preset_to_losses(const Preset& p, std::map<std::string, LMLoss>& losses, const std::string& source)
 {
     for (const auto& [name, o] : p.losses) {
         auto it = losses.find(name);
+        if (it == losses.end())
+            undeclared(source, name, join_mapped(losses, [](const auto& l) { return l.first; }));
+        LossSpec s = spec_of(it->second);
+        apply_override(o, s);
+        it->second.loss_weight = s.weight;
+        it->second.tags = s.tags;
+        it->second.schedule = s.schedule;
+    }
+}
+
+void apply_preset_to_specs(const Preset& p, std::vector<LossSpec>& losses, const std::string& source)
+{
+    for (const auto& [name, o] : p.losses) {
+        auto it = std::find_if(losses.begin(), losses.end(), [&](const LossSpec& l) { return l.name == name; });
         if (it == losses.end()) {
-            throw PresetError(where(source, "/losses/" + name) + ": the objective declares no loss \"" + name
-                + "\" (declared: " + join_mapped(losses, [](const auto& l) { return l.first; }) + ")");
+            std::vector<std::string> names;
+            for (const auto& l : losses)
+                names.push_back(l.name);
+            std::sort(names.begin(), names.end());
+            undeclared(source, name, join(names));
         }
-        if (o.weight) {
-            it->second.loss_weight = *o.weight;
-            it->second.schedule.current_value = *o.weight;
-        }
-        if (o.tags)
-            it->second.tags = *o.tags;
-        if (o.schedule)
-            it->second.schedule = *o.schedule;
+        apply_override(o, *it);
     }
 }
 
@@ -219,14 +263,18 @@ Preset preset_from_losses(
     Preset p;
     p.spec = spec;
     p.subspec = subspec;
-    for (const auto& [name, l] : losses) {
-        LossOverride o;
-        o.weight = l.loss_weight;
-        o.tags = l.tags;
-        if (l.schedule.kind != Schedule::Kind::Custom)
-            o.schedule = l.schedule;
-        p.losses[name] = o;
-    }
+    for (const auto& [name, l] : losses)
+        p.losses[name] = override_of(spec_of(l));
+    return p;
+}
+
+Preset preset_from_specs(const std::string& spec, const std::string& subspec, const std::vector<LossSpec>& losses)
+{
+    Preset p;
+    p.spec = spec;
+    p.subspec = subspec;
+    for (const auto& l : losses)
+        p.losses[l.name] = override_of(l);
     return p;
 }
 

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "losses/lm_types.h"
+#include "objective/loss_spec.h"
 #include "util/error.h"
 
 namespace nectar {
@@ -69,8 +70,12 @@ void apply_preset_to_config(const Preset& p, Config& config, const std::string& 
 /// Applies the loss overrides to losses built from the spec. A loss the spec does not declare is an
 /// error listing the declared ones.
 void apply_preset_to_losses(const Preset& p, std::map<std::string, LMLoss>& losses, const std::string& source = {});
+/// The same on LossSpec values (objective/loss_spec.h), before anything is built.
+void apply_preset_to_specs(const Preset& p, std::vector<LossSpec>& losses, const std::string& source = {});
 /// Snapshot of the current objective as a preset (weight, tags, schedule of every loss).
 Preset preset_from_losses(
     const std::string& spec, const std::string& subspec, const std::map<std::string, LMLoss>& losses);
+/// The same from LossSpec values.
+Preset preset_from_specs(const std::string& spec, const std::string& subspec, const std::vector<LossSpec>& losses);
 
 } // namespace nectar

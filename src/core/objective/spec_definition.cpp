@@ -271,10 +271,15 @@ void SpecDefinition::validate(const std::string& source) const
 
 std::map<std::string, LMLoss> SpecDefinition::build(const Config& config, const std::string& subspec) const
 {
+    return build_losses(loss_specs(config, subspec), config);
+}
+
+std::vector<LossSpec> SpecDefinition::loss_specs(const Config& config, const std::string& subspec) const
+{
     if (std::find(subspecs.begin(), subspecs.end(), subspec) == subspecs.end())
         throw std::invalid_argument(
             "Unknown subspec \"" + subspec + "\" for spec \"" + name + "\"; valid subspecs: " + join(subspecs));
-    std::map<std::string, LMLoss> out;
+    std::vector<LossSpec> out;
     for (const SpecLossDefinition& l : losses) {
         if (!l.in_subspec(subspec))
             continue;
@@ -294,7 +299,7 @@ std::map<std::string, LMLoss> SpecDefinition::build(const Config& config, const 
         spec.schedule = l.schedule;
         spec.tags = l.tags;
         spec.inputs = LossInputs { operand_from_name(l.prediction), operand_from_name(l.target) };
-        out.emplace(l.name, build_loss(spec, config));
+        out.push_back(std::move(spec));
     }
     return out;
 }
@@ -306,7 +311,8 @@ SpecInfo SpecDefinition::to_info(const std::string& source) const
     info.description = description;
     info.subspecs = subspecs;
     info.source = source;
-    info.build = [def = *this](const Config& config, const std::string& subspec) { return def.build(config, subspec); };
+    info.losses
+        = [def = *this](const Config& config, const std::string& subspec) { return def.loss_specs(config, subspec); };
     return info;
 }
 

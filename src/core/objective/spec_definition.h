@@ -36,6 +36,7 @@ namespace nectar {
 
 struct Config;
 struct LMLoss;
+struct LossSpec;
 struct SpecInfo;
 
 /// A loss weight: a fixed number or a numeric config value looked up when the spec is built.
@@ -84,6 +85,9 @@ struct SpecDefinition {
     /// against `config`. Throws std::invalid_argument for an unknown subspec (listing the valid ones)
     /// or an unresolvable weight key; std::runtime_error from a loss factory (e.g. VGG19 weights missing).
     std::map<std::string, LMLoss> build(const Config& config, const std::string& subspec) const;
+    /// The losses of `subspec` as LossSpec values (weights resolved; nothing built). Same errors as build()
+    /// except the loss factories'.
+    std::vector<LossSpec> loss_specs(const Config& config, const std::string& subspec) const;
 
     /// Registry entry whose SpecFn builds from a copy of this definition.
     SpecInfo to_info(const std::string& source) const;

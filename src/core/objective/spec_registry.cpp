@@ -54,7 +54,7 @@ void SpecRegistry::add(SpecInfo info, bool replace)
 {
     if (info.name.empty())
         throw std::invalid_argument("SpecRegistry::add: the spec name is empty");
-    if (!info.build)
+    if (!info.losses)
         throw std::invalid_argument("SpecRegistry::add: spec \"" + info.name + "\" has no build function");
     if (info.subspecs.empty())
         throw std::invalid_argument("SpecRegistry::add: spec \"" + info.name + "\" declares no subspecs");
@@ -102,6 +102,13 @@ const SpecInfo& SpecRegistry::info(const std::string& name) const
 std::map<std::string, LMLoss> SpecRegistry::build(
     const std::string& spec, const std::string& subspec, const Config& config) const
 {
+    // Outside the registry's lock: building may load VGG19 weights.
+    return build_losses(loss_specs(spec, subspec, config), config);
+}
+
+std::vector<LossSpec> SpecRegistry::loss_specs(
+    const std::string& spec, const std::string& subspec, const Config& config) const
+{
     std::shared_ptr<const SpecInfo> entry;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
@@ -114,8 +121,7 @@ std::map<std::string, LMLoss> SpecRegistry::build(
     if (std::find(entry->subspecs.begin(), entry->subspecs.end(), subspec) == entry->subspecs.end())
         throw std::invalid_argument(
             "Unknown subspec \"" + subspec + "\" for spec \"" + spec + "\"; valid subspecs: " + join(entry->subspecs));
-    // Outside the lock: building may load VGG19 weights.
-    return entry->build(config, subspec);
+    return entry->losses(config, subspec);
 }
 
 void SpecRegistry::load_file(const std::string& path, bool replace)

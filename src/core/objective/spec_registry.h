@@ -15,21 +15,23 @@
 #include <vector>
 
 #include "losses/lm_types.h"
+#include "objective/loss_spec.h"
 #include "util/error.h"
 
 namespace nectar {
 
 struct Config;
 
-/// (config, subspec) -> losses by name. Throws std::invalid_argument for an unknown subspec.
-using SpecFn = std::function<std::map<std::string, LMLoss>(const Config&, const std::string& subspec)>;
+/// (config, subspec) -> the losses it declares, in declaration order, with weights resolved against the config
+/// (no functions built: see build_loss). Throws std::invalid_argument for an unknown subspec.
+using SpecFn = std::function<std::vector<LossSpec>(const Config&, const std::string& subspec)>;
 
 struct SpecInfo {
     std::string name;
     std::string description;
     std::vector<std::string> subspecs; ///< matched exactly
     std::string source; ///< "built-in" or the JSON file path
-    SpecFn build;
+    SpecFn losses;
     /// For a built-in spec: JSON files that declare a spec of the same name (e.g. specs/pix2pix.json).
     /// They were parsed and validated but do not replace the C++ spec (see load_file()).
     std::vector<std::string> declared_in;
@@ -46,7 +48,10 @@ public:
     std::vector<std::string> names() const;
     /// Throws std::invalid_argument listing the valid spec names.
     const SpecInfo& info(const std::string& name) const;
-    /// Builds the losses; an unknown spec or subspec is a std::invalid_argument listing the valid ones.
+    /// The losses spec/subspec declares (LossSpec values, nothing built); an unknown spec or subspec is a
+    /// std::invalid_argument listing the valid ones.
+    std::vector<LossSpec> loss_specs(const std::string& spec, const std::string& subspec, const Config& config) const;
+    /// loss_specs() built (build_losses): functions and modules created (a VGG loss loads its weights).
     std::map<std::string, LMLoss> build(
         const std::string& spec, const std::string& subspec, const Config& config) const;
 

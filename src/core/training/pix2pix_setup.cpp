@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "data/paired_dataset.h"
+#include "objective/objective.h"
 #include "objective/spec_registry.h"
 #include "training/device.h"
 #include "training/experiment.h"
@@ -73,13 +74,14 @@ void Pix2pixTrainer::Impl::prepare_folder(Config& c)
     c.common.experiment_version = paths.version;
 }
 
-std::map<std::string, LMLoss> Pix2pixTrainer::Impl::build_objective(const Config& c)
+void Pix2pixTrainer::Impl::build_objective(const Config& c)
 {
-    for (const auto& w : SpecRegistry::instance().load_default_directories())
-        message(MessageLevel::Warning, w);
-    auto built = SpecRegistry::instance().build(c.train.loss.spec, c.train.loss.subspec, c);
-    if (preset)
-        apply_preset_to_losses(*preset, built, preset->name.empty() ? "preset" : preset->name);
+    if (!objective) {
+        for (const auto& w : SpecRegistry::instance().load_default_directories())
+            message(MessageLevel::Warning, w);
+        objective = resolve_objective(c);
+    }
+    auto built = build_losses(objective->losses, c);
     lm = std::make_unique<LossManager>(c, q->m_experiment_dir, mode == Mode::Train, c.train.history_buffer_size);
     for (auto& [name, loss] : built) {
         if (loss.module)
@@ -98,7 +100,6 @@ std::map<std::string, LMLoss> Pix2pixTrainer::Impl::build_objective(const Config
     if (!any_d)
         message(MessageLevel::Warning,
             "objective " + objective + " has no D-tagged loss: the discriminator will not be trained");
-    return built;
 }
 
 void Pix2pixTrainer::Impl::build_data(const Config& c)
@@ -144,15 +145,15 @@ void Pix2pixTrainer::Impl::resume(const Config& c)
                   "epochs");
 }
 
-void Pix2pixTrainer::Impl::record_run(const Config& c, const std::map<std::string, LMLoss>& built)
+void Pix2pixTrainer::Impl::record_run(const Config& c)
 {
     const std::string config_copy = write_config_copy(c, q->m_experiment_dir);
-    objective_record = preset_from_losses(c.train.loss.spec, c.train.loss.subspec, built);
+    objective_record = nectar::objective_record(*objective);
     objective_path = objective_copy_path(config_copy);
     objective_record.name = fs::path(objective_path).filename().string();
     objective_record.description = "the objective trained by the run that wrote "
         + fs::path(config_copy).filename().string()
-        + (preset && !preset->name.empty() ? " (from " + preset->name + ")" : std::string());
+        + (objective->source.empty() ? std::string() : " (from " + objective->source + ")");
     save_preset_file(objective_record, objective_path);
     lm->set_log_metadata(q->m_device.str(), c.dataloader.dataroot, static_cast<std::int64_t>(train_loader->size()));
 }
@@ -167,12 +168,12 @@ void Pix2pixTrainer::setup()
     d->build_models(c);
     if (d->mode == Mode::Train)
         d->prepare_folder(c);
-    const auto built = d->build_objective(c);
+    d->build_objective(c);
     if (d->mode == Mode::Train) {
         d->build_data(c);
         if (c.train.load.continue_train)
             d->resume(c);
-        d->record_run(c, built);
+        d->record_run(c);
     }
     d->is_setup = true;
 }

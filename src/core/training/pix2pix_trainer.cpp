@@ -15,15 +15,15 @@ namespace nectar {
 using namespace detail;
 
 Pix2pixTrainer::Pix2pixTrainer(
-    Config config, TrainingObserver* observer, TrainingControl* control, const Preset* preset, Mode mode)
+    Config config, TrainingObserver* observer, TrainingControl* control, const Objective* objective, Mode mode)
     : d(std::make_unique<Impl>())
     , m_config(std::move(config))
 {
     d->q = this;
     d->observer = observer;
     d->control = control;
-    if (preset)
-        d->preset = *preset;
+    if (objective)
+        d->objective = *objective;
     d->mode = mode;
 }
 

@@ -49,7 +49,7 @@ namespace nectar {
 
 class LossManager;
 class LossScaler;
-struct Preset;
+struct Objective;
 
 /// Outcome of Pix2pixTrainer::run().
 struct TrainResult {
@@ -68,11 +68,12 @@ public:
         Benchmark ///< models, optimizers and losses only (train_step on caller tensors, nothing written)
     };
 
-    /// Cheap: stores the settings. `preset` (optional) overrides loss weights/tags/schedules after the
-    /// spec is built (apply it to the config first with apply_preset_to_config). `observer` and `control`
+    /// Cheap: stores the settings. `objective` (optional; see resolve_objective, e.g. with a preset or the
+    /// GUI's table) is what the run trains; without it, the config's spec and subspec with its lambdas.
+    /// `observer` and `control`
     /// may be null and must outlive the trainer.
     explicit Pix2pixTrainer(Config config, TrainingObserver* observer = nullptr, TrainingControl* control = nullptr,
-        const Preset* preset = nullptr, Mode mode = Mode::Train);
+        const Objective* objective = nullptr, Mode mode = Mode::Train);
     ~Pix2pixTrainer() override;
 
     /// Builds everything (device, threads, seed, experiment folder + config copy, models, optimizers,

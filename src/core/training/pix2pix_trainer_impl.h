@@ -19,6 +19,7 @@
 #include "losses/loss_manager.h"
 #include "models/patchgan.h"
 #include "models/unet.h"
+#include "objective/objective.h"
 #include "objective/preset.h"
 #include "training/autocast.h"
 #include "training/checkpoint.h"
@@ -83,7 +84,7 @@ struct Pix2pixTrainer::Impl {
     Pix2pixTrainer* q = nullptr;
     TrainingObserver* observer = nullptr;
     TrainingControl* control = nullptr;
-    std::optional<Preset> preset;
+    std::optional<Objective> objective; ///< given by the caller, else resolved from the config in setup
     /// What this run trains, as written to train<K>_objective.json; rewritten after live edits.
     Preset objective_record;
     std::string objective_path; ///< empty in benchmark mode
@@ -345,8 +346,8 @@ struct Pix2pixTrainer::Impl {
     /// The experiment folder (before the LossManager, which logs into it).
     void prepare_folder(Config& c);
 
-    /// The spec's losses with the preset (or GUI table) applied, registered in a new LossManager.
-    std::map<std::string, LMLoss> build_objective(const Config& c);
+    /// The objective (given, else the config's spec) built and registered in a new LossManager.
+    void build_objective(const Config& c);
 
     /// The train loader and the example loader (val split; else train without augmentation).
     void build_data(const Config& c);
@@ -355,7 +356,7 @@ struct Pix2pixTrainer::Impl {
     void resume(const Config& c);
 
     /// The config copy and, next to it, the objective this run trains: a continued run starts from it.
-    void record_run(const Config& c, const std::map<std::string, LMLoss>& built);
+    void record_run(const Config& c);
 };
 
 } // namespace nectar

@@ -2,6 +2,8 @@
 // LibTorch headers first and without Qt's `slots` keyword macro (ATen has a slots() method).
 #pragma push_macro("slots")
 #undef slots
+#include "objective/objective.h"
+#include "objective/spec_registry.h"
 #include "training/pix2pix_trainer.h"
 #pragma pop_macro("slots")
 
@@ -78,7 +80,11 @@ void TrainingWorker::run(const TrainingJob& job)
     try {
         const QString spec = QString::fromStdString(job.config.train.loss.spec);
         const QString subspec = QString::fromStdString(job.config.train.loss.subspec);
-        const nectar::Preset objective = engine::presetFromRows(spec, subspec, job.rows);
+        for (const auto& w : nectar::SpecRegistry::instance().load_default_directories())
+            Q_EMIT message(static_cast<int>(nectar::MessageLevel::Warning), QString::fromStdString(w));
+        // The table is the spec's losses with the table's weights, tags and schedules (a preset over the spec).
+        const nectar::Preset table = engine::presetFromRows(spec, subspec, job.rows);
+        const nectar::Objective objective = nectar::resolve_objective(job.config, &table, "the loss table");
         SignalObserver observer(this, job.observer.get());
         nectar::Pix2pixTrainer trainer(job.config, &observer, job.control.get(), &objective);
         const nectar::TrainResult result = trainer.run();

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// The objective as a whole (objective/objective.h): resolving a spec with a preset into LossSpec values, and
+// the run's record of it. Trainer runs that write and continue the record are in tst_trainer and tst_cli.
+#include <QtTest/QtTest>
+
+#include <algorithm>
+
+#include "config/config.h"
+#include "objective/objective.h"
+#include "objective/preset.h"
+
+using namespace nectar;
+
+class TestObjective : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void objectiveResolvesWithoutBuildingAndRecordsRoundTrip()
+    {
+        // LossSpec values need no function built: a +vgg objective resolves without the VGG19 file.
+        Config c;
+        c.train.loss.subspec = "extended+vgg";
+        c.train.loss.vgg_weights = "/nonexistent/vgg19.pth";
+        Preset p;
+        p.losses["G_SOBEL"].weight = 5.0;
+        p.losses["G_SOBEL"].schedule = Schedule::linear(1, 4, 0.0, 5.0);
+        p.losses["G_L1"].tags = std::vector<std::string> { "G", "structure" };
+        const Objective o = resolve_objective(c, &p, "p.json");
+        QCOMPARE(o.losses.size(), std::size_t(8));
+        const auto find = [](const Objective& obj, const std::string& name) {
+            return *std::find_if(
+                obj.losses.begin(), obj.losses.end(), [&](const LossSpec& l) { return l.name == name; });
+        };
+        QCOMPARE(find(o, "G_VGG").function, std::string("VGGPerceptual"));
+        QCOMPARE(find(o, "G_SOBEL").weight, 5.0);
+        QCOMPARE(find(o, "G_L1").tags, (std::vector<std::string> { "G", "structure" }));
+        QVERIFY(find(o, "G_GAN").inputs == (LossInputs { Operand::DFake, Operand::Ones }));
+        // The record (a preset of every loss) resolves back to the same objective.
+        const Preset record = preset_from_json(preset_to_json(objective_record(o)));
+        const Objective back = resolve_objective(c, &record, "record");
+        QCOMPARE(back.losses.size(), o.losses.size());
+        for (const LossSpec& l : o.losses) {
+            const LossSpec b = find(back, l.name);
+            QCOMPARE(b.function, l.function);
+            QCOMPARE(b.weight, l.weight);
+            QCOMPARE(b.tags, l.tags);
+            QVERIFY(b.inputs == l.inputs);
+            QCOMPARE(b.schedule.kind, l.schedule.kind);
+            QCOMPARE(b.schedule.value_at(3), l.schedule.value_at(3));
+        }
+        // A loss the spec does not declare is an error naming the source.
+        Preset extra;
+        extra.losses["G_NOPE"].weight = 1.0;
+        try {
+            resolve_objective(c, &extra, "x.json");
+            QFAIL("expected PresetError");
+        } catch (const PresetError& e) {
+            QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("x.json: /losses/G_NOPE")), e.what());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestObjective)
+#include "tst_objective.moc"
