@@ -10,30 +10,22 @@ namespace nectar {
 
 std::string to_string(UnetBlockType t)
 {
-    return unet_block_type_names().at(static_cast<std::size_t>(t));
+    return choice_name(t);
 }
 
 std::string to_string(UpsampleType t)
 {
-    return upsample_type_names().at(static_cast<std::size_t>(t));
+    return choice_name(t);
 }
 
 UnetBlockType unet_block_type_from_string(const std::string& name)
 {
-    const auto& names = unet_block_type_names();
-    for (std::size_t i = 0; i < names.size(); ++i)
-        if (names[i] == name)
-            return static_cast<UnetBlockType>(i);
-    throw std::invalid_argument("unknown UNet block type \"" + name + "\"; expected one of: " + join(names));
+    return parse_choice<UnetBlockType>(name, "UNet block type");
 }
 
 UpsampleType upsample_type_from_string(const std::string& name)
 {
-    const auto& names = upsample_type_names();
-    for (std::size_t i = 0; i < names.size(); ++i)
-        if (names[i] == name)
-            return static_cast<UpsampleType>(i);
-    throw std::invalid_argument("unknown upsample type \"" + name + "\"; expected one of: " + join(names));
+    return parse_choice<UpsampleType>(name, "upsample type");
 }
 
 UnetSizeCheck check_unet_input_size(int input_size, int n_downs)
