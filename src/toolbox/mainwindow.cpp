@@ -60,6 +60,17 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_training, &TrainingPage::statusMessage, this, status);
     connect(m_review, &ReviewPage::statusMessage, this, status);
     connect(m_review, &ReviewPage::continueRequested, this, &MainWindow::continueRun);
+    // "Continue this run" is one run: once it has started (its checkpoint loaded), the next Start trains a new
+    // run instead of continuing from the same checkpoint again and overwriting what this one writes.
+    connect(m_session, &TrainingSession::runStarted, this, [this] {
+        nectar::Config next = m_objective->settings()->config();
+        if (!next.train.load.continue_train)
+            return;
+        next.train.load.continue_train = false;
+        next.train.load.load_epoch = nectar::Config {}.train.load.load_epoch;
+        m_objective->settings()->setConfig(next);
+        m_objective->showMessage({});
+    });
     connect(m_training, &TrainingPage::startRequested, this, &MainWindow::startTraining);
     connect(m_session, &TrainingSession::stateChanged, this, &MainWindow::onSessionStateChanged);
     connect(m_objective->model(), &LossTableModel::lossEdited, this, &MainWindow::onLossEdited);
@@ -227,6 +238,11 @@ bool MainWindow::loadPresetFile(const QString& path)
 
 bool MainWindow::continueRun(const QString& experimentDir)
 {
+    if (m_session->isActive()) {
+        // The table drives the running training's live edits: loading another run into it would edit that one.
+        m_objective->showMessage(tr("Cannot continue %1 while a run is training: stop it first.").arg(experimentDir));
+        return false;
+    }
     engine::ContinueContent c;
     QString error;
     if (!engine::continueRun(experimentDir, &c, &error)) {
@@ -321,19 +337,7 @@ bool MainWindow::startTraining()
     job.rows = m_objective->model()->rows();
     m_training->showError({});
     showPage(1);
-    const bool continuing = job.config.train.load.continue_train;
-    if (!m_session->start(std::move(job)))
-        return false;
-    if (continuing) {
-        // "Continue this run" is one run: the next Start trains a new one instead of continuing from the
-        // same checkpoint again (and overwriting the checkpoints this run writes).
-        nectar::Config next = m_objective->settings()->config();
-        next.train.load.continue_train = false;
-        next.train.load.load_epoch = nectar::Config {}.train.load.load_epoch;
-        m_objective->settings()->setConfig(next);
-        m_objective->showMessage({});
-    }
-    return true;
+    return m_session->start(std::move(job));
 }
 
 void MainWindow::onSessionStateChanged()
@@ -348,6 +352,7 @@ void MainWindow::onSessionStateChanged()
     ui->menuBundledPresets->setEnabled(state == S::Idle && !ui->menuBundledPresets->isEmpty());
     ui->actionOpenConfig->setEnabled(state == S::Idle);
     m_objective->setTrainingActive(state != S::Idle);
+    m_review->setTrainingActive(state != S::Idle);
     m_stateLabel->setText(m_training->stateText());
 }
 

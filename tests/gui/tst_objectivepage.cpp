@@ -229,6 +229,30 @@ private Q_SLOTS:
         }
     }
 
+    void recordedObjectiveReadsWithoutBuilding()
+    {
+        // A run's record is shown (Review page, Continue) from LossSpec values over the run's own config:
+        // a +vgg objective needs no VGG19 file for that, and the run's vgg_weights setting is what it keeps.
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath(QStringLiteral("vgg_v1"));
+        QVERIFY(QDir().mkpath(dir));
+        writeFile(dir + QStringLiteral("/train1_config.json"),
+            R"({"config": {"train": {"loss": {"subspec": "extended+vgg", "vgg_weights": "/nonexistent/vgg19.pth"}}}})");
+        writeFile(dir + QStringLiteral("/train1_objective.json"),
+            R"({"format": "nectar-preset", "version": 1, "spec": "pix2pix", "subspec": "extended+vgg",
+                "losses": {"G_VGG": {"weight": 2.5}}})");
+        engine::RunObjective o;
+        QString error;
+        QVERIFY2(engine::runObjective(dir, &o, &error), qPrintable(error));
+        QCOMPARE(o.subspec, QStringLiteral("extended+vgg"));
+        QCOMPARE(o.rows.size(), std::size_t(8));
+        const auto vgg = std::find_if(
+            o.rows.begin(), o.rows.end(), [](const LossRow& r) { return r.name == QStringLiteral("G_VGG"); });
+        QVERIFY(vgg != o.rows.end());
+        QCOMPARE(vgg->weight, 2.5);
+        QCOMPARE(vgg->function, QStringLiteral("VGGPerceptual"));
+    }
+
     void configFileRoundTrip()
     {
         QTemporaryDir dir;

@@ -249,8 +249,12 @@ private Q_SLOTS:
         QCOMPARE(table(w)->rows().at(static_cast<std::size_t>(table(w)->rowOf(QStringLiteral("G_L1")))).weight, 50.0);
         QSignalSpy again(w.session(), &TrainingSession::finished);
         QVERIFY(w.startTraining());
-        QVERIFY(!w.objectivePage()->config().train.load.continue_train); // the next Start is a new run
+        // While it trains, no other run can be loaded into the table that drives its live edits.
+        QVERIFY(!cont->isEnabled());
+        QVERIFY(!w.continueRun(dir));
+        QVERIFY(w.objectivePage()->message().contains(QStringLiteral("while a run is training")));
         QVERIFY(again.wait(kRunTimeoutMs) || again.count() == 1);
+        QVERIFY(!w.objectivePage()->config().train.load.continue_train); // the next Start is a new run
         QCOMPARE(again.first().at(1).toString(), dir); // the same folder
         QFile rec(dir + QStringLiteral("/train2_objective.json"));
         QVERIFY(rec.open(QIODevice::ReadOnly));

@@ -7,6 +7,7 @@
 #include "losses/lm_types.h"
 #include "losses/loss_registry.h"
 #include "models/model_types.h"
+#include "objective/objective.h"
 #include "objective/preset.h"
 #include "objective/spec_definition.h"
 #include "objective/spec_registry.h"
@@ -52,17 +53,22 @@ std::vector<std::string> slist(const QStringList& l)
     return out;
 }
 
-LossRow rowFromLoss(const nectar::LMLoss& l)
+LossRow rowFromSpec(const nectar::LossSpec& l)
 {
     LossRow r;
     r.name = q(l.name);
-    r.function = q(l.function_name);
-    r.weight = l.loss_weight;
+    r.function = q(l.function);
+    r.weight = l.weight;
     r.tags = qlist(l.tags);
     r.schedule = l.schedule;
     r.prediction = q(nectar::operand_name(l.inputs.prediction));
     r.target = q(nectar::operand_name(l.inputs.target));
     return r;
+}
+
+LossRow rowFromLoss(const nectar::LMLoss& l)
+{
+    return rowFromSpec(nectar::spec_of(l));
 }
 
 QString withSource(const QString& path, const QString& message)
@@ -392,13 +398,25 @@ bool runObjective(const QString& experimentDir, RunObjective* out, QString* erro
     RunObjective result;
     result.file = q(nectar::latest_objective_copy_path(experimentDir.toStdString()));
     if (!result.file.isEmpty()) {
-        // The recorded spec/subspec win over any base config: a default Config is enough.
-        PresetContent content;
-        if (!loadPreset(result.file, nectar::Config {}, &content, error))
+        // The record over the run's own settings, resolved to LossSpec values: nothing is built (a VGG loss
+        // loads no weights just to be shown, and the run's vgg_weights setting is kept).
+        try {
+            const QString copy = runConfigFile(experimentDir);
+            nectar::Config base = copy.isEmpty() ? nectar::Config {} : nectar::load_config_file(copy.toStdString());
+            const std::string file = result.file.toStdString();
+            const nectar::Preset preset = nectar::load_preset_file(file);
+            nectar::apply_preset_to_config(preset, base, file);
+            const nectar::Objective o = nectar::resolve_objective(base, &preset, file);
+            result.spec = q(o.spec);
+            result.subspec = q(o.subspec);
+            for (const nectar::LossSpec& l : o.losses)
+                result.rows.push_back(rowFromSpec(l));
+            std::sort(result.rows.begin(), result.rows.end(),
+                [](const LossRow& a, const LossRow& b) { return a.name < b.name; });
+        } catch (const std::exception& e) {
+            *error = withSource(result.file, q(e.what()));
             return false;
-        result.spec = content.spec;
-        result.subspec = content.subspec;
-        result.rows = std::move(content.rows);
+        }
     }
     *out = std::move(result);
     return true;
@@ -464,13 +482,14 @@ QMap<QString, QStringList> runLossTags(const QString& experimentDir, const QStri
     if (!file.isEmpty()) {
         try {
             const nectar::Config config = nectar::load_config_file(file.toStdString());
-            const auto losses
-                = nectar::SpecRegistry::instance().build(config.train.loss.spec, config.train.loss.subspec, config);
+            const auto losses = nectar::SpecRegistry::instance().loss_specs(
+                config.train.loss.spec, config.train.loss.subspec, config);
             for (const QString& name : lossNames) {
-                auto it = losses.find(name.toStdString());
+                auto it = std::find_if(losses.begin(), losses.end(),
+                    [&](const nectar::LossSpec& l) { return l.name == name.toStdString(); });
                 if (it == losses.end())
                     throw std::runtime_error("loss not in spec");
-                out.insert(name, qlist(it->second.tags));
+                out.insert(name, qlist(it->tags));
             }
             if (source)
                 *source = QCoreApplication::translate("engine", "tags from %1 (spec %2 / %3)")

@@ -240,7 +240,8 @@ void ReviewPage::showObjective(const Pending& p)
     ui->objectiveTree->clear();
     const engine::RunObjective& o = p.objective;
     const bool ours = !engine::latestConfigCopy(p.dir).isEmpty();
-    ui->continueButton->setEnabled(ours);
+    m_canContinue = ours;
+    ui->continueButton->setEnabled(m_canContinue && !m_trainingActive);
     if (!p.objectiveError.isEmpty()) {
         ui->objectiveLabel->setText(tr("The recorded objective cannot be used: %1").arg(p.objectiveError));
         return;
@@ -261,6 +262,12 @@ void ReviewPage::showObjective(const Pending& p)
                 scheduled ? LossTableModel::scheduleText(r.schedule) : tr("constant") });
         item->setToolTip(0, tr("%1(%2, %3)").arg(r.function, r.prediction, r.target));
     }
+}
+
+void ReviewPage::setTrainingActive(bool active)
+{
+    m_trainingActive = active;
+    ui->continueButton->setEnabled(m_canContinue && !m_trainingActive);
 }
 
 QString ReviewPage::objectiveSummary() const

@@ -39,6 +39,8 @@ public:
     QString runDir() const { return m_runDir; }
     /// What the objective box says about the opened run (spec / subspec and file, or why there is none).
     QString objectiveSummary() const;
+    /// While a run trains, "Continue this run" is disabled (the loss table belongs to that run).
+    void setTrainingActive(bool active);
 
 Q_SIGNALS:
     void loaded(const QString& dir, int run);
@@ -63,4 +65,6 @@ private:
     QString m_runDir;
     QMap<int, QStringList> m_examples; // epoch -> files
     QString m_shownImage;
+    bool m_canContinue = false; // the opened run is one of ours
+    bool m_trainingActive = false;
 };
