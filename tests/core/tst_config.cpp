@@ -221,6 +221,14 @@ private Q_SLOTS:
             "1.0");
         row("nonfinite policy", R"([["/config/train/nonfinite_policy", "retry"]])", "/config/train/nonfinite_policy",
             "\"retry\"");
+        // The experiment name becomes a folder: a NUL once made nectar-train loop forever looking for a free
+        // config-copy name (issue #10, item 6); separators and ".." would write outside the output folder.
+        row("experiment name with NUL", R"([["/config/common/experiment_name", "a\u0000b"]])",
+            "/config/common/experiment_name", R"("a\u0000b")");
+        row("experiment name with separator", R"([["/config/common/experiment_name", "../x"]])",
+            "/config/common/experiment_name", R"("../x")");
+        row("experiment name dot-dot", R"([["/config/common/experiment_name", ".."]])",
+            "/config/common/experiment_name", R"("..")");
         row("int overflow", R"([["/config/save/num_examples", 1e12]])", "/config/save/num_examples", "1000000000000");
     }
 

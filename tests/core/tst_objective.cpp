@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "config/config.h"
 #include "objective/objective.h"
 #include "objective/preset.h"
@@ -57,6 +59,42 @@ private Q_SLOTS:
         } catch (const PresetError& e) {
             QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("x.json: /losses/G_NOPE")), e.what());
         }
+    }
+
+    void presetTyposAreErrors_data()
+    {
+        QTest::addColumn<QByteArray>("preset");
+        QTest::addColumn<QString>("path");
+        // Issue #10, item 1: each of these used to train another objective without a word.
+        QTest::newRow("top-level typo") << QByteArray(R"({"format": "nectar-preset", "subpsec": "extended"})")
+                                        << QStringLiteral("/subpsec");
+        QTest::newRow("losses typo") << QByteArray(R"({"loses": {"G_L1": {"weight": 5}}})") << QStringLiteral("/loses");
+        QTest::newRow("unknown config section")
+            << QByteArray(R"({"config": {"train": {"generatr": {"features": 16}}}})")
+            << QStringLiteral("/config/train/generatr");
+        QTest::newRow("misspelt lambda") << QByteArray(R"({"config": {"train": {"loss": {"lamda_l1": 5}}}})")
+                                         << QStringLiteral("/config/train/loss/lamda_l1");
+    }
+
+    void presetTyposAreErrors()
+    {
+        QFETCH(QByteArray, preset);
+        QFETCH(QString, path);
+        try {
+            const Preset p = preset_from_json(nlohmann::json::parse(preset.toStdString()), "typo.json");
+            Config c;
+            apply_preset_to_config(p, c, "typo.json");
+            QFAIL("expected PresetError");
+        } catch (const PresetError& e) {
+            const QString m = QString::fromStdString(e.what());
+            QVERIFY2(m.startsWith(QStringLiteral("typo.json: ")) && m.contains(path), e.what());
+        }
+        // A known extra weight (lambda_<name>, for JSON specs) is still accepted.
+        const Preset ok
+            = preset_from_json(nlohmann::json::parse(R"({"config": {"train": {"loss": {"lambda_foo": 2}}}})"));
+        Config c;
+        apply_preset_to_config(ok, c, "ok.json");
+        QCOMPARE(c.train.loss.extra.at("lambda_foo"), 2.0);
     }
 };
 

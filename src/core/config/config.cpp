@@ -26,7 +26,7 @@ using namespace config_detail;
 // Validator below all walk it, so a key is never spelled twice. Cross-field rules are in validate_config.
 
 struct Rule {
-    enum Kind { Any, AtLeast, NonNegative, Finite, Beta1, Device, Port } kind = Any;
+    enum Kind { Any, AtLeast, NonNegative, Finite, Beta1, Device, Port, FolderName } kind = Any;
     std::int64_t lo = 0;
 };
 constexpr Rule any_value {};
@@ -39,13 +39,14 @@ constexpr Rule finite_number { Rule::Finite, 0 };
 constexpr Rule beta1_range { Rule::Beta1, 0 };
 constexpr Rule device_name { Rule::Device, 0 };
 constexpr Rule port_number { Rule::Port, 0 };
+constexpr Rule folder_name { Rule::FolderName, 0 };
 
 template <class V> void fields(V& v, CommonConfig& c)
 {
     v.field("device", c.device, device_name);
     v.field("gpu_ids", c.gpu_ids, at_least(0));
     v.field("output_directory", c.output_directory);
-    v.field("experiment_name", c.experiment_name);
+    v.field("experiment_name", c.experiment_name, folder_name);
     v.field("experiment_version", c.experiment_version, at_least(0));
     v.field("num_threads", c.num_threads, at_least(0));
     v.field("seed", c.seed);
@@ -274,6 +275,10 @@ public:
             for (std::size_t i = 0; i < v.size(); ++i)
                 check_int(path + "/" + std::to_string(i), v[i], r);
         } else if constexpr (std::is_same_v<T, std::string>) {
+            if (r.kind == Rule::FolderName && !valid_folder_name(v))
+                fail(path,
+                    "expected a folder name: not empty, no '/', '\\' or NUL, not \".\" or \"..\", at most 255 bytes",
+                    json(v).dump());
             if (r.kind == Rule::Device && !valid_device(v))
                 fail(path, "expected \"cpu\", \"cuda\", \"cuda:N\" or \"auto\"", json(v).dump());
         } else if constexpr (std::is_same_v<T, json>) {
@@ -298,6 +303,12 @@ public:
         }
     }
 
+    /// One path component on every platform we write to (the experiment folder is <name>_v<N>).
+    static bool valid_folder_name(const std::string& n)
+    {
+        return !n.empty() && n.size() <= 255 && n != "." && n != ".."
+            && n.find_first_of(std::string("/\\\0", 3)) == std::string::npos;
+    }
     static bool valid_device(const std::string& d)
     {
         if (d == "cpu" || d == "cuda" || d == "auto")

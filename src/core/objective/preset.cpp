@@ -44,6 +44,13 @@ Preset preset_from_json(const nlohmann::json& j, const std::string& source)
     if (j.contains("version") && (!j.at("version").is_number_integer() || j.at("version").get<int>() > 1))
         throw PresetError(where(source, "/version") + " = " + j.at("version").dump()
             + ": expected 1 (this build reads preset version 1)");
+    // Every top-level key must be one the format knows: a typo ("subpsec", "loses") would silently train
+    // another objective.
+    static const std::vector<std::string> known { "format", "version", "name", "description", "spec", "subspec",
+        "losses", "config" };
+    for (auto it = j.begin(); it != j.end(); ++it)
+        if (std::find(known.begin(), known.end(), it.key()) == known.end())
+            throw PresetError(where(source, "/" + it.key()) + ": unknown key (expected one of " + join(known) + ")");
     Preset p;
     auto str = [&](const char* key, std::string& out) {
         if (!j.contains(key))
@@ -178,11 +185,24 @@ void apply_preset_to_config(const Preset& p, Config& config, const std::string& 
     if (!p.config.empty()) {
         nlohmann::json doc = config_to_json(config);
         merge(doc["config"], p.config);
+        std::vector<std::string> warnings;
+        Config merged;
         try {
-            config = config_from_json(doc, nullptr, source.empty() ? "preset" : source + " (/config)");
+            merged = config_from_json(doc, &warnings, source.empty() ? "preset" : source + " (/config)");
         } catch (const std::exception& e) {
             throw PresetError(where(source, "/config") + ": " + e.what());
         }
+        // A --config file may carry keys we do not know (kept and warned about); a preset's settings may not:
+        // a typo there ("lamda_l1", "generatr") would silently train with the defaults.
+        for (auto it = merged.unknown.begin(); it != merged.unknown.end(); ++it)
+            if (!config.unknown.contains(it.key()))
+                throw PresetError(
+                    where(source, it.key()) + ": unknown config key (value " + it.value().dump().substr(0, 80) + ")");
+        for (const auto& [key, value] : merged.train.loss.extra)
+            if (!config.train.loss.extra.count(key) && key.rfind("lambda_", 0) != 0)
+                throw PresetError(where(source, "/config/train/loss/" + key)
+                    + ": not a config key (extra loss weights are named lambda_<name>)");
+        config = std::move(merged);
     }
     if (!p.spec.empty())
         config.train.loss.spec = p.spec;
