@@ -37,12 +37,7 @@ void init_from_spec(LossManager& manager, const std::string& spec, const std::st
     } catch (const std::exception& e) {
         throw std::invalid_argument("LossManager::init_from_spec(" + spec + ", " + subspec + "): " + e.what());
     }
-    for (auto& [name, loss] : built) {
-        if (loss.name.empty())
-            loss.name = name;
-        if (loss.name != name)
-            throw std::invalid_argument("LossManager::init_from_spec(" + spec + ", " + subspec + "): entry \"" + name
-                + "\" holds a loss named \"" + loss.name + "\"");
+    for (auto& [name, loss] : built) { // keyed by loss.name (build_losses)
         try {
             manager.register_loss(std::move(loss));
         } catch (const std::exception& e) {

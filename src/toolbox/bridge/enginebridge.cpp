@@ -21,7 +21,6 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
-#include <QRegularExpression>
 #include <QTemporaryFile>
 
 #include <algorithm>
@@ -385,24 +384,21 @@ bool validateConfig(const nectar::Config& config, QString* error)
 } // namespace engine
 
 namespace engine {
-namespace {
-/// The newest config copy of a run (train<K>_config.json with the highest K), or empty.
-QString runConfigFile(const QString& dir)
-{
-    return q(nectar::latest_config_copy_path(dir.toStdString()));
-}
-} // namespace
 
-bool runObjective(const QString& experimentDir, RunObjective* out, QString* error)
+QString latestConfigCopy(const QString& experimentDir)
+{
+    return q(nectar::latest_config_copy_path(experimentDir.toStdString()));
+}
+
+namespace {
+/// The record `file` over `base` (the run's settings), resolved to LossSpec values: nothing is built (a VGG
+/// loss loads no weights just to be shown, and the run's vgg_weights setting is kept).
+bool readRecord(const QString& file, nectar::Config base, RunObjective* out, QString* error)
 {
     RunObjective result;
-    result.file = q(nectar::latest_objective_copy_path(experimentDir.toStdString()));
+    result.file = file;
     if (!result.file.isEmpty()) {
-        // The record over the run's own settings, resolved to LossSpec values: nothing is built (a VGG loss
-        // loads no weights just to be shown, and the run's vgg_weights setting is kept).
         try {
-            const QString copy = runConfigFile(experimentDir);
-            nectar::Config base = copy.isEmpty() ? nectar::Config {} : nectar::load_config_file(copy.toStdString());
             const std::string file = result.file.toStdString();
             const nectar::Preset preset = nectar::load_preset_file(file);
             nectar::apply_preset_to_config(preset, base, file);
@@ -421,6 +417,24 @@ bool runObjective(const QString& experimentDir, RunObjective* out, QString* erro
     *out = std::move(result);
     return true;
 }
+} // namespace
+
+bool runObjective(const QString& experimentDir, RunObjective* out, QString* error)
+{
+    const QString file = q(nectar::latest_objective_copy_path(experimentDir.toStdString()));
+    if (file.isEmpty()) {
+        *out = RunObjective {};
+        return true;
+    }
+    try {
+        const QString copy = latestConfigCopy(experimentDir);
+        return readRecord(
+            file, copy.isEmpty() ? nectar::Config {} : nectar::load_config_file(copy.toStdString()), out, error);
+    } catch (const std::exception& e) {
+        *error = withSource(file, q(e.what()));
+        return false;
+    }
+}
 
 bool continueRun(const QString& experimentDir, ContinueContent* out, QString* error)
 {
@@ -430,7 +444,7 @@ bool continueRun(const QString& experimentDir, ContinueContent* out, QString* er
         if (!folder)
             throw std::runtime_error(dir + ": expected an experiment folder named <name>_v<N>");
         ContinueContent c;
-        c.configFile = runConfigFile(experimentDir);
+        c.configFile = latestConfigCopy(experimentDir);
         if (c.configFile.isEmpty())
             throw std::runtime_error(dir + ": no train<K>_config.json in it (not an experiment folder of ours?)");
         const auto epochs = nectar::list_checkpoint_epochs(dir);
@@ -443,7 +457,8 @@ bool continueRun(const QString& experimentDir, ContinueContent* out, QString* er
         c.config.common.experiment_version = folder->version;
         c.config.train.load.continue_train = true;
         c.config.train.load.load_epoch = c.epoch;
-        if (!runObjective(experimentDir, &c.objective, error))
+        if (!readRecord(
+                q(nectar::latest_objective_copy_path(dir)), c.config, &c.objective, error)) // the copy read above
             return false;
         if (c.objective.file.isEmpty()) {
             c.objective.spec = q(c.config.train.loss.spec);
@@ -462,23 +477,25 @@ bool continueRun(const QString& experimentDir, ContinueContent* out, QString* er
     }
 }
 
-QMap<QString, QStringList> runLossTags(const QString& experimentDir, const QStringList& lossNames, QString* source)
+QMap<QString, QStringList> runLossTags(
+    const QString& experimentDir, const QStringList& lossNames, QString* source, const RunObjective* known)
 {
     QMap<QString, QStringList> out;
-    RunObjective recorded;
+    RunObjective read;
     QString ignored;
-    if (runObjective(experimentDir, &recorded, &ignored) && !recorded.file.isEmpty()) {
-        for (const LossRow& row : recorded.rows)
+    const RunObjective* recorded = known ? known : (runObjective(experimentDir, &read, &ignored) ? &read : nullptr);
+    if (recorded && !recorded->file.isEmpty()) {
+        for (const LossRow& row : recorded->rows)
             out.insert(row.name, row.tags);
         if (std::all_of(lossNames.begin(), lossNames.end(), [&](const QString& n) { return out.contains(n); })) {
             if (source)
                 *source = QCoreApplication::translate("engine", "tags from %1 (spec %2 / %3)")
-                              .arg(QFileInfo(recorded.file).fileName(), recorded.spec, recorded.subspec);
+                              .arg(QFileInfo(recorded->file).fileName(), recorded->spec, recorded->subspec);
             return out;
         }
         out.clear();
     }
-    const QString file = runConfigFile(experimentDir);
+    const QString file = latestConfigCopy(experimentDir);
     if (!file.isEmpty()) {
         try {
             const nectar::Config config = nectar::load_config_file(file.toStdString());
@@ -512,14 +529,9 @@ QMap<QString, QStringList> runLossTags(const QString& experimentDir, const QStri
     return out;
 }
 
-QString latestConfigCopy(const QString& experimentDir)
-{
-    return runConfigFile(experimentDir);
-}
-
 int runBatchSize(const QString& experimentDir)
 {
-    const QString file = runConfigFile(experimentDir);
+    const QString file = latestConfigCopy(experimentDir);
     if (file.isEmpty())
         return 1;
     try {

@@ -117,7 +117,9 @@ bool continueRun(const QString& experimentDir, ContinueContent* out, QString* er
 /// Tags of each loss of a saved run: from its recorded objective (train<K>_objective.json), else its
 /// config copy (train<K>_config.json, highest K: its spec and subspec built through the registry), else
 /// NectarGAN's name prefixes (G_ -> G, D_ -> D, other names untagged). *source says which was used.
-QMap<QString, QStringList> runLossTags(const QString& experimentDir, const QStringList& lossNames, QString* source);
+/// `known`: the run's record when the caller has read it already (runObjective), so it is not read twice.
+QMap<QString, QStringList> runLossTags(
+    const QString& experimentDir, const QStringList& lossNames, QString* source, const RunObjective* known = nullptr);
 /// The run's newest config copy (train<K>_config.json), empty if it has none.
 QString latestConfigCopy(const QString& experimentDir);
 /// Batch size from the run's config copy (1 if there is none).

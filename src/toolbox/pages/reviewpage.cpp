@@ -35,6 +35,7 @@ struct ReviewPage::Pending {
     QString tagSource;
     engine::RunObjective objective; // run 0 only
     QString objectiveError;
+    bool ours = false; // the folder has a config copy: it can be continued
     std::size_t nameIndex = 0; // appending progress
     std::size_t offset = 0;
     std::size_t done = 0;
@@ -142,9 +143,9 @@ void ReviewPage::openRun(const QString& dir, int run)
         QStringList names;
         for (const auto& n : p->data.order)
             names.append(QString::fromStdString(n));
-        p->tags = engine::runLossTags(p->dir, names, &p->tagSource);
-        if (p->run == 0 && !engine::runObjective(p->dir, &p->objective, &p->objectiveError))
-            p->objective = {};
+        const bool recordRead = p->run == 0 && engine::runObjective(p->dir, &p->objective, &p->objectiveError);
+        p->tags = engine::runLossTags(p->dir, names, &p->tagSource, recordRead ? &p->objective : nullptr);
+        p->ours = !engine::latestConfigCopy(p->dir).isEmpty();
     });
     connect(m_reader, &QThread::finished, this, &ReviewPage::onReadDone);
     m_reader->start();
@@ -239,7 +240,7 @@ void ReviewPage::showObjective(const Pending& p)
 {
     ui->objectiveTree->clear();
     const engine::RunObjective& o = p.objective;
-    const bool ours = !engine::latestConfigCopy(p.dir).isEmpty();
+    const bool ours = p.ours;
     m_canContinue = ours;
     ui->continueButton->setEnabled(m_canContinue && !m_trainingActive);
     if (!p.objectiveError.isEmpty()) {
