@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <new>
 #include <sstream>
 
 #include <pthread.h>
@@ -257,8 +258,13 @@ int guarded(const char* program, const std::function<int()>& body, int other_cod
         return fail(kExitBadInput, e.what());
     } catch (const c10::Error& e) {
         return fail(other_code, e.what_without_backtrace());
+    } catch (const std::bad_alloc&) {
+        return fail(other_code,
+            "out of memory (std::bad_alloc): free memory, or lower the batch size, crop size or model size");
     } catch (const std::exception& e) {
         return fail(other_code, e.what());
+    } catch (...) {
+        return fail(other_code, "unexpected error of an unknown type");
     }
 }
 

@@ -93,7 +93,8 @@ private:
 /// Runs `body`, mapping exceptions to exit codes with the message on stderr:
 /// InputError (UsageError, ConfigError, PresetError, SpecError, DataError, CheckpointError) and
 /// std::invalid_argument (a bad setting found while building) -> 2;
-/// anything else -> `other_code`.
+/// std::bad_alloc -> `other_code` with "out of memory" (the input readers cap what they read, so this is the
+/// machine's memory, not a file); anything else -> `other_code`.
 int guarded(const char* program, const std::function<int()>& body, int other_code = kExitTrainingFailure);
 
 } // namespace nectar::cli

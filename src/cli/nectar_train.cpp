@@ -215,7 +215,11 @@ int main(int argc, char** argv)
         // The objective this run trains: the spec's losses with the preset's (or the record's) overrides.
         for (const auto& w : SpecRegistry::instance().load_default_directories())
             std::cerr << "warning: " << w << "\n";
-        const Objective objective = resolve_objective(config, preset ? &*preset : nullptr, preset_source);
+        std::vector<std::string> objective_warnings;
+        const Objective objective
+            = resolve_objective(config, preset ? &*preset : nullptr, preset_source, &objective_warnings);
+        for (const auto& w : objective_warnings)
+            std::cerr << "warning: " << w << "\n";
 
         if (p.isSet(QStringLiteral("print-objective"))) {
             // Needs no dataset. Anything that stops the objective from resolving (e.g. a missing VGG19

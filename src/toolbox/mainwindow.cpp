@@ -229,6 +229,9 @@ bool MainWindow::loadPresetFile(const QString& path)
         return false;
     }
     m_objective->applyPreset(content);
+    if (!content.warnings.isEmpty())
+        m_objective->showMessage(
+            tr("Preset loaded with warnings: %1").arg(content.warnings.join(QStringLiteral("; "))));
     if (!path.startsWith(QStringLiteral(":/")))
         setLastPath(QStringLiteral("preset"), path);
     addRecentPreset(path);

@@ -301,7 +301,8 @@ private Q_SLOTS:
             load_config_file(bad);
             QFAIL("expected ConfigError");
         } catch (const ConfigError& e) {
-            QVERIFY2(contains(e.what(), bad + ": not valid JSON") && contains(e.what(), "line 1"), e.what());
+            QVERIFY2(
+                contains(e.what(), bad + ": /config/train: not valid JSON") && contains(e.what(), "line 1"), e.what());
         }
         const std::string missing = dir.filePath(QStringLiteral("missing.json")).toStdString();
         try {
@@ -408,6 +409,113 @@ private Q_SLOTS:
             QVERIFY2(contains(e.what(), as_dir), e.what());
         }
         QCOMPARE(load_config_file(path).train.loss.lambda_l1, 20.0);
+    }
+    // #10 item 1: an overflowing number names the field, not just the file.
+    void numberOverflowNamesTheField()
+    {
+        QTemporaryDir dir;
+        const std::string file = dir.filePath(QStringLiteral("inf.json")).toStdString();
+        write_text(file, R"({"config": {"train": {"loss": {"lambda_l1": 1e309}}}})");
+        try {
+            load_config_file(file);
+            QFAIL("expected ConfigError");
+        } catch (const ConfigError& e) {
+            QVERIFY2(contains(e.what(), file + ": /config/train/loss/lambda_l1: number out of range"), e.what());
+        }
+    }
+
+    // #10 item 5: 10^5-deep nesting (as a section, under an unknown key, in a known object) is an error naming
+    // the file and path, never a stack overflow in the error text, the unknown-key copy or the config copy.
+    void deepNestingIsAnErrorNotACrash_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("path");
+        const QString deep = QString(100000, QLatin1Char('[')) + QString(100000, QLatin1Char(']'));
+        QTest::newRow("as the config section")
+            << QStringLiteral(R"({"config": %1})").arg(deep) << QStringLiteral(": /config/0/0/0/... (");
+        QTest::newRow("under an unknown key") << QStringLiteral(R"({"config": {"common": {"x": %1}}})").arg(deep)
+                                              << QStringLiteral(": /config/common/x/0/... (");
+        QTest::newRow("in augmentations")
+            << QStringLiteral(R"({"config": {"dataloader": {"augmentations": {"both": {"a": %1}}}}})").arg(deep)
+            << QStringLiteral(": /config/dataloader/augmentations/both/... (");
+    }
+    void deepNestingIsAnErrorNotACrash()
+    {
+        QFETCH(QString, text);
+        QFETCH(QString, path);
+        QTemporaryDir dir;
+        const std::string file = dir.filePath(QStringLiteral("deep.json")).toStdString();
+        write_text(file, text.toStdString());
+        try {
+            load_config_file(file);
+            QFAIL("expected ConfigError");
+        } catch (const ConfigError& e) {
+            QVERIFY2(contains(e.what(), file + path.toStdString()), e.what());
+            QVERIFY2(contains(e.what(), "nested deeper than 512"), e.what());
+            QVERIFY2(std::string(e.what()).size() < 400, e.what());
+        }
+        // The fuzzers' text entry point throws the same ConfigError.
+        QVERIFY_THROWS_EXCEPTION(ConfigError, config_from_text(text.toStdString(), "deep.json"));
+    }
+
+    // #10 items 7 and 8: a config over the 4 MiB cap (a huge array under an unknown key) is refused before it
+    // is read; a folder given as the config is named as such.
+    void oversizedConfigAndFolderAreRefused()
+    {
+        QTemporaryDir dir;
+        const std::string big = dir.filePath(QStringLiteral("big.json")).toStdString();
+        std::string text = R"({"config": {"common": {}}, "x": [0)";
+        text.reserve(5u << 20);
+        while (text.size() < (5u << 20))
+            text += ",0";
+        write_text(big, text + "]}");
+        try {
+            load_config_file(big);
+            QFAIL("expected ConfigError");
+        } catch (const ConfigError& e) {
+            QVERIFY2(
+                contains(e.what(), big + ": ") && contains(e.what(), "more than the 4 MiB limit for a config file"),
+                e.what());
+        }
+        const std::string folder = dir.filePath(QStringLiteral("cfg.json")).toStdString();
+        QVERIFY(QDir().mkpath(QString::fromStdString(folder)));
+        try {
+            load_config_file(folder);
+            QFAIL("expected ConfigError");
+        } catch (const ConfigError& e) {
+            QCOMPARE(std::string(e.what()), folder + ": is a folder, expected a config file");
+        }
+    }
+
+    // The fuzzers' entry point lets only ConfigError out, and echoes no value at length.
+    void configFromTextThrowsOnlyConfigError_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("needle");
+        QTest::newRow("not JSON") << QStringLiteral("{") << QStringLiteral("t.json: /: not valid JSON");
+        QTest::newRow("not an object") << QStringLiteral("[1, 2]") << QStringLiteral("t.json: /: expected an object");
+        QTest::newRow("duplicate key") << QStringLiteral(R"({"config": {"train": {}, "train": {}}})")
+                                       << QStringLiteral("t.json: /config/train: duplicate key");
+        QTest::newRow("long bad device")
+            << QStringLiteral(R"({"config": {"common": {"device": "%1"}}})").arg(QString(60000, QLatin1Char('d')))
+            << QStringLiteral("t.json: /config/common/device: expected \"cpu\"");
+        QTest::newRow("long bad section")
+            << QStringLiteral(R"({"config": {"train": "%1"}})").arg(QString(60000, QLatin1Char('t')))
+            << QStringLiteral("t.json: /config/train: expected an object, got string");
+        QTest::newRow("huge integer") << QStringLiteral(R"({"config": {"train": {"update_rate": 1e300}}})")
+                                      << QStringLiteral("t.json: /config/train/update_rate: expected an integer");
+    }
+    void configFromTextThrowsOnlyConfigError()
+    {
+        QFETCH(QString, text);
+        QFETCH(QString, needle);
+        try {
+            config_from_text(text.toStdString(), "t.json");
+            QFAIL("expected ConfigError");
+        } catch (const ConfigError& e) {
+            QVERIFY2(contains(e.what(), needle.toStdString()), e.what());
+            QVERIFY2(std::string(e.what()).size() < 300, e.what());
+        }
     }
 };
 

@@ -356,6 +356,20 @@ private Q_SLOTS:
             "{\"schema_version\": 2, \"name\": \"t\", \"subspecs\": [\"a\"], \"losses\": [" + good + "]}",
             "/schema_version", "unsupported schema_version 2");
         row("not an object", "[1, 2]", "", "expected an object");
+        // Issue #10: every key is checked (the schedule's too), numbers that overflow and deep nesting are named
+        // errors (a 10^5-deep file in the user spec folder crashed every program at start).
+        row("unknown top-level key", R"({"name": "t", "subspecs": ["a"], "lossses": [], "losses": [)" + good + "]}",
+            "/lossses", "unknown key");
+        row("schedule typo key", spec(R"({"name": "G", "function": "L1", "inputs": ["fake", "real"],
+                     "subspecs": ["a", "b"], "schedule": {"schedule": "linear", "end_epcoh": 2}})"),
+            "/losses/0/schedule", "end_epcoh: unknown key");
+        row("overflowing weight",
+            spec(R"({"name": "G", "function": "L1", "weight": 1e309, "inputs": ["fake", "real"]})"), "/losses/0/weight",
+            "number out of range");
+        row("deep nesting", spec(std::string(100000, '[') + std::string(100000, ']')),
+            "/losses/0/0/0/... (500 more levels)/0/0/0/0/0/0/0/0", "nested deeper than 512");
+        row("duplicate key", R"({"name": "t", "name": "u", "subspecs": ["a"], "losses": [)" + good + "]}", "/name",
+            "duplicate key");
     }
 
     void invalidSpecFiles()
@@ -399,11 +413,28 @@ private Q_SLOTS:
         SpecRegistry reg;
         const auto problems = reg.load_directory(d.toStdString());
         QCOMPARE(problems.size(), std::size_t(2));
-        QVERIFY2(contains(problems[0], "m_bad.json: not valid JSON"), problems[0].c_str());
+        QVERIFY2(contains(problems[0], "m_bad.json: /: not valid JSON"), problems[0].c_str());
         QVERIFY2(contains(problems[1], "n_bad.json: /losses/0/function"), problems[1].c_str());
         QCOMPARE(reg.names(), (std::vector<std::string> { "alpha", "zeta" }));
         QCOMPARE(reg.build("zeta", "only", config()).at("G_L1").loss_weight, 2.0);
         QCOMPARE(reg.info("alpha").source, (d + QStringLiteral("/a_good.json")).toStdString());
+
+        // A folder named like a spec file is skipped by the scan, and named when given as a file.
+        QVERIFY(QDir(d).mkdir(QStringLiteral("folder.json")));
+        QCOMPARE(reg.load_directory(d.toStdString()).size(), std::size_t(2));
+        try {
+            load_spec_file((d + QStringLiteral("/folder.json")).toStdString());
+            QFAIL("expected SpecError");
+        } catch (const SpecError& e) {
+            QVERIFY2(contains(e.what(), "folder.json: is a folder, expected a spec file"), e.what());
+        }
+        // The fuzzers' entry point: only SpecError, for any text.
+        for (const std::string text : { std::string("{"), std::string("[]"), std::string(R"({"name": 5})"),
+                 std::string(R"({"name": "t", "subspecs": ["a"], "losses": [{"name": "G", "function": "L1",
+                     "inputs": ["fake", "real"], "schedule": {"schedule": "linear", "start_epoch": "1"}}]})") })
+            QVERIFY_THROWS_EXCEPTION(SpecError, spec_from_text(text, "t.json"));
+        QCOMPARE(spec_from_text(QString::fromUtf8(kGoodSpec).arg(QStringLiteral("eta")).toStdString(), "t.json").name,
+            std::string("eta"));
 
         // A missing folder is one message, not an exception.
         const auto missing = reg.load_directory((d + QStringLiteral("/nope")).toStdString());

@@ -2,6 +2,8 @@
 // nectar-train / nectar-test driven as processes: exit codes 0 / 1 / 2, --print-objective, --list-specs,
 // a short real training run, the missing-checkpoint message, and the test metrics.
 
+#include <QDir>
+#include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
@@ -138,6 +140,11 @@ private Q_SLOTS:
         const Result r = run(kTrain,
             { QStringLiteral("--preset"), QString::fromStdString(preset), QStringLiteral("--print-objective") });
         QCOMPARE(r.code, 0);
+        // Issue #10 item 1: the losses the preset does not list keep their weight, with a warning each.
+        QVERIFY2(r.err.contains(QStringLiteral(
+                     "/p.json: /losses: no entry for G_L1; it keeps weight 100 from the spec and the config")),
+            qPrintable(r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("no entry for D_real; it keeps weight 1 ")), qPrintable(r.err));
         const json j = json::parse(r.out.toStdString());
         QCOMPARE(j["subspec"], "extended");
         bool found = false;
@@ -154,6 +161,92 @@ private Q_SLOTS:
             { QStringLiteral("--preset"), QString::fromStdString(preset), QStringLiteral("--print-objective") });
         QCOMPARE(bad.code, 2);
         QVERIFY2(bad.err.contains(QStringLiteral("/losses/G_L1/weight")), qPrintable(bad.err));
+    }
+
+    // Issue #10 items 5, 7 and 8: hostile files exit 2 with a short message naming the file, never a crash,
+    // an abort or a 200 MB echo.
+    void hostileFilesExitTwo_data()
+    {
+        QTest::addColumn<QString>("flag");
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QByteArray>("content"); // empty: a folder of that name
+        QTest::addColumn<QString>("needle");
+        const QByteArray deep = QByteArray(100000, '[') + QByteArray(100000, ']');
+        QByteArray deepObject = QByteArray("{\"a\":").repeated(100000) + "1" + QByteArray(100000, '}');
+        const QByteArray zeros = "[0" + QByteArray(",0").repeated(1600000) + "]"; // 3.2 MB
+        const QByteArray chunk = "[0" + QByteArray(",0").repeated(59999) + "]"; // under the element cap
+        const QByteArray nested = "[" + chunk + QByteArray("," + chunk).repeated(24) + "]"; // 3 MB
+        QTest::newRow("deep config") << QStringLiteral("--config") << QStringLiteral("deep.json")
+                                     << QByteArray(R"({"config": {"common": {"x": )" + deep + "}}}")
+                                     << QStringLiteral("deep.json: /config/common/x/0/... (");
+        QTest::newRow("deep preset") << QStringLiteral("--preset") << QStringLiteral("deep.json")
+                                     << QByteArray(R"({"config": )" + deepObject + "}")
+                                     << QStringLiteral("deep.json: /config/a/a/a/... (");
+        QTest::newRow("config folder") << QStringLiteral("--config") << QStringLiteral("cfg.json") << QByteArray()
+                                       << QStringLiteral("cfg.json: is a folder, expected a config file");
+        QTest::newRow("preset folder") << QStringLiteral("--preset") << QStringLiteral("p.json") << QByteArray()
+                                       << QStringLiteral("p.json: is a folder, expected a preset file");
+        QTest::newRow("huge array under an unknown key")
+            << QStringLiteral("--config") << QStringLiteral("big.json")
+            << QByteArray(R"({"config": {}, "x": )" + zeros + ", \"y\": " + zeros + "}")
+            << QStringLiteral("more than the 4 MiB limit for a config file");
+        QTest::newRow("huge non-object preset")
+            << QStringLiteral("--preset") << QStringLiteral("big.json") << QByteArray(zeros + zeros)
+            << QStringLiteral("more than the 4 MiB limit for a preset file");
+        QTest::newRow("non-object preset") << QStringLiteral("--preset") << QStringLiteral("array.json") << nested
+                                           << QStringLiteral("array.json: /: expected a JSON object, got [[0,0,0");
+        QTest::newRow("overflowing lambda")
+            << QStringLiteral("--config") << QStringLiteral("inf.json")
+            << QByteArray(R"({"config": {"train": {"loss": {"lambda_l1": 1e309}}}})")
+            << QStringLiteral("inf.json: /config/train/loss/lambda_l1: number out of range");
+    }
+
+    void hostileFilesExitTwo()
+    {
+        QFETCH(QString, flag);
+        QFETCH(QString, name);
+        QFETCH(QByteArray, content);
+        QFETCH(QString, needle);
+        QTemporaryDir tmp;
+        const QString file = tmp.filePath(name);
+        if (content.isEmpty()) {
+            QVERIFY(QDir(tmp.path()).mkdir(name));
+        } else {
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(content);
+        }
+        const Result r = run(kTrain, { flag, file, QStringLiteral("--print-objective") });
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains(needle), qPrintable(r.err.left(2000)));
+        QVERIFY2(r.err.size() < 1000, qPrintable(QString::number(r.err.size()) + QStringLiteral(" bytes on stderr")));
+        QVERIFY(r.out.isEmpty());
+    }
+
+    // Issue #10 item 5: a 10^5-deep file in the user spec folder crashed every nectar-train at start; now it is
+    // one warning naming the file, and the other specs still list.
+    void deepUserSpecIsAWarning()
+    {
+        QTemporaryDir tmp;
+        {
+            QFile f(tmp.filePath(QStringLiteral("deep.json")));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(R"({"name": "deep", "subspecs": ["a"], "losses": [)" + QByteArray(100000, '[')
+                + QByteArray(100000, ']') + "]}");
+        }
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("NECTAR_SPECS_DIR"), tmp.path());
+        p.setProcessEnvironment(env);
+        p.start(kTrain, { QStringLiteral("--list-specs") });
+        QVERIFY(p.waitForFinished(60000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p.exitCode(), 0);
+        QVERIFY2(err.contains(QStringLiteral("deep.json: /losses/0/0/0/... ("))
+                && err.contains(QStringLiteral("nested deeper than 512")),
+            qPrintable(err));
+        QVERIFY(QString::fromUtf8(p.readAllStandardOutput()).contains(QStringLiteral("pix2pix")));
     }
 
     void listSpecs()

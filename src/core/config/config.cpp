@@ -4,10 +4,10 @@
 
 #include "util/atomic_file.h"
 #include "util/error_text.h"
+#include "util/json_read.h"
 #include "util/strings.h"
 
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -278,9 +278,9 @@ public:
             if (r.kind == Rule::FolderName && !valid_folder_name(v))
                 fail(path,
                     "expected a folder name: not empty, no '/', '\\' or NUL, not \".\" or \"..\", at most 255 bytes",
-                    json(v).dump());
+                    json_text(json(v)));
             if (r.kind == Rule::Device && !valid_device(v))
-                fail(path, "expected \"cpu\", \"cuda\", \"cuda:N\" or \"auto\"", json(v).dump());
+                fail(path, "expected \"cpu\", \"cuda\", \"cuda:N\" or \"auto\"", json_text(json(v)));
         } else if constexpr (std::is_same_v<T, json>) {
             if (!v.is_object())
                 fail(path, "expected an object", json_text(v));
@@ -298,7 +298,7 @@ public:
         for (const auto& [key, value] : extra) {
             const std::string p = m_path + "/" + pointer_token(key);
             if (key.empty() || known.count(key))
-                fail(p, "extra loss key must not be empty or repeat a known key", json(key).dump());
+                fail(p, "extra loss key must not be empty or repeat a known key", json_text(json(key)));
             check(p, value, key.rfind("lambda_", 0) == 0 ? non_negative : finite_number);
         }
     }
@@ -461,19 +461,17 @@ void validate_config(const Config& c, const std::string& source)
         throw ConfigError(located(source, "/", "Config::unknown must be a JSON object of pointer -> value"));
 }
 
+Config config_from_text(std::string_view text, const std::string& source, std::vector<std::string>* warnings)
+{
+    return reading_as<ConfigError>(source,
+        [&] { return config_from_json(parse_json_text<json>(text, source, json_limits::config()), warnings, source); });
+}
+
 Config load_config_file(const std::string& path, std::vector<std::string>* warnings)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw ConfigError(path + ": cannot open the config file for reading");
-    json j;
-    try {
-        j = json::parse(in);
-    } catch (const json::exception& e) {
-        // parse_error, or out_of_range for a number literal that overflows a double (1e999).
-        throw ConfigError(path + ": not valid JSON: " + e.what());
-    }
-    return config_from_json(j, warnings, path);
+    const std::string text
+        = reading_as<ConfigError>(path, [&] { return read_file_text(path, json_limits::config(), path); });
+    return config_from_text(text, path, warnings);
 }
 
 void save_config_file(const Config& c, const std::string& path, ExtensionKeys ext)

@@ -11,6 +11,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -183,7 +184,13 @@ nlohmann::json config_to_json(const Config& c, ExtensionKeys ext = ExtensionKeys
 /// batch_size < 1, both LR epochs 0, a bad device, ... (an unknown choice name is an error when the file is
 /// read: the enums cannot hold one).
 void validate_config(const Config& c, const std::string& source = {});
-/// Reads and validates a config file. Throws ConfigError naming the file.
+/// Parses a config document from text with the strict reader (util/json_read.h, json_limits::config(): 4 MiB,
+/// depth 512, ...) and then config_from_json. `source` names the file in messages. Throws only ConfigError
+/// for bad input, "<source>: <JSON path>: <problem>" (a syntax error or limit also gives line, column and byte).
+/// The fuzzers' entry point.
+Config config_from_text(std::string_view text, const std::string& source, std::vector<std::string>* warnings = nullptr);
+/// Reads and validates a config file (config_from_text). Throws ConfigError naming the file: missing, a folder,
+/// not a regular file, unreadable, larger than 4 MiB (refused before it is read), or bad content.
 Config load_config_file(const std::string& path, std::vector<std::string>* warnings = nullptr);
 /// Atomic write (QSaveFile: temp file + rename), 4-space indent like NectarGAN's export_config.
 /// Throws std::runtime_error naming the file.

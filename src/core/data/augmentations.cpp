@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "config/config.h"
+#include "util/error_text.h"
 #include "util/strings.h"
 
 namespace nectar {
@@ -26,10 +27,10 @@ const std::set<std::string> kUnsupportedParams { "elastic_transform_alpha", "ela
 double number_at(const nlohmann::json& v, const std::string& path)
 {
     if (!v.is_number())
-        throw std::invalid_argument(path + ": expected a number, got " + v.dump());
+        throw std::invalid_argument(path + ": expected a number, got " + detail::json_text(v));
     const double d = v.get<double>();
     if (!std::isfinite(d))
-        throw std::invalid_argument(path + ": expected a finite number, got " + v.dump());
+        throw std::invalid_argument(path + ": expected a finite number, got " + detail::json_text(v));
     return d;
 }
 
@@ -37,13 +38,13 @@ double chance_at(const nlohmann::json& v, const std::string& path)
 {
     const double d = number_at(v, path);
     if (d < 0.0 || d > 1.0)
-        throw std::invalid_argument(path + ": a chance must be in [0, 1], got " + v.dump());
+        throw std::invalid_argument(path + ": a chance must be in [0, 1], got " + detail::json_text(v));
     return d;
 }
 
 std::string fmt_value(const nlohmann::json& v)
 {
-    return v.is_string() ? v.get<std::string>() : v.dump();
+    return v.is_string() ? detail::bounded_text(v.get<std::string>()) : detail::json_text(v);
 }
 
 } // namespace
@@ -59,7 +60,7 @@ AugmentationSettings parse_augmentations(const nlohmann::json& both, const nlohm
         if (obj.is_null())
             return;
         if (!obj.is_object())
-            throw std::invalid_argument(kPrefix + name + ": expected an object, got " + obj.dump());
+            throw std::invalid_argument(kPrefix + name + ": expected an object, got " + detail::json_text(obj));
         for (const auto& [key, value] : obj.items()) {
             const std::string path = kPrefix + name + "." + key;
             if (handle(key, value, path))
@@ -108,7 +109,7 @@ AugmentationSettings parse_augmentations(const nlohmann::json& both, const nlohm
             s.grayscale_chance = chance_at(v, path);
         else if (key == "grayscale_method") {
             if (!v.is_string())
-                throw std::invalid_argument(path + ": expected a string, got " + v.dump());
+                throw std::invalid_argument(path + ": expected a string, got " + detail::json_text(v));
             s.grayscale_method = v.get<std::string>();
             static const std::set<std::string> methods { "weighted_average", "average", "max", "desaturation" };
             if (!methods.count(s.grayscale_method))

@@ -11,7 +11,8 @@
 
 namespace nectar {
 
-Objective resolve_objective(const Config& config, const Preset* preset, const std::string& preset_source)
+Objective resolve_objective(
+    const Config& config, const Preset* preset, const std::string& preset_source, std::vector<std::string>* warnings)
 {
     Objective o;
     o.spec = config.train.loss.spec;
@@ -19,7 +20,7 @@ Objective resolve_objective(const Config& config, const Preset* preset, const st
     o.losses = SpecRegistry::instance().loss_specs(o.spec, o.subspec, config);
     if (preset) {
         o.source = preset_source.empty() ? preset->name : preset_source;
-        apply_preset_to_specs(*preset, o.losses, o.source);
+        apply_preset_to_specs(*preset, o.losses, o.source, warnings);
     }
     return o;
 }

@@ -26,9 +26,10 @@ struct Objective {
 /// The losses config.train.loss.spec / subspec declares (SpecRegistry::instance(), nothing built), with
 /// `preset`'s loss overrides applied when given (apply_preset_to_config first for its spec and settings).
 /// Throws std::invalid_argument (unknown spec or subspec, listing the valid ones) or PresetError (a loss the
-/// spec does not declare), naming `preset_source`.
-Objective resolve_objective(
-    const Config& config, const Preset* preset = nullptr, const std::string& preset_source = {});
+/// spec does not declare), naming `preset_source`. A loss the preset does not list is a warning in `warnings`
+/// (apply_preset_to_specs).
+Objective resolve_objective(const Config& config, const Preset* preset = nullptr, const std::string& preset_source = {},
+    std::vector<std::string>* warnings = nullptr);
 
 /// The run's record of an objective (train<K>_objective.json): a preset naming the spec and subspec with every
 /// loss's weight, tags and schedule, which resolve_objective reads back to the same objective.

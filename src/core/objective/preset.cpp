@@ -3,16 +3,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <cstdio>
 
 #include "config/config.h"
 #include "scheduling/schedule.h"
 #include "util/atomic_file.h"
+#include "util/error_text.h"
+#include "util/json_read.h"
 #include "util/strings.h"
-
-namespace fs = std::filesystem;
 
 namespace nectar {
 
@@ -21,6 +19,12 @@ namespace {
 std::string where(const std::string& source, const std::string& path)
 {
     return (source.empty() ? std::string("preset") : source) + ": " + path;
+}
+
+/// A key from the file as a path component: bounded and printable (a key may be 64 KiB or hold a NUL).
+std::string key_text(const std::string& key)
+{
+    return detail::printable(detail::bounded_text(key));
 }
 
 void merge(nlohmann::json& into, const nlohmann::json& from)
@@ -38,11 +42,12 @@ void merge(nlohmann::json& into, const nlohmann::json& from)
 Preset preset_from_json(const nlohmann::json& j, const std::string& source)
 {
     if (!j.is_object())
-        throw PresetError(where(source, "/") + ": expected a JSON object, got " + j.dump());
+        throw PresetError(where(source, "/") + ": expected a JSON object, got " + detail::json_text(j));
     if (j.contains("format") && j.at("format") != "nectar-preset")
-        throw PresetError(where(source, "/format") + " = " + j.at("format").dump() + ": expected \"nectar-preset\"");
+        throw PresetError(
+            where(source, "/format") + " = " + detail::json_text(j.at("format")) + ": expected \"nectar-preset\"");
     if (j.contains("version") && (!j.at("version").is_number_integer() || j.at("version").get<int>() > 1))
-        throw PresetError(where(source, "/version") + " = " + j.at("version").dump()
+        throw PresetError(where(source, "/version") + " = " + detail::json_text(j.at("version"))
             + ": expected 1 (this build reads preset version 1)");
     // Every top-level key must be one the format knows: a typo ("subpsec", "loses") would silently train
     // another objective.
@@ -50,13 +55,15 @@ Preset preset_from_json(const nlohmann::json& j, const std::string& source)
         "losses", "config" };
     for (auto it = j.begin(); it != j.end(); ++it)
         if (std::find(known.begin(), known.end(), it.key()) == known.end())
-            throw PresetError(where(source, "/" + it.key()) + ": unknown key (expected one of " + join(known) + ")");
+            throw PresetError(
+                where(source, "/" + key_text(it.key())) + ": unknown key (expected one of " + join(known) + ")");
     Preset p;
     auto str = [&](const char* key, std::string& out) {
         if (!j.contains(key))
             return;
         if (!j.at(key).is_string())
-            throw PresetError(where(source, std::string("/") + key) + " = " + j.at(key).dump() + ": expected a string");
+            throw PresetError(
+                where(source, std::string("/") + key) + " = " + detail::json_text(j.at(key)) + ": expected a string");
         out = j.at(key).get<std::string>();
     };
     str("name", p.name);
@@ -66,36 +73,36 @@ Preset preset_from_json(const nlohmann::json& j, const std::string& source)
     if (j.contains("losses")) {
         const auto& losses = j.at("losses");
         if (!losses.is_object())
-            throw PresetError(
-                where(source, "/losses") + ": expected an object of loss name -> settings, got " + losses.dump());
+            throw PresetError(where(source, "/losses") + ": expected an object of loss name -> settings, got "
+                + detail::json_text(losses));
         for (auto it = losses.begin(); it != losses.end(); ++it) {
-            const std::string base = "/losses/" + it.key();
+            const std::string base = "/losses/" + key_text(it.key());
             const auto& e = it.value();
             if (!e.is_object())
-                throw PresetError(where(source, base) + " = " + e.dump() + ": expected an object");
+                throw PresetError(where(source, base) + " = " + detail::json_text(e) + ": expected an object");
             LossOverride o;
             for (auto k = e.begin(); k != e.end(); ++k) {
                 if (k.key() != "weight" && k.key() != "tags" && k.key() != "schedule")
-                    throw PresetError(
-                        where(source, base + "/" + k.key()) + ": unknown key (expected weight, tags, schedule)");
+                    throw PresetError(where(source, base + "/" + key_text(k.key()))
+                        + ": unknown key (expected weight, tags, schedule)");
             }
             if (e.contains("weight")) {
                 const auto& w = e.at("weight");
                 if (!w.is_number() || !is_valid_weight(w.get<double>()))
-                    throw PresetError(
-                        where(source, base + "/weight") + " = " + w.dump() + ": expected a finite number >= 0");
+                    throw PresetError(where(source, base + "/weight") + " = " + detail::json_text(w)
+                        + ": expected a finite number >= 0");
                 o.weight = w.get<double>();
             }
             if (e.contains("tags")) {
                 const auto& t = e.at("tags");
                 std::vector<std::string> tags;
                 if (!t.is_array())
-                    throw PresetError(
-                        where(source, base + "/tags") + " = " + t.dump() + ": expected an array of strings");
+                    throw PresetError(where(source, base + "/tags") + " = " + detail::json_text(t)
+                        + ": expected an array of strings");
                 for (const auto& s : t) {
                     if (!s.is_string() || s.get<std::string>().empty())
-                        throw PresetError(
-                            where(source, base + "/tags") + " = " + t.dump() + ": expected non-empty strings");
+                        throw PresetError(where(source, base + "/tags") + " = " + detail::json_text(t)
+                            + ": expected non-empty strings");
                     tags.push_back(s.get<std::string>());
                 }
                 o.tags = tags;
@@ -106,8 +113,8 @@ Preset preset_from_json(const nlohmann::json& j, const std::string& source)
                     s.validate();
                     o.schedule = s;
                 } catch (const std::exception& ex) {
-                    throw PresetError(
-                        where(source, base + "/schedule") + " = " + e.at("schedule").dump() + ": " + ex.what());
+                    throw PresetError(where(source, base + "/schedule") + " = " + detail::json_text(e.at("schedule"))
+                        + ": " + ex.what());
                 }
             }
             p.losses[it.key()] = o;
@@ -117,8 +124,12 @@ Preset preset_from_json(const nlohmann::json& j, const std::string& source)
         const auto& c = j.at("config");
         if (!c.is_object())
             throw PresetError(
-                where(source, "/config") + " = " + c.dump() + ": expected an object with config sections");
-        p.config = c.contains("config") && c.size() == 1 ? c.at("config") : c;
+                where(source, "/config") + " = " + detail::json_text(c) + ": expected an object with config sections");
+        const auto& sections = c.contains("config") && c.size() == 1 ? c.at("config") : c;
+        if (!sections.is_object())
+            throw PresetError(where(source, "/config/config") + " = " + detail::json_text(sections)
+                + ": expected an object with config sections");
+        p.config = sections;
     }
     return p;
 }
@@ -151,18 +162,17 @@ nlohmann::json preset_to_json(const Preset& p)
     return j;
 }
 
+Preset preset_from_text(std::string_view text, const std::string& source)
+{
+    return reading_as<PresetError>(source.empty() ? std::string("preset") : source,
+        [&] { return preset_from_json(parse_json_text<nlohmann::json>(text, source, json_limits::preset()), source); });
+}
+
 Preset load_preset_file(const std::string& path)
 {
-    std::ifstream in(path);
-    if (!in)
-        throw PresetError("cannot open preset file " + path);
-    nlohmann::json j;
-    try {
-        in >> j;
-    } catch (const nlohmann::json::exception& e) {
-        throw PresetError(path + ": not valid JSON: " + e.what());
-    }
-    return preset_from_json(j, path);
+    const std::string text
+        = reading_as<PresetError>(path, [&] { return read_file_text(path, json_limits::preset(), path); });
+    return preset_from_text(text, path);
 }
 
 void save_preset_file(const Preset& p, const std::string& path)
@@ -196,8 +206,8 @@ void apply_preset_to_config(const Preset& p, Config& config, const std::string& 
         // a typo there ("lamda_l1", "generatr") would silently train with the defaults.
         for (auto it = merged.unknown.begin(); it != merged.unknown.end(); ++it)
             if (!config.unknown.contains(it.key()))
-                throw PresetError(
-                    where(source, it.key()) + ": unknown config key (value " + it.value().dump().substr(0, 80) + ")");
+                throw PresetError(where(source, key_text(it.key())) + ": unknown config key (value "
+                    + detail::json_text(it.value()) + ")");
         for (const auto& [key, value] : merged.train.loss.extra)
             if (!config.train.loss.extra.count(key) && key.rfind("lambda_", 0) != 0)
                 throw PresetError(where(source, "/config/train/loss/" + key)
@@ -232,8 +242,40 @@ void apply_override(const LossOverride& o, LossSpec& l)
 
 [[noreturn]] void undeclared(const std::string& source, const std::string& name, const std::string& declared)
 {
-    throw PresetError(where(source, "/losses/" + name) + ": the objective declares no loss \"" + name
-        + "\" (declared: " + declared + ")");
+    throw PresetError(where(source, "/losses/" + key_text(name)) + ": the objective declares no loss \""
+        + key_text(name) + "\" (declared: " + declared + ")");
+}
+
+std::string weight_text(double w)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", w);
+    return buf;
+}
+
+/// A loss of the objective that the preset does not list keeps the weight the spec gave it from the config: say
+/// so, since a forgotten entry (or a typo in its name, which is an error) would otherwise train at a default.
+void warn_unlisted(const Preset& p, const std::vector<std::pair<std::string, double>>& losses,
+    const std::string& source, std::vector<std::string>* warnings)
+{
+    if (!warnings)
+        return;
+    std::vector<std::string> kept;
+    for (const auto& [name, weight] : losses)
+        if (!p.losses.count(name))
+            kept.push_back(name + " " + weight_text(weight));
+    if (kept.empty())
+        return;
+    if (p.losses.empty()) {
+        warnings->push_back(where(source, "/losses")
+            + ": the preset sets no loss weights; every loss keeps its weight from the spec and the config ("
+            + join(kept) + ")");
+        return;
+    }
+    for (const auto& [name, weight] : losses)
+        if (!p.losses.count(name))
+            warnings->push_back(where(source, "/losses") + ": no entry for " + name + "; it keeps weight "
+                + weight_text(weight) + " from the spec and the config");
 }
 
 LossOverride override_of(const LossSpec& l)
@@ -248,8 +290,12 @@ LossOverride override_of(const LossSpec& l)
 
 } // namespace
 
-void apply_preset_to_losses(const Preset& p, std::map<std::string, LMLoss>& losses, const std::string& source)
+void apply_preset_to_losses(const Preset& p, std::map<std::string, LMLoss>& losses, const std::string& source,
+    std::vector<std::string>* warnings)
 {
+    std::vector<std::pair<std::string, double>> before;
+    for (const auto& [name, l] : losses)
+        before.emplace_back(name, l.loss_weight);
     for (const auto& [name, o] : p.losses) {
         auto it = losses.find(name);
         if (it == losses.end())
@@ -260,10 +306,15 @@ void apply_preset_to_losses(const Preset& p, std::map<std::string, LMLoss>& loss
         it->second.tags = s.tags;
         it->second.schedule = s.schedule;
     }
+    warn_unlisted(p, before, source, warnings);
 }
 
-void apply_preset_to_specs(const Preset& p, std::vector<LossSpec>& losses, const std::string& source)
+void apply_preset_to_specs(
+    const Preset& p, std::vector<LossSpec>& losses, const std::string& source, std::vector<std::string>* warnings)
 {
+    std::vector<std::pair<std::string, double>> before;
+    for (const auto& l : losses)
+        before.emplace_back(l.name, l.weight);
     for (const auto& [name, o] : p.losses) {
         auto it = std::find_if(losses.begin(), losses.end(), [&](const LossSpec& l) { return l.name == name; });
         if (it == losses.end()) {
@@ -275,6 +326,7 @@ void apply_preset_to_specs(const Preset& p, std::vector<LossSpec>& losses, const
         }
         apply_override(o, *it);
     }
+    warn_unlisted(p, before, source, warnings);
 }
 
 Preset preset_from_losses(

@@ -23,6 +23,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -58,8 +59,13 @@ struct Preset {
 
 /// Parses a preset document. `source` (file name) prefixes error messages. Throws PresetError.
 Preset preset_from_json(const nlohmann::json& j, const std::string& source = {});
+/// Parses a preset from text with the strict reader (util/json_read.h, json_limits::preset(): 4 MiB, depth
+/// 512, ...), then preset_from_json. Throws only PresetError for bad input, "<source>: <JSON path>: <problem>".
+/// The fuzzers' entry point.
+Preset preset_from_text(std::string_view text, const std::string& source);
 nlohmann::json preset_to_json(const Preset& p);
-/// Throws PresetError naming the file (unreadable, not JSON, bad values).
+/// Reads a preset (or an objective record) file with preset_from_text. Throws PresetError naming the file:
+/// missing, a folder, not a regular file, unreadable, larger than 4 MiB (refused before it is read), bad content.
 Preset load_preset_file(const std::string& path);
 /// Atomic write (temp file + rename). Throws PresetError naming the file.
 void save_preset_file(const Preset& p, const std::string& path);
@@ -68,10 +74,15 @@ void save_preset_file(const Preset& p, const std::string& path);
 /// source and the JSON path of a bad value.
 void apply_preset_to_config(const Preset& p, Config& config, const std::string& source = {});
 /// Applies the loss overrides to losses built from the spec. A loss the spec does not declare is an
-/// error listing the declared ones.
-void apply_preset_to_losses(const Preset& p, std::map<std::string, LMLoss>& losses, const std::string& source = {});
+/// error listing the declared ones. A loss of the spec the preset does not list keeps its weight (the spec's,
+/// from the config's lambdas): a warning per such loss goes to `warnings` (one line naming the source, the loss
+/// and the weight it keeps; one line for all when the preset lists no losses at all). A warning, not an error:
+/// presets written before a spec grew a loss still load.
+void apply_preset_to_losses(const Preset& p, std::map<std::string, LMLoss>& losses, const std::string& source = {},
+    std::vector<std::string>* warnings = nullptr);
 /// The same on LossSpec values (objective/loss_spec.h), before anything is built.
-void apply_preset_to_specs(const Preset& p, std::vector<LossSpec>& losses, const std::string& source = {});
+void apply_preset_to_specs(const Preset& p, std::vector<LossSpec>& losses, const std::string& source = {},
+    std::vector<std::string>* warnings = nullptr);
 /// Snapshot of the current objective as a preset (weight, tags, schedule of every loss).
 Preset preset_from_losses(
     const std::string& spec, const std::string& subspec, const std::map<std::string, LMLoss>& losses);

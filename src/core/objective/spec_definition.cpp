@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <set>
 #include <stdexcept>
 
@@ -16,6 +15,7 @@
 #include "objective/loss_spec.h"
 #include "objective/spec_registry.h"
 #include "util/atomic_file.h"
+#include "util/json_read.h"
 #include "util/strings.h"
 
 namespace nectar {
@@ -46,7 +46,8 @@ public:
             fail(m_source, m_path, "expected an object, got " + json_text(j));
         for (auto it = j.begin(); it != j.end(); ++it)
             if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end())
-                fail(m_source, sub(it.key()), "unknown key; expected one of: " + join(allowed));
+                fail(m_source, sub(detail::printable(detail::bounded_text(it.key()))),
+                    "unknown key; expected one of: " + join(allowed));
     }
 
     std::string sub(const std::string& key) const { return m_path + "/" + key; }
@@ -190,7 +191,7 @@ void SpecDefinition::validate(const std::string& source) const
 {
     if (!valid_spec_name(name))
         fail(source, "/name",
-            "expected a non-empty name of letters, digits and _ - + . (got " + json(name).dump() + ")");
+            "expected a non-empty name of letters, digits and _ - + . (got " + json_text(json(name)) + ")");
     if (subspecs.empty())
         fail(source, "/subspecs", "expected at least one subspec name");
     for (std::size_t k = 0; k < subspecs.size(); ++k) {
@@ -199,7 +200,7 @@ void SpecDefinition::validate(const std::string& source) const
             fail(source, p, "subspec name must not be empty");
         if (std::find(subspecs.begin(), subspecs.begin() + static_cast<std::ptrdiff_t>(k), subspecs[k])
             != subspecs.begin() + static_cast<std::ptrdiff_t>(k))
-            fail(source, p, "duplicate subspec " + json(subspecs[k]).dump());
+            fail(source, p, "duplicate subspec " + json_text(json(subspecs[k])));
     }
     if (losses.empty())
         fail(source, "/losses", "expected at least one loss");
@@ -213,7 +214,7 @@ void SpecDefinition::validate(const std::string& source) const
             fail(source, p + "/name", "loss name must not be empty");
         if (!functions.contains(l.function))
             fail(source, p + "/function",
-                "unknown loss function " + json(l.function).dump() + "; registered: " + join(functions.names()));
+                "unknown loss function " + json_text(json(l.function)) + "; registered: " + join(functions.names()));
         if (!l.weight.key.empty()) {
             try {
                 (void)defaults.number(l.weight.key);
@@ -250,7 +251,7 @@ void SpecDefinition::validate(const std::string& source) const
         for (std::size_t k = 0; k < l.subspecs.size(); ++k)
             if (std::find(subspecs.begin(), subspecs.end(), l.subspecs[k]) == subspecs.end())
                 fail(source, p + "/subspecs/" + std::to_string(k),
-                    "unknown subspec " + json(l.subspecs[k]).dump() + "; the spec declares: " + join(subspecs));
+                    "unknown subspec " + json_text(json(l.subspecs[k])) + "; the spec declares: " + join(subspecs));
     }
 
     for (const std::string& s : subspecs) {
@@ -261,11 +262,11 @@ void SpecDefinition::validate(const std::string& source) const
             auto [it, fresh] = seen.emplace(losses[i].name, i);
             if (!fresh)
                 fail(source, "/losses/" + std::to_string(i) + "/name",
-                    "duplicate loss name " + json(losses[i].name).dump() + " in subspec " + json(s).dump()
+                    "duplicate loss name " + json_text(json(losses[i].name)) + " in subspec " + json_text(json(s))
                         + " (also /losses/" + std::to_string(it->second) + ")");
         }
         if (seen.empty())
-            fail(source, "/subspecs", "subspec " + json(s).dump() + " has no losses");
+            fail(source, "/subspecs", "subspec " + json_text(json(s)) + " has no losses");
     }
 }
 
@@ -402,19 +403,17 @@ SpecDefinition spec_from_json(const json& j, const std::string& source)
     return def;
 }
 
+SpecDefinition spec_from_text(std::string_view text, const std::string& source)
+{
+    return reading_as<SpecError>(
+        source, [&] { return spec_from_json(parse_json_text<json>(text, source, json_limits::spec()), source); });
+}
+
 SpecDefinition load_spec_file(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw SpecError(path + ": cannot open the spec file for reading");
-    json j;
-    try {
-        j = json::parse(in);
-    } catch (const json::exception& e) {
-        // parse_error, or out_of_range for a number literal that overflows a double (1e999).
-        throw SpecError(path + ": not valid JSON: " + e.what());
-    }
-    return spec_from_json(j, path);
+    const std::string text
+        = reading_as<SpecError>(path, [&] { return read_file_text(path, json_limits::spec(), path); });
+    return spec_from_text(text, path);
 }
 
 void save_spec_file(const SpecDefinition& spec, const std::string& path)

@@ -26,6 +26,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -107,7 +108,12 @@ void to_json(nlohmann::json& j, const SpecDefinition& spec);
 void from_json(const nlohmann::json& j, SpecDefinition& spec);
 /// Parses and validates. Throws SpecError "<source>: <JSON path>: <problem>".
 SpecDefinition spec_from_json(const nlohmann::json& j, const std::string& source = {});
-/// Reads, parses and validates a spec file. Throws SpecError naming the file (and line/column for bad JSON).
+/// Parses a spec from text with the strict reader (util/json_read.h, json_limits::spec(): 1 MiB, depth 512, ...)
+/// and validates it (spec_from_json). Throws only SpecError for bad input, "<source>: <JSON path>: <problem>".
+/// The fuzzers' entry point.
+SpecDefinition spec_from_text(std::string_view text, const std::string& source);
+/// Reads a spec file with spec_from_text. Throws SpecError naming the file: missing, a folder, not a regular
+/// file, unreadable, larger than 1 MiB (refused before it is read), or bad content (line/column for bad JSON).
 SpecDefinition load_spec_file(const std::string& path);
 /// Validates, then writes atomically (QSaveFile: temp file + rename). Throws SpecError naming the file.
 void save_spec_file(const SpecDefinition& spec, const std::string& path);

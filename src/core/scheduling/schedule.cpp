@@ -7,8 +7,13 @@
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "util/error_text.h"
+#include "util/strings.h"
 
 namespace nectar {
 namespace {
@@ -154,8 +159,8 @@ Schedule::Kind Schedule::kind_from_name(const std::string& name)
         return Kind::Exponential;
     if (name == "custom")
         return Kind::Custom;
-    throw std::invalid_argument(
-        "Unknown schedule \"" + name + "\"; valid schedules: none, linear, exponential, custom");
+    throw std::invalid_argument("Unknown schedule \"" + detail::printable(detail::bounded_text(name))
+        + "\"; valid schedules: none, linear, exponential, custom");
 }
 
 void to_json(nlohmann::json& j, const Schedule& s)
@@ -175,14 +180,21 @@ void to_json(nlohmann::json& j, const Schedule& s)
 void from_json(const nlohmann::json& j, Schedule& s)
 {
     if (!j.is_object())
-        throw std::invalid_argument("schedule: expected an object, got " + j.dump());
+        throw std::invalid_argument("schedule: expected an object, got " + detail::json_text(j));
+    // A misspelt key ("start_epch") would silently keep its default.
+    static const std::vector<std::string> known { "schedule", "start_epoch", "end_epoch", "initial_value",
+        "target_value", "allow_zero_weights" };
+    for (auto it = j.begin(); it != j.end(); ++it)
+        if (std::find(known.begin(), known.end(), it.key()) == known.end())
+            throw std::invalid_argument("schedule/" + detail::printable(detail::bounded_text(it.key()))
+                + ": unknown key (expected one of " + join(known) + ")");
     Schedule out;
     auto str = [&](const char* key, const std::string& def) {
         if (!j.contains(key))
             return def;
         if (!j.at(key).is_string())
             throw std::invalid_argument(
-                std::string("schedule/") + key + ": expected a string, got " + j.at(key).dump());
+                std::string("schedule/") + key + ": expected a string, got " + detail::json_text(j.at(key)));
         return j.at(key).get<std::string>();
     };
     auto num = [&](const char* key, double def) {
@@ -190,7 +202,7 @@ void from_json(const nlohmann::json& j, Schedule& s)
             return def;
         if (!j.at(key).is_number())
             throw std::invalid_argument(
-                std::string("schedule/") + key + ": expected a number, got " + j.at(key).dump());
+                std::string("schedule/") + key + ": expected a number, got " + detail::json_text(j.at(key)));
         return j.at(key).get<double>();
     };
     auto integer = [&](const char* key, int def) {
@@ -198,7 +210,7 @@ void from_json(const nlohmann::json& j, Schedule& s)
             return def;
         if (!j.at(key).is_number_integer())
             throw std::invalid_argument(
-                std::string("schedule/") + key + ": expected an integer epoch, got " + j.at(key).dump());
+                std::string("schedule/") + key + ": expected an integer epoch, got " + detail::json_text(j.at(key)));
         return j.at(key).get<int>();
     };
     out.kind = Schedule::kind_from_name(str("schedule", "none"));
@@ -210,8 +222,8 @@ void from_json(const nlohmann::json& j, Schedule& s)
     out.target_value = num("target_value", 1.0);
     if (j.contains("allow_zero_weights")) {
         if (!j.at("allow_zero_weights").is_boolean())
-            throw std::invalid_argument(
-                "schedule/allow_zero_weights: expected true or false, got " + j.at("allow_zero_weights").dump());
+            throw std::invalid_argument("schedule/allow_zero_weights: expected true or false, got "
+                + detail::json_text(j.at("allow_zero_weights")));
         out.allow_zero_weights = j.at("allow_zero_weights").get<bool>();
     }
     out.current_value = out.initial_value;

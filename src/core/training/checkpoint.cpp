@@ -12,6 +12,7 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
+#include "util/json_read.h"
 #include "util/strings.h"
 #include "util/torch_compat.h"
 
@@ -267,7 +268,8 @@ CheckpointState load_checkpoint(const std::string& experiment_dir, int epoch, co
         ar.read("lr_d", v);
         st.lr_d = v.toDouble();
         ar.read("extra", v);
-        st.extra = nlohmann::json::parse(v.toStringRef());
+        st.extra
+            = parse_json_text<nlohmann::json>(v.toStringRef(), file + ": extra", json_limits::checkpoint_metadata());
         torch::Tensor t;
         if (ar.try_read("rng_cpu", t))
             st.rng_cpu = t;

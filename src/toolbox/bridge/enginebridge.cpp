@@ -271,8 +271,10 @@ bool loadPreset(const QString& path, const nectar::Config& base, PresetContent* 
             return false;
         }
         auto losses = registry.build(specName, subspec, config);
-        nectar::apply_preset_to_losses(preset, losses, p);
+        std::vector<std::string> warnings;
+        nectar::apply_preset_to_losses(preset, losses, p, &warnings);
         PresetContent content;
+        content.warnings = qlist(warnings);
         content.spec = q(specName);
         content.subspec = q(subspec);
         for (const auto& [n, l] : losses)

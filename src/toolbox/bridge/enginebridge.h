@@ -66,6 +66,7 @@ struct PresetContent {
     std::vector<LossRow> rows;
     nectar::Config config; ///< `base` with the preset's spec/subspec and settings merged in
     bool hasSettings = false;
+    QStringList warnings; ///< e.g. a loss of the spec the preset does not list (it keeps its weight)
 };
 /// Loads and fully applies a preset onto `base` without side effects. On any problem (not JSON,
 /// unknown spec/subspec/loss, bad value) returns false and *error names the file, the key and the value.
