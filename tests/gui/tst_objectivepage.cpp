@@ -226,7 +226,23 @@ private Q_SLOTS:
         for (const QString& p : bundled) {
             MainWindow w;
             QVERIFY2(w.loadPresetFile(p), qPrintable(w.objectivePage()->message()));
+            QVERIFY2(w.objectivePage()->message().isEmpty(), qPrintable(w.objectivePage()->message()));
         }
+    }
+
+    // Issue #10 item 1: a loss the preset leaves out keeps its weight; the page says so inline.
+    void presetLeavingOutALossWarns()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("partial.json"));
+        writeFile(path,
+            R"({"format":"nectar-preset","version":1,"spec":"pix2pix","subspec":"extended","losses":{"G_L1":{"weight":50},"G_GAN":{"weight":1},"D_real":{"weight":1},"D_fake":{"weight":1},"G_L2":{"weight":1},"G_LAP":{"weight":1}}})");
+        MainWindow w;
+        QVERIFY(w.loadPresetFile(path));
+        const QString msg = w.objectivePage()->message();
+        QVERIFY2(
+            msg.contains(path + QStringLiteral(": /losses: no entry for G_SOBEL; it keeps weight 0")), qPrintable(msg));
+        QCOMPARE(w.objectivePage()->model()->rows().size(), std::size_t(7));
     }
 
     void recordedObjectiveReadsWithoutBuilding()
