@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "losses/loss_registry.h"
 #include "objective/loss_spec.h"
+#include "util/error_text.h"
 #include "util/strings.h"
 
 namespace nectar {
@@ -47,8 +48,8 @@ std::vector<LossSpec> pix2pix_losses(const Config& config, const std::string& su
 {
     const auto& valid = pix2pix_subspecs();
     if (std::find(valid.begin(), valid.end(), subspec) == valid.end())
-        throw std::invalid_argument(
-            "Unknown subspec \"" + subspec + "\" for spec \"pix2pix\"; valid subspecs: " + subspec_list());
+        throw std::invalid_argument("Unknown subspec \"" + detail::printable(detail::bounded_text(subspec))
+            + "\" for spec \"pix2pix\"; valid subspecs: " + subspec_list());
     const bool extended = subspec == "extended" || subspec == "extended+vgg";
     const bool vgg = subspec == "basic+vgg" || subspec == "extended+vgg";
     const LossConfig& l = config.train.loss;

@@ -278,8 +278,8 @@ std::map<std::string, LMLoss> SpecDefinition::build(const Config& config, const 
 std::vector<LossSpec> SpecDefinition::loss_specs(const Config& config, const std::string& subspec) const
 {
     if (std::find(subspecs.begin(), subspecs.end(), subspec) == subspecs.end())
-        throw std::invalid_argument(
-            "Unknown subspec \"" + subspec + "\" for spec \"" + name + "\"; valid subspecs: " + join(subspecs));
+        throw std::invalid_argument("Unknown subspec \"" + detail::printable(detail::bounded_text(subspec))
+            + "\" for spec \"" + name + "\"; valid subspecs: " + join(subspecs));
     std::vector<LossSpec> out;
     for (const SpecLossDefinition& l : losses) {
         if (!l.in_subspec(subspec))

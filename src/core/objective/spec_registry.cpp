@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "objective/pix2pix.h"
 #include "objective/spec_definition.h"
+#include "util/error_text.h"
 #include "util/strings.h"
 
 namespace nectar {
@@ -94,7 +95,8 @@ const SpecInfo& SpecRegistry::info(const std::string& name) const
         std::vector<std::string> valid;
         for (const auto& kv : m_specs)
             valid.push_back(kv.first);
-        throw std::invalid_argument("Unknown loss spec \"" + name + "\"; registered specs: " + join(valid));
+        throw std::invalid_argument("Unknown loss spec \"" + detail::printable(detail::bounded_text(name))
+            + "\"; registered specs: " + join(valid));
     }
     return *it->second;
 }
@@ -119,8 +121,9 @@ std::vector<LossSpec> SpecRegistry::loss_specs(
     if (!entry)
         (void)info(spec); // throws, listing the registered specs
     if (std::find(entry->subspecs.begin(), entry->subspecs.end(), subspec) == entry->subspecs.end())
-        throw std::invalid_argument(
-            "Unknown subspec \"" + subspec + "\" for spec \"" + spec + "\"; valid subspecs: " + join(entry->subspecs));
+        throw std::invalid_argument("Unknown subspec \"" + detail::printable(detail::bounded_text(subspec))
+            + "\" for spec \"" + detail::printable(detail::bounded_text(spec))
+            + "\"; valid subspecs: " + join(entry->subspecs));
     return entry->losses(config, subspec);
 }
 
