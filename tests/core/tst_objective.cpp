@@ -229,7 +229,7 @@ private Q_SLOTS:
         for (const std::string text : { std::string("{"), std::string("[]"), std::string(R"({"version": "1"})"),
                  std::string(R"({"losses": {"G": {"tags": [1]}}})"),
                  std::string(R"({"losses": {"G": {"schedule": 5}}})"), std::string(R"({"config": {"config": 5}})"),
-                 std::string(R"({"a": 1, "a": 2})") }) {
+                 std::string(R"({"version": 4294967297})"), std::string(R"({"a": 1, "a": 2})") }) {
             try {
                 preset_from_text(text, "t.json");
                 QFAIL(text.c_str());

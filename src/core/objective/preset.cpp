@@ -46,7 +46,7 @@ Preset preset_from_json(const nlohmann::json& j, const std::string& source)
     if (j.contains("format") && j.at("format") != "nectar-preset")
         throw PresetError(
             where(source, "/format") + " = " + detail::json_text(j.at("format")) + ": expected \"nectar-preset\"");
-    if (j.contains("version") && (!j.at("version").is_number_integer() || j.at("version").get<int>() > 1))
+    if (j.contains("version") && (!j.at("version").is_number_integer() || j.at("version").get<double>() > 1))
         throw PresetError(where(source, "/version") + " = " + detail::json_text(j.at("version"))
             + ": expected 1 (this build reads preset version 1)");
     // Every top-level key must be one the format knows: a typo ("subpsec", "loses") would silently train
