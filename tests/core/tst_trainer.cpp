@@ -316,6 +316,36 @@ private Q_SLOTS:
         QVERIFY(!fs::exists(checkpoint_file(dir, 3, "netG") + ".tmp"));
     }
 
+    // Issue #10: the JSON metadata inside epoch<N>_trainer.pt goes through the strict reader (depth 512 and its
+    // caps), so a corrupt or hostile checkpoint is a CheckpointError naming the file and path.
+    void checkpointMetadataIsReadStrictly()
+    {
+        QTemporaryDir tmp;
+        const std::string dir = tmp.path().toStdString();
+        Config c = tiny_config({}, 1, 0);
+        Pix2pixTrainer t(c, nullptr, nullptr, nullptr, Pix2pixTrainer::Mode::Benchmark);
+        t.setup();
+        FusedAdam og(t.generator().parameters()), od(t.discriminator().parameters());
+        CheckpointState st;
+        st.epoch = 1;
+        nlohmann::json deep = nlohmann::json::array();
+        for (int i = 0; i < 600; ++i) {
+            nlohmann::json outer = nlohmann::json::array();
+            outer.push_back(std::move(deep));
+            deep = std::move(outer);
+        }
+        st.extra = nlohmann::json { { "deep", std::move(deep) } };
+        save_checkpoint(dir, st, t.generator(), og, t.discriminator(), od);
+        try {
+            load_checkpoint(dir, 1, testdevice::device(), t.generator(), og, t.discriminator(), od);
+            QFAIL("expected CheckpointError");
+        } catch (const CheckpointError& e) {
+            const std::string msg = e.what();
+            QVERIFY2(msg.find("epoch1_trainer.pt: extra: /deep/0/0/0/... (") != std::string::npos, e.what());
+            QVERIFY2(msg.find("nested deeper than 512") != std::string::npos, e.what());
+        }
+    }
+
     // Checkpoints written by LibTorch 1.13 (Debian 12) and 2.6 (Debian 13) load on the LibTorch this
     // build uses: weights and every parameter's Adam state, matched by position (LibTorch 2.x's own
     // optimizer loader misreads 1.13's hex state keys).
