@@ -487,6 +487,23 @@ private Q_SLOTS:
         }
     }
 
+    // Unknown keys are kept, but a file with thousands of them gets 20 warning lines and one that counts the rest;
+    // a key's path in a warning is bounded and printable.
+    void unknownKeyWarningsAreBounded()
+    {
+        json j = { { "config", { { "common", json::object() } } } };
+        for (int i = 0; i < 100; ++i)
+            j["config"]["common"]["x" + std::to_string(i)] = i;
+        j["config"]["common"][std::string(3000, 'k') + std::string("\n", 1)] = 1;
+        std::vector<std::string> warnings;
+        const Config c = config_from_text(j.dump(), "many.json", &warnings);
+        QCOMPARE(c.unknown.size(), std::size_t(101)); // every key kept for write-back
+        QCOMPARE(warnings.size(), std::size_t(21));
+        QCOMPARE(warnings.back(), std::string("many.json: /: 81 more warnings like these (unknown keys kept)"));
+        for (const std::string& w : warnings)
+            QVERIFY2(w.size() < 300 && w.find('\n') == std::string::npos, w.c_str());
+    }
+
     // The fuzzers' entry point lets only ConfigError out, and echoes no value at length.
     void configFromTextThrowsOnlyConfigError_data()
     {

@@ -213,9 +213,10 @@ public:
             }
             extra[key] = v->get<double>();
             ParseContext& ctx = m_s.context();
-            if (ctx.warnings && key.rfind("lambda_", 0) != 0)
-                ctx.warnings->push_back(located(ctx.source, m_s.path_of(key),
-                    "not a known key; kept as an extra loss weight (train.loss." + key + ")"));
+            if (key.rfind("lambda_", 0) != 0)
+                ctx.warn(m_s.path_of(key),
+                    "not a known key; kept as an extra loss weight (train.loss."
+                        + detail::printable(detail::bounded_text(key)) + ")");
         }
     }
 
@@ -437,6 +438,7 @@ Config config_from_json(const json& j, std::vector<std::string>* warnings, const
     fields(r, c);
     s.finish();
     root.finish();
+    ctx.finish_warnings();
     validate_config(c, source);
     return c;
 }

@@ -53,6 +53,23 @@ struct ParseContext {
     std::string source;
     json* unknown = nullptr;
     std::vector<std::string>* warnings = nullptr;
+    std::size_t warned = 0; ///< warnings given, also those past kMaxWarnings (summed up in one line)
+    static constexpr std::size_t kMaxWarnings = 20;
+
+    /// One warning line, the path bounded and printable; past kMaxWarnings only counted (a file with 65,536
+    /// unknown keys must not print 65,536 lines).
+    void warn(const std::string& path, const std::string& msg)
+    {
+        if (warnings && warned++ < kMaxWarnings)
+            warnings->push_back(located(source, detail::printable(detail::bounded_text(path, 160)), msg));
+    }
+    /// The line for the warnings past kMaxWarnings, if any.
+    void finish_warnings()
+    {
+        if (warnings && warned > kMaxWarnings)
+            warnings->push_back(located(
+                source, "/", std::to_string(warned - kMaxWarnings) + " more warnings like these (unknown keys kept)"));
+    }
 };
 
 class Section {
@@ -170,8 +187,7 @@ public:
         if (!m_ctx.unknown)
             fail(path, "unknown key (value " + json_text(*v) + ")");
         (*m_ctx.unknown)[path] = *v;
-        if (m_ctx.warnings)
-            m_ctx.warnings->push_back(located(m_ctx.source, path, "unknown key, kept and written back unchanged"));
+        m_ctx.warn(path, "unknown key, kept and written back unchanged");
     }
 
     void finish()
