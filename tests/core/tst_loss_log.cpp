@@ -3,8 +3,8 @@
 // non-finite encoding, and crash safety (a child writing dumps is SIGKILLed, then we reread).
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 
@@ -259,22 +259,22 @@ private Q_SLOTS:
         QTest::addColumn<QString>("needle");
         const QString ok = QStringLiteral(R"({"dump": 0, "losses": {"G": {"loss": [1], "weights": [1]}}})") + u'\n';
         QTest::newRow("wrong layout") << ok + QStringLiteral(R"({"values": [1, 2]})") << QStringLiteral("line 2");
-        QTest::newRow("losses not an object")
-            << ok + QStringLiteral(R"({"dump": 1, "losses": [1]})") << QStringLiteral("line 2 /losses: expected an object");
+        QTest::newRow("losses not an object") << ok + QStringLiteral(R"({"dump": 1, "losses": [1]})")
+                                              << QStringLiteral("line 2 /losses: expected an object");
         QTest::newRow("loss/weights lengths")
             << QStringLiteral(R"({"dump": 0, "losses": {"G": {"loss": [1, 2, 3], "weights": [1, 1]}}})")
             << QStringLiteral("line 1 /losses/G: \"loss\" has 3 values but \"weights\" 2");
-        QTest::newRow("raw_loss length")
-            << QStringLiteral(R"({"dump": 0, "losses": {"G": {"loss": [1], "weights": [1], "raw_loss": [1, 2]}}})")
-            << QStringLiteral("/losses/G: \"raw_loss\" has 2 values");
+        QTest::newRow("raw_loss length") << QStringLiteral(
+            R"({"dump": 0, "losses": {"G": {"loss": [1], "weights": [1], "raw_loss": [1, 2]}}})")
+                                         << QStringLiteral("/losses/G: \"raw_loss\" has 2 values");
         QTest::newRow("unknown key") << QStringLiteral(R"({"dump": 0, "losses": {"G": {"loss": [1], "weigths": [1]}}})")
                                      << QStringLiteral("/losses/G/weigths: unknown key");
-        QTest::newRow("damaged, not torn") << QStringLiteral(R"({"dump": 0, "losses": {}}x)") + u'\n' + ok
-                                           << QStringLiteral("line 1: not valid JSON");
+        QTest::newRow("damaged, not torn")
+            << QStringLiteral(R"({"dump": 0, "losses": {}}x)") + u'\n' + ok << QStringLiteral("line 1: not valid JSON");
         QTest::newRow("bad resume") << ok + QStringLiteral(R"({"resume": {"epoch": -3}})")
                                     << QStringLiteral("line 2 /resume/epoch: expected an integer");
-        QTest::newRow("nested 100000 deep") << QString(100000, u'[') + QString(100000, u']')
-                                            << QStringLiteral("nested deeper than 512");
+        QTest::newRow("nested 100000 deep")
+            << QString(100000, u'[') + QString(100000, u']') << QStringLiteral("nested deeper than 512");
     }
     void badJournalsAreInputErrors()
     {
@@ -337,8 +337,7 @@ private Q_SLOTS:
             + R"({"dump": 0, "epoch": 1, "iteration": 2, "losses": {"G": {"loss": [1, 2], "weights": [1, 1]}}})" + "\n"
             + R"({"dump": 1, "epoch": 2, "iteration": 4, "losses": {"G": {"loss": [3, 4], "weights": [1, 1]}}})" + "\n"
             + R"({"resume": {"epoch": 1, "iteration": 2}})" + "\n"
-            + R"({"dump": 0, "epoch": 2, "iteration": 4, "losses": {"G": {"loss": [5, 6], "weights": [1, 1]}}})"
-            + "\n";
+            + R"({"dump": 0, "epoch": 2, "iteration": 4, "losses": {"G": {"loss": [5, 6], "weights": [1, 1]}}})" + "\n";
         const auto d = LossLog::parse_journal_text(text, "j.jsonl");
         QCOMPARE(d.losses.at("G").weighted, (std::vector<float> { 1, 2, 5, 6 }));
         QCOMPARE(d.superseded.size(), size_t(1));
@@ -353,15 +352,14 @@ private Q_SLOTS:
         QCOMPARE(d.last_epoch, 2);
         QCOMPARE(d.last_iteration, std::int64_t(4));
         // Lines without a position (older journals) are kept.
-        const auto old = LossLog::parse_journal_text(
-            std::string(R"({"dump": 0, "losses": {"G": {"loss": [1], "weights": [1]}}})") + "\n"
-                + R"({"resume": {"epoch": 1}})" + "\n",
-            "old.jsonl");
+        const auto old
+            = LossLog::parse_journal_text(std::string(R"({"dump": 0, "losses": {"G": {"loss": [1], "weights": [1]}}})")
+                    + "\n" + R"({"resume": {"epoch": 1}})" + "\n",
+                "old.jsonl");
         QCOMPARE(old.losses.at("G").weighted.size(), size_t(1));
         QVERIFY(old.superseded.empty());
         // A torn line is a warning, wherever it is.
-        const auto torn = LossLog::parse_journal_text(
-            std::string(R"({"dump": 0, "losses": {"G": {"loss": [1)") + "\n"
+        const auto torn = LossLog::parse_journal_text(std::string(R"({"dump": 0, "losses": {"G": {"loss": [1)") + "\n"
                 + R"({"dump": 1, "losses": {"G": {"loss": [7], "weights": [1]}}})",
             "t.jsonl");
         QCOMPARE(torn.losses.at("G").weighted, std::vector<float> { 7 });
@@ -411,10 +409,12 @@ private Q_SLOTS:
             }
         };
         // A bad journal line.
-        std::ofstream(journal) << R"({"dump": 0, "losses": {"G": {"loss": [1, 2], "weights": [1]}}})" << "\n";
+        std::ofstream(journal) << R"({"dump": 0, "losses": {"G": {"loss": [1, 2], "weights": [1]}}})"
+                               << "\n";
         refused(journal + ": line 1 /losses/G");
         // loss_log.json holds more values than the journal: rewriting it would lose them.
-        std::ofstream(journal) << R"({"dump": 0, "losses": {"G": {"loss": [1], "weights": [1]}}})" << "\n";
+        std::ofstream(journal) << R"({"dump": 0, "losses": {"G": {"loss": [1], "weights": [1]}}})"
+                               << "\n";
         std::ofstream(base) << R"({"LOSSMANAGER_LOG": {"loss_functions": {"G": {"loss": [1, 2], "weights": [1, 1]}}}})";
         refused("holds 2 values of G, the journal");
         // Only loss_log.json, truncated.
@@ -457,8 +457,8 @@ private Q_SLOTS:
         const auto notes = LossLog::prepare_continue(exp, 1, 2, false);
         QVERIFY(std::any_of(notes.begin(), notes.end(),
             [](const std::string& n) { return n.find("epochs 2..3") != std::string::npos; }));
-        QCOMPARE(LossLog::read(exp + "/" + LossLog::kLogFileName).losses.at("G").weighted,
-            (std::vector<float> { 1, 1 }));
+        QCOMPARE(
+            LossLog::read(exp + "/" + LossLog::kLogFileName).losses.at("G").weighted, (std::vector<float> { 1, 1 }));
         const auto d = LossLog::read(exp);
         QCOMPARE(d.superseded.size(), size_t(1));
         QCOMPARE(d.superseded[0].losses.at("G").weighted, (std::vector<float> { 2, 2, 3, 3 }));

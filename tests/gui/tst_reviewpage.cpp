@@ -23,12 +23,14 @@ private Q_SLOTS:
         QTemporaryDir dir;
         // 2 iterations per epoch, a plan of 2 epochs: epoch 2 logged twice, the first time before the resume.
         std::ofstream(dir.filePath(QStringLiteral("loss_log.journal.jsonl")).toStdString())
-            << R"({"header": {"device": "cpu", "dataset_length": 2}})" << "\n"
+            << R"({"header": {"device": "cpu", "dataset_length": 2}})"
+            << "\n"
             << R"({"dump": 0, "epoch": 1, "iteration": 2, "losses": {"G_L1": {"loss": [1, 1], "weights": [1, 1]}}})"
             << "\n"
             << R"({"dump": 1, "epoch": 2, "iteration": 4, "losses": {"G_L1": {"loss": [9, 9], "weights": [1, 1]}}})"
             << "\n"
-            << R"({"resume": {"epoch": 1, "iteration": 2}})" << "\n"
+            << R"({"resume": {"epoch": 1, "iteration": 2}})"
+            << "\n"
             << R"({"dump": 0, "epoch": 2, "iteration": 4, "losses": {"G_L1": {"loss": [2, 2], "weights": [1, 1]}}})"
             << "\n";
         ReviewPage page;

@@ -136,8 +136,8 @@ private Q_SLOTS:
             QCOMPARE(s.weighted.size(), size_t(2));
             QCOMPARE(seg.start.at(name), size_t(last_checkpoint) * 2);
             // The superseded values are the killed run's, which the log's kept values no longer show.
-            QCOMPARE(s.weighted, std::vector<float>(before.losses.at(name).weighted.end() - 2,
-                                     before.losses.at(name).weighted.end()));
+            QCOMPARE(s.weighted,
+                std::vector<float>(before.losses.at(name).weighted.end() - 2, before.losses.at(name).weighted.end()));
         }
         QCOMPARE(journal.losses.begin()->second.weighted.size(), kPlanValues);
         QCOMPARE(list_checkpoint_epochs(exp).back(), 3);
@@ -159,7 +159,8 @@ private Q_SLOTS:
         const Result refused = run(cont);
         QCOMPARE(refused.code, 2);
         QVERIFY2(refused.err.contains(QString::fromStdString(journal)) && refused.err.contains(QStringLiteral("line "))
-                && refused.err.contains(QStringLiteral("/losses/G_GAN")) && refused.err.contains(QStringLiteral("--new-log")),
+                && refused.err.contains(QStringLiteral("/losses/G_GAN"))
+                && refused.err.contains(QStringLiteral("--new-log")),
             qPrintable(refused.err));
         QVERIFY(!fs::exists(exp + "/epoch4_trainer.pt")); // nothing trained
         // The way out keeps the old files.

@@ -218,8 +218,8 @@ LossLogData parse_base(std::string_view text, const std::string& file)
     check_keys(j, { "LOSSMANAGER_LOG" }, file + ": ", false, d.warnings);
     const auto& root = j["LOSSMANAGER_LOG"];
     const std::string where = file + ": /LOSSMANAGER_LOG";
-    check_keys(root, { "device", "dataroot", "dataset_length", "experiment", "loss_functions" }, where, false,
-        d.warnings);
+    check_keys(
+        root, { "device", "dataroot", "dataset_length", "experiment", "loss_functions" }, where, false, d.warnings);
     ojson meta = ojson::object();
     for (const char* k : { "device", "dataroot", "dataset_length", "experiment" })
         if (root.contains(k))
@@ -363,8 +363,8 @@ std::string read_text_file(const std::string& file, std::uint64_t cap, const std
         bad(what + " " + file + " is a directory, not a file");
     const auto size = fs::is_regular_file(st) ? fs::file_size(file, ec) : 0;
     if (!ec && size > cap)
-        bad(what + " " + file + " has " + std::to_string(size) + " bytes, more than the cap of "
-            + std::to_string(cap) + " bytes");
+        bad(what + " " + file + " has " + std::to_string(size) + " bytes, more than the cap of " + std::to_string(cap)
+            + " bytes");
     std::ifstream in(file, std::ios::binary);
     if (!in)
         bad("Cannot open " + what + " " + file + ": " + std::strerror(errno));
@@ -377,8 +377,7 @@ std::string read_text_file(const std::string& file, std::uint64_t cap, const std
 }
 
 // The text entry points throw nothing but LossLogError for bad bytes.
-template <class F>
-LossLogData guarded_parse(const std::string& source, F&& f)
+template <class F> LossLogData guarded_parse(const std::string& source, F&& f)
 {
     try {
         return f();
@@ -678,8 +677,7 @@ std::vector<std::string> LossLog::prepare_continue(
             const size_t in_base = b->losses.at(name).weighted.size();
             if (in_base > recorded)
                 bad("cannot continue the loss log: " + base.string() + " holds " + std::to_string(in_base)
-                    + " values of " + name + ", the journal " + journal.string() + " only "
-                    + std::to_string(recorded)
+                    + " values of " + name + ", the journal " + journal.string() + " only " + std::to_string(recorded)
                     + ": the journal is not the complete record and rewriting loss_log.json from it would lose "
                       "values (remove the journal to rebuild it from loss_log.json)"
                     + kWayOut);
@@ -707,15 +705,17 @@ std::vector<std::string> LossLog::prepare_continue(
         write_file_atomically(journal.string(), header.dump() + "\n" + dump.dump() + "\n", "loss log journal");
         notes.push_back("the journal " + journal.string() + " was missing: rebuilt it from " + base.string());
     } else {
-        notes.push_back("no loss log in " + experiment_dir + ": the loss log starts at epoch " + std::to_string(epoch + 1));
+        notes.push_back(
+            "no loss log in " + experiment_dir + ": the loss log starts at epoch " + std::to_string(epoch + 1));
         return notes;
     }
     for (const auto& w : data.warnings)
         notes.push_back(w);
     const size_t superseded_before = data.superseded.size();
     append_journal_line(journal.string(),
-        ojson { { "resume", iteration >= 0 ? ojson { { "epoch", epoch }, { "iteration", iteration } }
-                                           : ojson { { "epoch", epoch } } } }
+        ojson { { "resume",
+                    iteration >= 0 ? ojson { { "epoch", epoch }, { "iteration", iteration } }
+                                   : ojson { { "epoch", epoch } } } }
             .dump());
     LossLogData now = read_journal(journal.string());
     if (now.superseded.size() > superseded_before) {

@@ -44,8 +44,8 @@ void sync_path(const std::string& path, int flags, const char* what)
 {
     const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
     if (fd < 0)
-        throw std::runtime_error("cannot open the " + std::string(what) + " " + path + " to sync it: "
-            + std::strerror(errno));
+        throw std::runtime_error(
+            "cannot open the " + std::string(what) + " " + path + " to sync it: " + std::strerror(errno));
     int rc;
     do
         rc = ::fsync(fd);

@@ -29,8 +29,7 @@ public:
 
     /// Adds a series (no-op if `key` exists). A dashed line is used for overlaid runs, a dotted one for
     /// superseded values.
-    void addSeries(
-        const QString& key, const QString& label, const QColor& color, Qt::PenStyle style = Qt::SolidLine);
+    void addSeries(const QString& key, const QString& label, const QColor& color, Qt::PenStyle style = Qt::SolidLine);
     bool hasSeries(const QString& key) const { return m_series.contains(key); }
     QStringList seriesKeys() const;
     /// Appends points; x must be >= the last x of the series. y may be NaN/Inf.

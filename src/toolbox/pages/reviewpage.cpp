@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pages/reviewpage.h"
 
+#include <QCheckBox>
 #include <QDir>
 #include <QDirIterator>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QCheckBox>
 #include <QHeaderView>
 #include <QRegularExpression>
 #include <QSettings>
