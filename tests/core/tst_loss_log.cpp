@@ -463,6 +463,53 @@ private Q_SLOTS:
         QCOMPARE(d.superseded.size(), size_t(1));
         QCOMPARE(d.superseded[0].losses.at("G").weighted, (std::vector<float> { 2, 2, 3, 3 }));
     }
+
+    // The text entry points (the fuzzers' targets) throw nothing but LossLogError, whatever the bytes:
+    // deterministic byte flips, insertions and truncations of a journal and a loss_log.json.
+    void mutatedInputsThrowOnlyLossLogErrors()
+    {
+        const std::string journal = std::string(R"({"header": {"device": "cpu", "dataset_length": 2}})") + "\n"
+            + R"({"dump": 0, "epoch": 1, "iteration": 2, "losses": {"G": {"loss": [1, null], "weights": [1, 2], "raw_loss": [1, "Infinity"]}}})"
+            + "\n" + R"({"resume": {"epoch": 1, "iteration": 2}})" + "\n";
+        std::ifstream in(kRef + "nectargan_loss_log_example.json");
+        const std::string log { std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>() };
+        const std::string alphabet = "{}[]\":,0123456789.eE-+ntrufalsINF\n\\\x80\xff";
+        std::uint32_t rng = 12345;
+        auto next = [&] { return rng = rng * 1664525u + 1013904223u; };
+        int errors = 0;
+        for (int i = 0; i < 4000; ++i) {
+            for (const std::string* seed : { &journal, &log }) {
+                std::string t = *seed;
+                for (int k = 0, n = 1 + int(next() % 4); k < n; ++k) {
+                    const size_t at = next() % t.size();
+                    const char c = alphabet[next() % alphabet.size()];
+                    switch (next() % 3) {
+                    case 0:
+                        t[at] = c;
+                        break;
+                    case 1:
+                        t.insert(t.begin() + std::ptrdiff_t(at), c);
+                        break;
+                    default:
+                        t.resize(std::max<size_t>(1, at));
+                        break;
+                    }
+                }
+                try {
+                    if (seed == &journal)
+                        LossLog::parse_journal_text(t, "j");
+                    else
+                        LossLog::parse_log_text(t, "l");
+                } catch (const LossLogError&) {
+                    ++errors;
+                } catch (const std::exception& e) {
+                    QFAIL(qPrintable(QStringLiteral("not a LossLogError: %1 for %2")
+                                         .arg(QString::fromUtf8(e.what()), QString::fromStdString(t))));
+                }
+            }
+        }
+        QVERIFY(errors > 1000); // most mutations are bad input, and every one was reported as such
+    }
 };
 
 QTEST_GUILESS_MAIN(TestLossLog)
