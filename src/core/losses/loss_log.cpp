@@ -704,6 +704,17 @@ std::vector<std::string> LossLog::prepare_continue(
         const ojson dump { { "dump", 0 }, { "rebuilt_from", kLogFileName }, { "losses", losses } };
         write_file_atomically(journal.string(), header.dump() + "\n" + dump.dump() + "\n", "loss log journal");
         notes.push_back("the journal " + journal.string() + " was missing: rebuilt it from " + base.string());
+        // loss_log.json has no epochs: all its values are kept. More values than the checkpoint's iterations
+        // (a loss is computed at most once per step and network) means some were logged after it.
+        for (const auto& name : data.order)
+            if (iteration >= 0 && std::int64_t(data.losses.at(name).weighted.size()) > 2 * iteration) {
+                notes.push_back(base.string() + " holds " + std::to_string(data.losses.at(name).weighted.size())
+                    + " values of " + name + ", more than the checkpoint of epoch " + std::to_string(epoch)
+                    + " can have (" + std::to_string(iteration)
+                    + " iterations): it has no epochs to tell which came later, so all are kept; --new-log starts "
+                      "a new log instead");
+                break;
+            }
     } else {
         notes.push_back(
             "no loss log in " + experiment_dir + ": the loss log starts at epoch " + std::to_string(epoch + 1));
