@@ -106,6 +106,9 @@ int main(int argc, char** argv)
         opt("device", "cpu | cuda | cuda:N | auto.", "D");
         opt("threads", "Intra-op CPU threads (0 = number of cores).", "N");
         opt("continue", "Continue the experiment from the checkpoint of this epoch.", "EPOCH");
+        opt("new-log",
+            "With --continue: start a new loss log, moving loss_log.json and its journal aside as "
+            "loss_log.old<K>.json / loss_log.journal.old<K>.jsonl (when they cannot be continued).");
         opt("list-specs", "List the loss specs and exit.");
         opt("print-objective", "Print the resolved loss table as JSON and exit.");
         opt("quiet", "No progress bar (epoch summaries and messages only).");
@@ -206,6 +209,8 @@ int main(int argc, char** argv)
             config.common.experiment_name = folder->name;
             config.common.experiment_version = folder->version;
         }
+        if (set("new-log") && !set("continue"))
+            throw UsageError("--new-log needs --continue EPOCH (a fresh run always starts a new loss log)");
         if (set("continue")) {
             config.train.load.continue_train = true;
             config.train.load.load_epoch = parse_int(p, QStringLiteral("continue"), 1);
@@ -245,6 +250,7 @@ int main(int argc, char** argv)
 
         ProgressPrinter printer(stderr, set("quiet"));
         Pix2pixTrainer trainer(config, &printer, &control, &objective);
+        trainer.set_new_log(set("new-log"));
         // Bad settings, data, folders or checkpoints throw here: exit code 2.
         const int setup_code = guarded(
             "nectar-train",

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Loss log: NectarGAN layout (reference f_loss_log and its example file), reading NectarGAN's log,
 // non-finite encoding, and crash safety (a child writing dumps is SIGKILLed, then we reread).
+#include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 
@@ -23,6 +25,7 @@
 using namespace nectar;
 using nlohmann::json;
 using ojson = nlohmann::ordered_json;
+namespace fs = std::filesystem;
 
 namespace {
 using testdata::formula;
@@ -245,6 +248,267 @@ private Q_SLOTS:
         QCOMPARE(resumed.losses.at("C").raw.size(), c.size() + 1);
         QCOMPARE(resumed.losses.at("C").raw.back(), -1.0f);
         QCOMPARE(LossLog::read(exp + "/" + LossLog::kLogFileName).losses.at("C").raw.size(), c.size() + 1);
+    }
+
+    // Item 3 (#10): a journal line of valid JSON in the wrong layout, mismatched lengths, a journal that is a
+    // directory: bad input naming the file, the line and the JSON path (before: accepted, or a plain
+    // runtime_error only at the end of a continued run).
+    void badJournalsAreInputErrors_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("needle");
+        const QString ok = QStringLiteral(R"({"dump": 0, "losses": {"G": {"loss": [1], "weights": [1]}}})") + u'\n';
+        QTest::newRow("wrong layout") << ok + QStringLiteral(R"({"values": [1, 2]})") << QStringLiteral("line 2");
+        QTest::newRow("losses not an object") << ok + QStringLiteral(R"({"dump": 1, "losses": [1]})")
+                                              << QStringLiteral("line 2 /losses: expected an object");
+        QTest::newRow("loss/weights lengths")
+            << QStringLiteral(R"({"dump": 0, "losses": {"G": {"loss": [1, 2, 3], "weights": [1, 1]}}})")
+            << QStringLiteral("line 1 /losses/G: \"loss\" has 3 values but \"weights\" 2");
+        QTest::newRow("raw_loss length") << QStringLiteral(
+            R"({"dump": 0, "losses": {"G": {"loss": [1], "weights": [1], "raw_loss": [1, 2]}}})")
+                                         << QStringLiteral("/losses/G: \"raw_loss\" has 2 values");
+        QTest::newRow("unknown key") << QStringLiteral(R"({"dump": 0, "losses": {"G": {"loss": [1], "weigths": [1]}}})")
+                                     << QStringLiteral("/losses/G/weigths: unknown key");
+        QTest::newRow("damaged, not torn")
+            << QStringLiteral(R"({"dump": 0, "losses": {}}x)") + u'\n' + ok << QStringLiteral("line 1: not valid JSON");
+        QTest::newRow("bad resume") << ok + QStringLiteral(R"({"resume": {"epoch": -3}})")
+                                    << QStringLiteral("line 2 /resume/epoch: expected an integer");
+        QTest::newRow("nested 100000 deep")
+            << QString(100000, u'[') + QString(100000, u']') << QStringLiteral("nested deeper than 512");
+    }
+    void badJournalsAreInputErrors()
+    {
+        QFETCH(QString, text);
+        QFETCH(QString, needle);
+        QTemporaryDir dir;
+        const std::string file = dir.filePath(QStringLiteral("loss_log.journal.jsonl")).toStdString();
+        std::ofstream(file) << text.toStdString();
+        try {
+            LossLog::read(dir.path().toStdString());
+            QFAIL("expected an error");
+        } catch (const InputError& e) {
+            const std::string m = e.what();
+            QVERIFY2(m.find(file) != std::string::npos && m.find(needle.toStdString()) != std::string::npos, e.what());
+        }
+    }
+
+    void badLogsAreInputErrors()
+    {
+        QTemporaryDir dir;
+        const std::string file = dir.filePath(QStringLiteral("loss_log.json")).toStdString();
+        auto expect = [&](const std::string& text, const std::string& needle) {
+            std::ofstream(file) << text;
+            try {
+                LossLog::read(file);
+                QFAIL(("expected an error for " + text.substr(0, 60)).c_str());
+            } catch (const InputError& e) {
+                const std::string m = e.what();
+                QVERIFY2(m.find(file) != std::string::npos && m.find(needle) != std::string::npos, e.what());
+            }
+        };
+        // 27 losses for 25 weights were accepted and exported as they were.
+        expect(R"({"LOSSMANAGER_LOG": {"loss_functions": {"G": {"loss": [1, 2, 3], "weights": [1, 1]}}}})",
+            "/LOSSMANAGER_LOG/loss_functions/G: \"loss\" has 3 values but \"weights\" 2");
+        expect(R"({"LOSSMANAGER_LOG": {"loss_functions": {"G": {"loss": [1, 2)", "not valid JSON");
+        expect(R"({"LOSSMANAGER_LOG": {"dataset_length": 1e400}})", "");
+        expect(std::string(100000, '[') + std::string(100000, ']'), "nested deeper than 512");
+        // A directory in place of the journal is named.
+        const std::string journal = dir.filePath(QStringLiteral("loss_log.journal.jsonl")).toStdString();
+        fs::create_directory(journal);
+        try {
+            LossLog::read(dir.path().toStdString());
+            QFAIL("expected an error");
+        } catch (const InputError& e) {
+            QVERIFY2(std::string(e.what()).find("is a directory") != std::string::npos, e.what());
+        }
+        // Unknown keys in NectarGAN's layout are warnings (its format may grow), not lost in silence.
+        const auto d = LossLog::parse_log_text(
+            R"({"LOSSMANAGER_LOG": {"extra": 1, "loss_functions": {"G": {"loss": [2], "weights": [2]}}}})", "x.json");
+        QCOMPARE(d.warnings.size(), size_t(1));
+        QVERIFY(d.warnings[0].find("x.json: /LOSSMANAGER_LOG/extra: unknown key") != std::string::npos);
+        QCOMPARE(d.losses.at("G").raw, std::vector<float> { 1.f });
+    }
+
+    // Item 4 (#10): a resume line supersedes the dumps of epochs after its checkpoint; they stay listed,
+    // with the index they had followed.
+    void resumeSupersedesLaterEpochs()
+    {
+        const std::string text = std::string(R"({"header": {"device": "cpu", "dataset_length": 2}})") + "\n"
+            + R"({"dump": 0, "epoch": 1, "iteration": 2, "losses": {"G": {"loss": [1, 2], "weights": [1, 1]}}})" + "\n"
+            + R"({"dump": 1, "epoch": 2, "iteration": 4, "losses": {"G": {"loss": [3, 4], "weights": [1, 1]}}})" + "\n"
+            + R"({"resume": {"epoch": 1, "iteration": 2}})" + "\n"
+            + R"({"dump": 0, "epoch": 2, "iteration": 4, "losses": {"G": {"loss": [5, 6], "weights": [1, 1]}}})" + "\n";
+        const auto d = LossLog::parse_journal_text(text, "j.jsonl");
+        QCOMPARE(d.losses.at("G").weighted, (std::vector<float> { 1, 2, 5, 6 }));
+        QCOMPARE(d.superseded.size(), size_t(1));
+        const auto& seg = d.superseded[0];
+        QCOMPARE(seg.resume_epoch, 1);
+        QCOMPARE(seg.resume_iteration, std::int64_t(2));
+        QCOMPARE(seg.resume_line, 4);
+        QCOMPARE(seg.first_epoch, 2);
+        QCOMPARE(seg.last_epoch, 2);
+        QCOMPARE(seg.losses.at("G").weighted, (std::vector<float> { 3, 4 }));
+        QCOMPARE(seg.start.at("G"), size_t(2));
+        QCOMPARE(d.last_epoch, 2);
+        QCOMPARE(d.last_iteration, std::int64_t(4));
+        // Lines without a position (older journals) are kept.
+        const auto old
+            = LossLog::parse_journal_text(std::string(R"({"dump": 0, "losses": {"G": {"loss": [1], "weights": [1]}}})")
+                    + "\n" + R"({"resume": {"epoch": 1}})" + "\n",
+                "old.jsonl");
+        QCOMPARE(old.losses.at("G").weighted.size(), size_t(1));
+        QVERIFY(old.superseded.empty());
+        // A torn line is a warning, wherever it is.
+        const auto torn = LossLog::parse_journal_text(std::string(R"({"dump": 0, "losses": {"G": {"loss": [1)") + "\n"
+                + R"({"dump": 1, "losses": {"G": {"loss": [7], "weights": [1]}}})",
+            "t.jsonl");
+        QCOMPARE(torn.losses.at("G").weighted, std::vector<float> { 7 });
+        QCOMPARE(torn.warnings.size(), size_t(1));
+    }
+
+    // Item 3 (#10): --continue with loss_log.json but no journal kept only the new values (16 -> 8).
+    void continueRebuildsJournalFromLog()
+    {
+        QTemporaryDir dir;
+        const std::string exp = dir.path().toStdString();
+        {
+            LossLog log(exp);
+            log.set_position(1, 16);
+            log.append({ { "G", std::vector<float>(16, 1.f), std::vector<float>(16, 2.f), {} } });
+            log.export_base_log();
+        }
+        fs::remove(exp + "/" + LossLog::kJournalFileName);
+        const auto notes = LossLog::prepare_continue(exp, 1, 16, false);
+        QVERIFY(!notes.empty() && notes[0].find("rebuilt it from") != std::string::npos);
+        {
+            LossLog log(exp);
+            log.set_position(2, 24);
+            log.append({ { "G", std::vector<float>(8, 3.f), std::vector<float>(8, 1.f), {} } });
+            log.export_base_log();
+        }
+        const auto d = LossLog::read(exp + "/" + LossLog::kLogFileName);
+        QCOMPARE(d.losses.at("G").weighted.size(), size_t(24));
+        QCOMPARE(d.losses.at("G").weighted.front(), 2.f);
+        QCOMPARE(d.losses.at("G").raw.front(), 1.f);
+        QCOMPARE(d.losses.at("G").weighted.back(), 3.f);
+    }
+
+    void continueRefusesWhatItCannotKeep()
+    {
+        QTemporaryDir dir;
+        const std::string exp = dir.path().toStdString();
+        const std::string journal = exp + "/" + LossLog::kJournalFileName;
+        const std::string base = exp + "/" + LossLog::kLogFileName;
+        auto refused = [&](const std::string& needle) {
+            try {
+                LossLog::prepare_continue(exp, 1, -1, false);
+                QFAIL(("expected a refusal: " + needle).c_str());
+            } catch (const LossLogError& e) {
+                const std::string m = e.what();
+                QVERIFY2(m.find(needle) != std::string::npos && m.find("--new-log") != std::string::npos, e.what());
+            }
+        };
+        // A bad journal line.
+        std::ofstream(journal) << R"({"dump": 0, "losses": {"G": {"loss": [1, 2], "weights": [1]}}})"
+                               << "\n";
+        refused(journal + ": line 1 /losses/G");
+        // loss_log.json holds more values than the journal: rewriting it would lose them.
+        std::ofstream(journal) << R"({"dump": 0, "losses": {"G": {"loss": [1], "weights": [1]}}})"
+                               << "\n";
+        std::ofstream(base) << R"({"LOSSMANAGER_LOG": {"loss_functions": {"G": {"loss": [1, 2], "weights": [1, 1]}}}})";
+        refused("holds 2 values of G, the journal");
+        // Only loss_log.json, truncated.
+        fs::remove(journal);
+        std::ofstream(base) << R"({"LOSSMANAGER_LOG": {"loss_functions": {"G": {"loss": [1,)";
+        refused("is missing and loss_log.json cannot be read");
+        QVERIFY(!fs::exists(journal));
+        // A journal that is a directory.
+        fs::create_directory(journal);
+        refused("is a directory");
+        // The way out: --new-log moves both aside, deleting nothing.
+        const auto notes = LossLog::prepare_continue(exp, 1, -1, true);
+        QCOMPARE(notes.size(), size_t(2));
+        QVERIFY(fs::is_directory(exp + "/loss_log.journal.old1.jsonl"));
+        QVERIFY(fs::is_regular_file(exp + "/loss_log.old1.json"));
+        QVERIFY(!fs::exists(journal) && !fs::exists(base));
+        // A sound journal with an unreadable loss_log.json: the copy is kept aside, the journal continues.
+        std::ofstream(journal) << R"({"dump": 0, "epoch": 1, "losses": {"G": {"loss": [1], "weights": [1]}}})"
+                               << "\n";
+        std::ofstream(base) << "{";
+        const auto kept = LossLog::prepare_continue(exp, 1, -1, false);
+        QVERIFY(fs::is_regular_file(exp + "/loss_log.unreadable1.json"));
+        QCOMPARE(LossLog::read(base).losses.at("G").weighted, std::vector<float> { 1 });
+        QVERIFY(!kept.empty());
+    }
+
+    // Item 4 (#10): continuing from an older checkpoint leaves later values out of loss_log.json.
+    void continueSupersedesAndExports()
+    {
+        QTemporaryDir dir;
+        const std::string exp = dir.path().toStdString();
+        {
+            LossLog log(exp);
+            for (int e = 1; e <= 3; ++e) {
+                log.set_position(e, 2 * e);
+                log.append({ { "G", { float(e), float(e) }, { 1.f, 1.f }, {} } });
+            }
+            log.export_base_log();
+        }
+        const auto notes = LossLog::prepare_continue(exp, 1, 2, false);
+        QVERIFY(std::any_of(notes.begin(), notes.end(),
+            [](const std::string& n) { return n.find("epochs 2..3") != std::string::npos; }));
+        QCOMPARE(
+            LossLog::read(exp + "/" + LossLog::kLogFileName).losses.at("G").weighted, (std::vector<float> { 1, 1 }));
+        const auto d = LossLog::read(exp);
+        QCOMPARE(d.superseded.size(), size_t(1));
+        QCOMPARE(d.superseded[0].losses.at("G").weighted, (std::vector<float> { 2, 2, 3, 3 }));
+    }
+
+    // The text entry points (the fuzzers' targets) throw nothing but LossLogError, whatever the bytes:
+    // deterministic byte flips, insertions and truncations of a journal and a loss_log.json.
+    void mutatedInputsThrowOnlyLossLogErrors()
+    {
+        const std::string journal = std::string(R"({"header": {"device": "cpu", "dataset_length": 2}})") + "\n"
+            + R"({"dump": 0, "epoch": 1, "iteration": 2, "losses": {"G": {"loss": [1, null], "weights": [1, 2], "raw_loss": [1, "Infinity"]}}})"
+            + "\n" + R"({"resume": {"epoch": 1, "iteration": 2}})" + "\n";
+        std::ifstream in(kRef + "nectargan_loss_log_example.json");
+        const std::string log { std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>() };
+        const std::string alphabet = "{}[]\":,0123456789.eE-+ntrufalsINF\n\\\x80\xff";
+        std::uint32_t rng = 12345;
+        auto next = [&] { return rng = rng * 1664525u + 1013904223u; };
+        int errors = 0;
+        for (int i = 0; i < 4000; ++i) {
+            for (const std::string* seed : { &journal, &log }) {
+                std::string t = *seed;
+                for (int k = 0, n = 1 + int(next() % 4); k < n; ++k) {
+                    const size_t at = next() % t.size();
+                    const char c = alphabet[next() % alphabet.size()];
+                    switch (next() % 3) {
+                    case 0:
+                        t[at] = c;
+                        break;
+                    case 1:
+                        t.insert(t.begin() + std::ptrdiff_t(at), c);
+                        break;
+                    default:
+                        t.resize(std::max<size_t>(1, at));
+                        break;
+                    }
+                }
+                try {
+                    if (seed == &journal)
+                        LossLog::parse_journal_text(t, "j");
+                    else
+                        LossLog::parse_log_text(t, "l");
+                } catch (const LossLogError&) {
+                    ++errors;
+                } catch (const std::exception& e) {
+                    QFAIL(qPrintable(QStringLiteral("not a LossLogError: %1 for %2")
+                                         .arg(QString::fromUtf8(e.what()), QString::fromStdString(t))));
+                }
+            }
+        }
+        QVERIFY(errors > 1000); // most mutations are bad input, and every one was reported as such
     }
 };
 

@@ -4,10 +4,14 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <QFile>
+#include <QFileInfo>
 #include <QImage>
 #include <QSaveFile>
 #include <QString>
 #include <torch/torch.h>
+
+#include "util/atomic_file.h"
 
 namespace nectar {
 
@@ -61,6 +65,7 @@ void save_png(const RgbImage& image, const std::string& path)
     QSaveFile out(file);
     if (!out.open(QIODevice::WriteOnly) || !q.save(&out, "PNG") || !out.commit())
         throw std::runtime_error("cannot write image " + path + ": " + out.errorString().toStdString());
+    sync_folder(QFile::encodeName(QFileInfo(file).absolutePath()).toStdString()); // the rename is on disk too
 }
 
 } // namespace nectar

@@ -8,9 +8,20 @@
 ///  - loss_log.journal.jsonl  one JSON object per line, appended and fsynced at every dump
 ///    (cost ~ the new values only). Line kinds:
 ///      {"header": {"device":..,"dataroot":..,"dataset_length":..,"experiment":..}}
-///      {"dump": <n>, "losses": {"<name>": {"loss": [...], "weights": [...], "raw_loss": [...]}, ...}}
-///    A kill mid-write can only leave a torn LAST line; the reader skips it and the writer
-///    terminates it before appending again. The journal is the complete record.
+///      {"dump": <n>, "epoch": E, "iteration": I,
+///       "losses": {"<name>": {"loss": [...], "weights": [...], "raw_loss": [...]}, ...}}
+///      {"resume": {"epoch": N, "iteration": I}}
+///    A dump's `epoch` is the 1-based epoch being trained when it was written and `iteration` the
+///    global iterations completed then (both absent in journals written before they existed, and
+///    in a journal rebuilt from loss_log.json, which has "rebuilt_from": "loss_log.json" instead).
+///    The trainer dumps before every checkpoint, so no dump spans a checkpoint's epoch boundary.
+///    A `resume` line is written when a run continues from the checkpoint of epoch N: dumps before
+///    it with epoch > N (written after that checkpoint, by a run killed before its next one or
+///    continued from an older checkpoint) become a superseded segment: kept in the file, left out
+///    of LossLogData::losses and loss_log.json, listed in LossLogData::superseded.
+///    A kill mid-write can only leave a torn line (a prefix of a valid one); the reader skips it
+///    with a warning and the writer terminates it before appending again. The journal is the
+///    complete record. Any other line that is not one of these layouts is a LossLogError.
 ///  - loss_log.json  NectarGAN layout, rewritten atomically (temp + fsync + rename) by
 ///    export_base_log() at the end of a run, on stop and on request:
 ///      {"LOSSMANAGER_LOG": {"device": str, "dataroot": str, "dataset_length": int,
@@ -21,13 +32,29 @@
 ///
 /// Non-finite values (valid JSON everywhere): NaN -> null, +Inf -> "Infinity",
 /// -Inf -> "-Infinity". The reader maps them back (also accepts "NaN").
+///
+/// Reading policy: every layout error is a LossLogError naming the file, the journal line and the
+/// JSON path; "loss", "weights" and "raw_loss" of one entry must have equal lengths. Unknown keys
+/// are errors in the journal (our format) and warnings in loss_log.json (NectarGAN's format).
+/// Size caps, checked before parsing: loss_log.json kMaxLogBytes, a journal kMaxJournalBytes, one
+/// journal line kMaxJournalLineBytes.
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "util/error.h"
+
 namespace nectar {
+
+/// A loss log or journal that cannot be read or continued: what() names the file, the journal line
+/// and the JSON path (and, for a continued run, the way out). Bad input: CLI exit code 2.
+class LossLogError : public InputError {
+public:
+    using InputError::InputError;
+};
 
 /// One loss's values over time (one entry per compute_loss_xy call, in call order).
 struct LossSeries {
@@ -40,6 +67,20 @@ struct LossSeries {
     bool raw_derived = false;
 };
 
+/// Values a journal keeps but no longer counts: dumps written after the checkpoint a later run
+/// continued from (see the journal's "resume" lines).
+struct SupersededSegment {
+    int resume_epoch = 0; ///< the checkpoint epoch the run continued from
+    std::int64_t resume_iteration = -1; ///< its global iteration count (-1: unknown)
+    int resume_line = 0; ///< journal line of the "resume" marker
+    int first_epoch = 0, last_epoch = 0; ///< epochs the superseded values were logged in
+    std::vector<std::string> order;
+    std::map<std::string, LossSeries> losses;
+    /// Per loss: the index in LossLogData::losses[name] (the kept values) these values followed,
+    /// i.e. their x offset when plotted against call number.
+    std::map<std::string, std::size_t> start;
+};
+
 /// Everything a loss log holds.
 struct LossLogData {
     std::string device;
@@ -50,6 +91,10 @@ struct LossLogData {
     std::map<std::string, LossSeries> losses;
     std::vector<std::string> warnings; ///< e.g. "skipped torn journal line 12"
     std::string source; ///< file(s) read
+    std::vector<SupersededSegment> superseded; ///< journal only, oldest first
+    /// Position of the last kept dump that carries one (-1: none does, e.g. NectarGAN logs).
+    int last_epoch = -1;
+    std::int64_t last_iteration = -1;
 };
 
 /// Header fields of LOSSMANAGER_LOG.
@@ -65,12 +110,18 @@ class LossLog {
 public:
     static constexpr const char* kLogFileName = "loss_log.json";
     static constexpr const char* kJournalFileName = "loss_log.journal.jsonl";
+    static constexpr std::uint64_t kMaxLogBytes = 2ull << 30; ///< 2 GiB
+    static constexpr std::uint64_t kMaxJournalBytes = 4ull << 30; ///< 4 GiB
+    static constexpr std::uint64_t kMaxJournalLineBytes = 512ull << 20; ///< 512 MiB
 
     /// Files go to `experiment_dir` (created on first write). Nothing is written yet.
     explicit LossLog(std::string experiment_dir);
 
     void set_metadata(const LossLogMetadata& metadata); ///< journaled at the next dump
     const LossLogMetadata& metadata() const { return m_meta; }
+    /// Where training is: written into the following dump lines (epoch 1-based, iteration = global
+    /// iterations completed). Negative = unknown (not written).
+    void set_position(int epoch, std::int64_t iteration);
 
     /// One dump: per loss (in the given order) its new raw values and weights (equal lengths;
     /// weighted = float(raw * weight) is computed here unless `weighted` is given non-empty).
@@ -95,9 +146,29 @@ public:
 
     /// Reads a loss log. `path` is an experiment folder (the journal is used when present, else
     /// loss_log.json), a loss_log.json (NectarGAN's or ours) or a .jsonl journal.
-    /// Throws std::runtime_error naming the file when nothing readable is found or the JSON
-    /// layout is wrong (the message gives the JSON path).
+    /// Throws LossLogError naming the file when nothing readable is found, a file is too large or
+    /// the JSON layout is wrong (the message gives the line and the JSON path).
     static LossLogData read(const std::string& path);
+
+    /// Text entry points of the readers (also for fuzzers): a loss_log.json's text and a journal's
+    /// text; `source` names the file in messages. Throw only LossLogError, whatever the bytes.
+    static LossLogData parse_log_text(std::string_view text, const std::string& source);
+    static LossLogData parse_journal_text(std::string_view text, const std::string& source);
+
+    /// Prepares `experiment_dir`'s loss log for a run continued from the checkpoint of `epoch`
+    /// (`iteration` = its global iteration count, -1 unknown), before anything trains:
+    ///  - `new_log`: moves loss_log.json and the journal aside (loss_log.old<K>.json,
+    ///    loss_log.journal.old<K>.jsonl; never deleted) and starts a new log;
+    ///  - else validates the journal and loss_log.json: LossLogError when the journal is
+    ///    unreadable, a directory or has a bad line, when loss_log.json holds values the journal
+    ///    lacks, or when only loss_log.json exists and it is unreadable;
+    ///  - rebuilds the journal from loss_log.json when only that exists; moves an unreadable
+    ///    loss_log.json aside (loss_log.unreadable<K>.json) when the journal is sound;
+    ///  - appends the "resume" line (later values become a superseded segment) and re-exports
+    ///    loss_log.json without them.
+    /// Returns warnings for the user (torn lines skipped, values superseded, files moved).
+    static std::vector<std::string> prepare_continue(
+        const std::string& experiment_dir, int epoch, std::int64_t iteration, bool new_log);
 
     /// JSON text of one float with the non-finite encoding above (exposed for tests).
     static std::string encode_value(float v);
@@ -108,6 +179,8 @@ private:
     std::string m_dir;
     LossLogMetadata m_meta;
     bool m_meta_dirty = true;
+    int m_epoch = -1;
+    std::int64_t m_iteration = -1;
     std::int64_t m_dump_count = 0;
     int m_fd = -1;
 

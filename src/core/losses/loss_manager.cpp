@@ -526,6 +526,12 @@ LMHistory LossManager::history(const std::string& name)
     return m_impl->find(name).loss.history;
 }
 
+void LossManager::set_log_position(int epoch, std::int64_t iteration)
+{
+    std::lock_guard<std::mutex> lock(m_impl->mutex);
+    m_impl->log->set_position(epoch, iteration);
+}
+
 void LossManager::set_log_metadata(const std::string& device, const std::string& dataroot, std::int64_t dataset_length)
 {
     std::lock_guard<std::mutex> lock(m_impl->mutex);

@@ -90,6 +90,9 @@ public:
     std::vector<std::string> names() const;
     /// Copy of one loss's history (syncs first). Throws std::invalid_argument for an unknown name.
     LMHistory history(const std::string& name);
+    /// Where training is (1-based epoch, global iterations completed), written into the following journal
+    /// dumps so a continued run knows which values belong to the epochs before its checkpoint.
+    void set_log_position(int epoch, std::int64_t iteration);
     /// Sets log metadata (NectarGAN LOSSMANAGER_LOG header fields).
     void set_log_metadata(const std::string& device, const std::string& dataroot, std::int64_t dataset_length);
 

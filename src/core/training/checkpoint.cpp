@@ -12,8 +12,10 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
+#include "util/atomic_file.h"
 #include "util/json_read.h"
 #include "util/strings.h"
+#include "util/test_hooks.h"
 #include "util/torch_compat.h"
 
 namespace fs = std::filesystem;
@@ -193,11 +195,14 @@ void save_checkpoint(const std::string& experiment_dir, const CheckpointState& s
         fill(ar);
         try {
             ar.save_to(p.tmp_path);
-        } catch (const c10::Error& e) {
+            sync_file(p.tmp_path); // on disk before the rename makes it count
+        } catch (const std::exception& e) {
             for (const auto& q : parts)
                 fs::remove(q.tmp_path, ec);
             fs::remove(p.tmp_path, ec);
-            throw CheckpointError("cannot write checkpoint file " + p.tmp_path + ": " + e.what_without_backtrace());
+            const auto* te = dynamic_cast<const c10::Error*>(&e);
+            throw CheckpointError(
+                "cannot write checkpoint file " + p.tmp_path + ": " + (te ? te->what_without_backtrace() : e.what()));
         }
         parts.push_back(p);
     };
@@ -225,9 +230,16 @@ void save_checkpoint(const std::string& experiment_dir, const CheckpointState& s
     });
     // The trainer file goes last: it marks the checkpoint as complete.
     for (const auto& p : parts) {
+        if (&p == &parts.back())
+            test_kill_point("during-checkpoint-write");
         fs::rename(p.tmp_path, p.final_path, ec);
         if (ec)
             throw CheckpointError("cannot move " + p.tmp_path + " to " + p.final_path + ": " + ec.message());
+    }
+    try {
+        sync_folder(experiment_dir); // the renames
+    } catch (const std::exception& e) {
+        throw CheckpointError(std::string("checkpoint of epoch ") + std::to_string(state.epoch) + ": " + e.what());
     }
 }
 

@@ -46,7 +46,8 @@ std::vector<int> list_checkpoint_epochs(const std::string& experiment_dir);
 /// True if every parameter and buffer of `module` is finite (one device sync).
 bool module_is_finite(const torch::nn::Module& module);
 
-/// Saves G, D, both optimizers and `state` atomically (temp files + rename).
+/// Saves G, D, both optimizers and `state` atomically (temp files, each fsynced, renamed; then the folder
+/// fsynced), after which the checkpoint survives a crash or a power loss.
 /// Throws CheckpointError, without touching any existing file, if G or D holds a NaN/Inf weight
 /// (so a good checkpoint is never replaced by a diverged one), or if a file cannot be written.
 void save_checkpoint(const std::string& experiment_dir, const CheckpointState& state, torch::nn::Module& generator,

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "data/paired_dataset.h"
+#include "losses/loss_log.h"
 #include "objective/objective.h"
 #include "objective/spec_registry.h"
 #include "training/device.h"
@@ -135,14 +136,17 @@ void Pix2pixTrainer::Impl::resume(const Config& c)
     restore_scaler(*scaler_g, st.extra, "scaler_g");
     restore_scaler(*scaler_d, st.extra, "scaler_d");
     message(MessageLevel::Info, "continuing from the checkpoint of epoch " + std::to_string(st.epoch) + " in " + dir);
+    // Before anything trains: a loss log that cannot be continued is refused (LossLogError), values logged
+    // after this checkpoint become a superseded segment.
+    for (const auto& note : LossLog::prepare_continue(dir, st.epoch, st.global_iteration, new_log))
+        message(MessageLevel::Warning, note);
+    lm->set_log_position(st.epoch, st.global_iteration);
     const auto saved = list_checkpoint_epochs(dir);
     const auto latest = std::max_element(saved.begin(), saved.end());
     if (latest != saved.end() && *latest > st.epoch)
         message(MessageLevel::Warning,
-            "checkpoints up to epoch " + std::to_string(*latest)
-                + " exist: the loss log keeps the values logged after epoch " + std::to_string(st.epoch)
-                + " and appends this run's after them; later checkpoints are overwritten as this run reaches their "
-                  "epochs");
+            "checkpoints up to epoch " + std::to_string(*latest) + " exist: they are overwritten as this run reaches "
+                + "their epochs");
 }
 
 void Pix2pixTrainer::Impl::record_run(const Config& c)

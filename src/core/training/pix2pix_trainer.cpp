@@ -86,6 +86,11 @@ void Pix2pixTrainer::save_checkpoint_now(int epoch)
     d->save_checkpoint(epoch);
 }
 
+void Pix2pixTrainer::set_new_log(bool on)
+{
+    d->new_log = on;
+}
+
 void Pix2pixTrainer::on_epoch_start(int epoch)
 {
     d->current_epoch = epoch;
@@ -165,6 +170,7 @@ void Pix2pixTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y, 
     restore();
 
     ++s.global_iteration;
+    s.lm->set_log_position(s.current_epoch, s.global_iteration);
     ++s.run_iterations;
     ++s.phase_iterations;
     if (s.reporter->iteration_done(m_config.train.update_rate)) {

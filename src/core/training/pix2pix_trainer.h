@@ -107,6 +107,9 @@ public:
     void reset_phase_timers();
     /// Saves a checkpoint for the last completed epoch now (atomic; refuses NaN weights).
     void save_checkpoint_now(int epoch);
+    /// Before setup(): a continued run starts a new loss log, moving the old loss_log.json and journal aside
+    /// (LossLog::prepare_continue; the way out when they cannot be continued). Default off.
+    void set_new_log(bool on);
 
 protected:
     void before_iteration() override; ///< applies live edits (TrainingControl)

@@ -90,6 +90,7 @@ struct Pix2pixTrainer::Impl {
     std::string objective_path; ///< empty in benchmark mode
     Mode mode = Mode::Train;
     bool is_setup = false;
+    bool new_log = false; // continuing: move the old loss log aside (Pix2pixTrainer::set_new_log)
     bool amp = false;
 
     UnetGenerator gen { nullptr };
@@ -331,6 +332,10 @@ struct Pix2pixTrainer::Impl {
 
     void save_checkpoint(int epoch)
     {
+        // Every value up to this checkpoint is journaled before it exists, so no journal dump spans a
+        // checkpoint boundary: a run continued from it keeps exactly the dumps of epochs <= `epoch`.
+        if (mode == Mode::Train)
+            lm->update_loss_log();
         nectar::save_checkpoint(q->m_experiment_dir, checkpoint_state(epoch), *gen, *opt_g, *disc, *opt_d);
         checkpoints_saved.push_back(epoch);
     }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 /// @file The one way the engine replaces a file: QSaveFile (temp file in the same folder, fsync, rename),
-/// so a reader or a crash sees the old file or the new one, never half of one.
+/// then an fsync of the folder, so a reader or a crash sees the old file or the new one, never half of
+/// one, and a replace that returned survives a power loss.
 
 #include <cstddef>
 #include <string>
@@ -16,5 +17,14 @@ inline void write_file_atomically(const std::string& path, const std::string& by
 {
     write_file_atomically(path, bytes.data(), bytes.size(), what);
 }
+
+} // namespace nectar
+
+namespace nectar {
+
+/// fsync of a written file (e.g. a temp file before its rename). Throws std::runtime_error naming it.
+void sync_file(const std::string& path);
+/// fsync of a folder, so renames and new entries in it are on disk. Throws std::runtime_error naming it.
+void sync_folder(const std::string& dir);
 
 } // namespace nectar

@@ -183,7 +183,8 @@ void ChartPanel::addToChart(LossChart* chart, const QString& key, const Series& 
         QString label = s.name;
         if (s.run > 0)
             label = m_runLabels.value(s.run, tr("run %1").arg(s.run + 1)) + QStringLiteral(": ") + s.name;
-        chart->addSeries(key, label, s.color, s.run > 0);
+        // Run 1 is an overlaid run, run 2 the main run's superseded values (ReviewPage::kSupersededRun).
+        chart->addSeries(key, label, s.color, s.run == 0 ? Qt::SolidLine : s.run == 1 ? Qt::DashLine : Qt::DotLine);
     }
     const bool weights = chart->title() == weightsTitle();
     const std::size_t n = s.raw.size() - from;

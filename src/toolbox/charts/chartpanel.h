@@ -40,7 +40,8 @@ public:
     void setEpochMapping(qint64 iterationsPerEpoch, int firstEpoch, int run = 0);
     /// Label prefixed to the overlay run's legend entries (run > 0).
     void setRunLabel(int run, const QString& label);
-    /// Appends one loss's new values. Run 0 is the main run, run 1 an overlaid one (dashed lines).
+    /// Appends one loss's new values. Run 0 is the main run, run 1 an overlaid one (dashed lines), run 2 the
+    /// main run's superseded values (dotted; ReviewPage).
     void appendChunk(const nectar::LossSeriesChunk& chunk, int run = 0);
 
     QStringList chartTitles() const;

@@ -49,7 +49,7 @@ LossChart::LossChart(const QString& title, QWidget* parent)
 
 LossChart::~LossChart() = default;
 
-void LossChart::addSeries(const QString& key, const QString& label, const QColor& color, bool dashed)
+void LossChart::addSeries(const QString& key, const QString& label, const QColor& color, Qt::PenStyle style)
 {
     if (m_series.contains(key))
         return;
@@ -61,8 +61,7 @@ void LossChart::addSeries(const QString& key, const QString& label, const QColor
     s.raw->setAdaptiveSampling(true);
     s.smooth = addGraph();
     QPen pen(color, 1.6);
-    if (dashed)
-        pen.setStyle(Qt::DashLine);
+    pen.setStyle(style);
     s.smooth->setPen(pen);
     s.smooth->setName(label);
     s.smooth->setAdaptiveSampling(true);

@@ -27,8 +27,9 @@ public:
 
     QString title() const { return m_title; }
 
-    /// Adds a series (no-op if `key` exists). `dashed` is used for overlaid runs.
-    void addSeries(const QString& key, const QString& label, const QColor& color, bool dashed = false);
+    /// Adds a series (no-op if `key` exists). A dashed line is used for overlaid runs, a dotted one for
+    /// superseded values.
+    void addSeries(const QString& key, const QString& label, const QColor& color, Qt::PenStyle style = Qt::SolidLine);
     bool hasSeries(const QString& key) const { return m_series.contains(key); }
     QStringList seriesKeys() const;
     /// Appends points; x must be >= the last x of the series. y may be NaN/Inf.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pages/reviewpage.h"
 
+#include <QCheckBox>
 #include <QDir>
 #include <QDirIterator>
 #include <QFileDialog>
@@ -82,6 +83,47 @@ ReviewPage::ReviewPage(QWidget* parent)
     });
     ui->objectiveLabel->setText(tr("Open a run to see the objective it trained."));
     ui->objectiveTree->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    ui->supersededCheck->setEnabled(false);
+    connect(ui->supersededCheck, &QCheckBox::toggled, this, [this](bool on) {
+        ui->charts->clearRun(kSupersededRun);
+        if (on)
+            plotSuperseded();
+        ui->charts->replotAll();
+    });
+}
+
+std::size_t ReviewPage::supersededCount() const
+{
+    std::size_t n = 0;
+    for (const auto& seg : m_superseded)
+        for (const auto& [name, s] : seg.losses)
+            n += s.raw.size();
+    return n;
+}
+
+void ReviewPage::setShowSuperseded(bool show)
+{
+    ui->supersededCheck->setChecked(show);
+}
+
+void ReviewPage::plotSuperseded()
+{
+    for (const auto& seg : m_superseded) {
+        for (const auto& name : seg.order) {
+            const nectar::LossSeries& s = seg.losses.at(name);
+            nectar::LossSeriesChunk chunk;
+            chunk.name = name;
+            for (const QString& t : m_supersededTags.value(QString::fromStdString(name)))
+                chunk.tags.push_back(t.toStdString());
+            // Where they were plotted before the resume: right after the kept values they had followed.
+            const std::size_t start = seg.start.count(name) ? seg.start.at(name) : 0;
+            for (std::size_t i = 0; i < s.raw.size(); ++i)
+                chunk.iterations.push_back(static_cast<std::int64_t>(start + i));
+            chunk.raw = s.raw;
+            chunk.weights = s.weights;
+            ui->charts->appendChunk(chunk, kSupersededRun);
+        }
+    }
 }
 
 ReviewPage::~ReviewPage()
@@ -168,6 +210,15 @@ void ReviewPage::onReadDone()
     if (p.run == 0) {
         ui->charts->clear();
         m_runDir = p.dir;
+        m_superseded = p.data.superseded;
+        m_supersededTags = p.tags;
+        const QSignalBlocker block(ui->supersededCheck);
+        ui->supersededCheck->setChecked(false);
+        ui->supersededCheck->setEnabled(!m_superseded.empty());
+        ui->supersededCheck->setText(m_superseded.empty()
+                ? tr("Show superseded values")
+                : tr("Show %n superseded value(s)", nullptr, static_cast<int>(supersededCount())));
+        ui->charts->setRunLabel(kSupersededRun, tr("superseded"));
         ui->pathLabel->setText(p.dir);
         scanExamples(p.dir);
         showObjective(p);
@@ -180,6 +231,8 @@ void ReviewPage::onReadDone()
     if (p.data.dataset_length > 0) {
         const int batch = engine::runBatchSize(p.dir);
         ui->charts->setEpochMapping((p.data.dataset_length + batch - 1) / batch, 1, p.run);
+        if (p.run == 0)
+            ui->charts->setEpochMapping((p.data.dataset_length + batch - 1) / batch, 1, kSupersededRun);
     }
     for (const auto& [name, s] : p.data.losses)
         p.total += s.raw.size();

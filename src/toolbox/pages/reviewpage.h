@@ -8,12 +8,14 @@
 #include <QWidget>
 
 #include <memory>
+#include <vector>
 
 class ChartPanel;
 class QThread;
 class QTimer;
 namespace nectar {
 struct LossLogData;
+struct SupersededSegment;
 }
 namespace Ui {
 class ReviewPage;
@@ -41,6 +43,11 @@ public:
     QString objectiveSummary() const;
     /// While a run trains, "Continue this run" is disabled (the loss table belongs to that run).
     void setTrainingActive(bool active);
+    /// Values the opened run's journal keeps as superseded (logged after the checkpoint a later run
+    /// continued from): left out of the charts unless shown on request, as chart run kSupersededRun.
+    static constexpr int kSupersededRun = 2;
+    std::size_t supersededCount() const;
+    void setShowSuperseded(bool show);
 
 Q_SIGNALS:
     void loaded(const QString& dir, int run);
@@ -57,6 +64,7 @@ private:
     void scanExamples(const QString& dir);
     void showError(const QString& text);
     void showObjective(const Pending& p);
+    void plotSuperseded();
 
     std::unique_ptr<Ui::ReviewPage> ui;
     QThread* m_reader = nullptr;
@@ -67,4 +75,6 @@ private:
     QString m_shownImage;
     bool m_canContinue = false; // the opened run is one of ours
     bool m_trainingActive = false;
+    std::vector<nectar::SupersededSegment> m_superseded; // run 0's
+    QMap<QString, QStringList> m_supersededTags;
 };
