@@ -21,10 +21,36 @@
 #include "scheduling/schedule.h"
 #include "training/checkpoint.h"
 #include "training/experiment.h"
+#include "util/paths.h"
 
 namespace fs = std::filesystem;
 
 namespace nectar::cli {
+
+RawArguments::RawArguments(int argc, char** argv, const std::set<std::string>& value_options)
+{
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--")
+            break;
+        if (arg.rfind("--", 0) != 0)
+            continue;
+        const auto eq = arg.find('=');
+        const std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+        if (!value_options.count(name))
+            continue;
+        if (eq != std::string::npos)
+            m_values[name] = arg.substr(eq + 1);
+        else if (i + 1 < argc)
+            m_values[name] = argv[++i];
+    }
+}
+
+std::string RawArguments::value(const std::string& name) const
+{
+    const auto it = m_values.find(name);
+    return it == m_values.end() ? std::string() : it->second;
+}
 
 std::string find_sample_dataset()
 {
@@ -47,10 +73,10 @@ std::string find_sample_dataset()
 std::string experiment_config_copy(const std::string& experiment_dir, const std::string& hint)
 {
     if (!fs::is_directory(experiment_dir))
-        throw UsageError("--experiment " + experiment_dir + ": no such folder");
+        throw UsageError("--experiment " + display_path(experiment_dir) + ": no such folder");
     std::string path = latest_config_copy_path(experiment_dir);
     if (path.empty())
-        throw UsageError("--experiment " + experiment_dir
+        throw UsageError("--experiment " + display_path(experiment_dir)
             + ": no train<K>_config.json in it (not an experiment folder?)" + (hint.empty() ? "" : "; " + hint));
     return path;
 }
@@ -108,7 +134,7 @@ void ProgressPrinter::on_run_started(const RunInfo& info)
     m_info = info;
     m_tags = info.loss_tags;
     std::fprintf(m_out, "experiment: %s\ndevice: %s, epochs %d..%d, %lld iterations per epoch\n",
-        info.experiment_dir.c_str(), info.device.c_str(), info.first_epoch, info.last_epoch,
+        display_path(info.experiment_dir).c_str(), info.device.c_str(), info.first_epoch, info.last_epoch,
         static_cast<long long>(info.iterations_per_epoch));
     std::fflush(m_out);
 }

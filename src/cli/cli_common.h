@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,6 +32,21 @@ enum ExitCode : int {
 class UsageError : public InputError {
 public:
     using InputError::InputError;
+};
+
+/// Option values as the raw bytes of argv. QCoreApplication::arguments() decodes argv as UTF-8, so a file
+/// name that is not UTF-8 would come out of QCommandLineParser as another name (U+FFFD); QCommandLineParser
+/// still checks the syntax, this only looks the values up again. Understands what the parser does:
+/// "--name value" and "--name=value", the last one wins, "--" ends the options.
+class RawArguments {
+public:
+    /// `value_options`: the names (without "--") of the options that take a value.
+    RawArguments(int argc, char** argv, const std::set<std::string>& value_options);
+    /// The value of --name as given, or "" when it is not given.
+    std::string value(const std::string& name) const;
+
+private:
+    std::map<std::string, std::string> m_values;
 };
 
 /// Folder of the bundled sample dataset (photo-colorize): $NECTAR_SAMPLE_DATA if set, else

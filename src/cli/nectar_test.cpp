@@ -11,6 +11,8 @@
 #include "cli_common.h"
 #include "config/config.h"
 #include "evaluation/tester.h"
+#include "util/limits.h"
+#include "util/paths.h"
 
 using namespace nectar;
 using namespace nectar::cli;
@@ -42,25 +44,27 @@ int main(int argc, char** argv)
         }
         if (!p.isSet(QStringLiteral("experiment")) || !p.isSet(QStringLiteral("epoch")))
             throw UsageError("--experiment DIR and --epoch N are required (see --help)");
-        const std::string exp = p.value(QStringLiteral("experiment")).toStdString();
+        // Values as argv's bytes: paths need not be UTF-8 (util/paths.h).
+        const RawArguments raw(argc, argv, { "experiment", "epoch", "dataroot", "split", "output", "device" });
+        const std::string exp = raw.value("experiment");
         bool ok = false;
         const int epoch = p.value(QStringLiteral("epoch")).toInt(&ok);
-        if (!ok || epoch < 1)
-            throw UsageError(
-                "--epoch " + p.value(QStringLiteral("epoch")).toStdString() + ": expected an integer >= 1");
+        if (!ok || epoch < 1 || epoch > 2 * limits::max_epochs)
+            throw UsageError("--epoch " + p.value(QStringLiteral("epoch")).toStdString()
+                + ": expected an integer from 1 to " + std::to_string(2 * limits::max_epochs));
         const std::string cfg_path = experiment_config_copy(exp);
         Config config = load_config_file(cfg_path);
         if (p.isSet(QStringLiteral("dataroot")))
-            config.dataloader.dataroot = p.value(QStringLiteral("dataroot")).toStdString();
+            config.dataloader.dataroot = raw.value("dataroot");
         if (p.isSet(QStringLiteral("device")))
             config.common.device = p.value(QStringLiteral("device")).toStdString();
         TestOptions options;
         options.experiment_dir = exp;
         options.epoch = epoch;
         if (p.isSet(QStringLiteral("split")))
-            options.split = p.value(QStringLiteral("split")).toStdString();
+            options.split = raw.value("split");
         if (p.isSet(QStringLiteral("output")))
-            options.output_dir = p.value(QStringLiteral("output")).toStdString();
+            options.output_dir = raw.value("output");
         // A missing checkpoint or bad data is bad input (exit 2, see guarded); other failures exit 1.
         return guarded(
             "nectar-test",
@@ -68,7 +72,7 @@ int main(int argc, char** argv)
                 const TestResult r
                     = run_test(config, options, [](const std::string& w) { std::cerr << "warning: " << w << "\n"; });
                 std::cout << "tested " << r.images.size() << " images: mean L1 " << r.mean_l1 << ", MSE " << r.mean_mse
-                          << ", PSNR " << r.mean_psnr_db << " dB -> " << r.output_dir << std::endl;
+                          << ", PSNR " << r.mean_psnr_db << " dB -> " << display_path(r.output_dir) << std::endl;
                 return kExitOk;
             },
             kExitTrainingFailure);

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -17,6 +18,7 @@
 #include "training/experiment.h"
 #include "training/pix2pix_trainer.h"
 #include "util/allocator.h"
+#include "util/paths.h"
 
 namespace fs = std::filesystem;
 using namespace nectar;
@@ -88,7 +90,10 @@ int main(int argc, char** argv)
         QCommandLineParser p;
         p.setApplicationDescription(QStringLiteral("Train a pix2pix model (UNet + PatchGAN) with any loss spec."));
         p.addHelpOption();
+        std::set<std::string> value_options;
         auto opt = [&](const char* name, const char* desc, const char* value = nullptr) {
+            if (value)
+                value_options.insert(name);
             p.addOption(value ? QCommandLineOption(
                             QString::fromLatin1(name), QString::fromLatin1(desc), QString::fromLatin1(value))
                               : QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(desc)));
@@ -123,17 +128,20 @@ int main(int argc, char** argv)
                 "unexpected argument \"" + p.positionalArguments().first().toStdString() + "\" (see --help)");
         if (p.isSet(QStringLiteral("list-specs")))
             return list_specs();
+        // Values as argv's bytes: paths need not be UTF-8 (util/paths.h).
+        const RawArguments raw(argc, argv, value_options);
+        auto s = [&](const char* n) { return raw.value(n); };
+        auto set = [&](const char* n) { return p.isSet(QString::fromLatin1(n)); };
 
         // Base settings: --config, else the experiment's own newest config copy (a continued run follows
         // the plan it was started with), else the built-in settings on the sample data.
         Config config;
         std::string config_source;
-        if (p.isSet(QStringLiteral("config"))) {
-            config_source = p.value(QStringLiteral("config")).toStdString();
-        } else if (p.isSet(QStringLiteral("experiment"))) {
-            config_source
-                = experiment_config_copy(p.value(QStringLiteral("experiment")).toStdString(), "pass --config FILE");
-            std::cerr << "using the experiment's settings from " << config_source << "\n";
+        if (set("config")) {
+            config_source = s("config");
+        } else if (set("experiment")) {
+            config_source = experiment_config_copy(s("experiment"), "pass --config FILE");
+            std::cerr << "using the experiment's settings from " << display_path(config_source) << "\n";
         }
         if (!config_source.empty()) {
             std::vector<std::string> warnings;
@@ -143,16 +151,13 @@ int main(int argc, char** argv)
         } else {
             config = default_config();
             // Name the experiment after the data it trains on.
-            if (p.isSet(QStringLiteral("dataroot"))) {
-                const fs::path root
-                    = fs::absolute(p.value(QStringLiteral("dataroot")).toStdString()).lexically_normal();
+            if (set("dataroot")) {
+                const fs::path root = fs::absolute(s("dataroot")).lexically_normal();
                 const std::string name = (root.has_filename() ? root : root.parent_path()).filename().string();
                 if (!name.empty())
                     config.common.experiment_name = name;
             }
         }
-        auto s = [&](const char* n) { return p.value(QString::fromLatin1(n)).toStdString(); };
-        auto set = [&](const char* n) { return p.isSet(QString::fromLatin1(n)); };
         // Objective: --preset, else the experiment's recorded objective (what it trained, including GUI
         // table edits), unless --spec/--subspec choose another one; else the spec with the config's lambdas.
         std::optional<Preset> preset;
@@ -161,14 +166,15 @@ int main(int argc, char** argv)
         if (set("preset")) {
             preset_source = s("preset");
             if (!recorded.empty())
-                std::cerr << "--preset " << preset_source << " replaces the experiment's recorded objective "
-                          << recorded << "\n";
+                std::cerr << "--preset " << display_path(preset_source)
+                          << " replaces the experiment's recorded objective " << display_path(recorded) << "\n";
         } else if (!recorded.empty() && !set("spec") && !set("subspec")) {
             preset_source = recorded;
-            std::cerr << "using the experiment's recorded objective from " << recorded
+            std::cerr << "using the experiment's recorded objective from " << display_path(recorded)
                       << " (--preset, --spec or --subspec replace it)\n";
         } else if (!recorded.empty()) {
-            std::cerr << "--spec/--subspec given: not using the experiment's recorded objective " << recorded << "\n";
+            std::cerr << "--spec/--subspec given: not using the experiment's recorded objective "
+                      << display_path(recorded) << "\n";
         } else if (set("experiment") && !set("spec") && !set("subspec")) {
             std::cerr << "the experiment has no recorded objective (train<K>_objective.json): the losses come "
                          "from the spec and the config's lambdas\n";
@@ -176,7 +182,7 @@ int main(int argc, char** argv)
         if (!preset_source.empty()) {
             preset = load_preset_file(preset_source);
             if (preset->name.empty())
-                preset->name = preset_source;
+                preset->name = display_path(preset_source); // a label, recorded as UTF-8 JSON
             apply_preset_to_config(*preset, config, preset_source);
         }
         if (set("spec"))
@@ -204,7 +210,8 @@ int main(int argc, char** argv)
         if (set("experiment")) {
             const auto folder = parse_experiment_folder(s("experiment"));
             if (!folder)
-                throw UsageError("--experiment " + s("experiment") + ": expected a folder named <name>_v<N>");
+                throw UsageError(
+                    "--experiment " + display_path(s("experiment")) + ": expected a folder named <name>_v<N>");
             config.common.output_directory = folder->output_directory;
             config.common.experiment_name = folder->name;
             config.common.experiment_version = folder->version;
@@ -246,7 +253,7 @@ int main(int argc, char** argv)
             throw UsageError(config_source.empty()
                     ? "no dataset: pass --dataroot DIR (the bundled sample dataset was not found; set "
                       "NECTAR_SAMPLE_DATA to its folder)"
-                    : "no dataset: pass --dataroot DIR or set dataloader.dataroot in " + config_source);
+                    : "no dataset: pass --dataroot DIR or set dataloader.dataroot in " + display_path(config_source));
 
         ProgressPrinter printer(stderr, set("quiet"));
         Pix2pixTrainer trainer(config, &printer, &control, &objective);
@@ -266,7 +273,7 @@ int main(int argc, char** argv)
             [&]() -> int {
                 const TrainResult r = trainer.run();
                 std::cerr << (r.stopped ? "stopped" : "finished") << ": " << r.iterations << " iterations, results in "
-                          << r.experiment_dir << std::endl;
+                          << display_path(r.experiment_dir) << std::endl;
                 return kExitOk;
             },
             kExitTrainingFailure);

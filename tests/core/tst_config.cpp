@@ -230,6 +230,41 @@ private Q_SLOTS:
         row("experiment name dot-dot", R"([["/config/common/experiment_name", ".."]])",
             "/config/common/experiment_name", R"("..")");
         row("int overflow", R"([["/config/save/num_examples", 1e12]])", "/config/save/num_examples", "1000000000000");
+        // Documented maximums (issue #10, item 8 and "Integers and ranges"): values that fit an int but would
+        // exhaust memory, overflow later arithmetic or train garbage are refused here, naming the setting.
+        row("num_workers 100000", R"([["/config/dataloader/num_workers", 100000]])", "/config/dataloader/num_workers",
+            "100000");
+        row("batch size huge", R"([["/config/dataloader/batch_size", 1000000]])", "/config/dataloader/batch_size",
+            "1000000");
+        row("load size huge", R"([["/config/dataloader/load/load_size", 100000]])", "/config/dataloader/load/load_size",
+            "100000");
+        row("crop and load 16384",
+            R"([["/config/dataloader/load/load_size", 16384], ["/config/dataloader/load/crop_size", 16384]])",
+            "/config/dataloader/load/load_size", "16384");
+        row("batch too large for crop",
+            R"([["/config/dataloader/load/load_size", 8192], ["/config/dataloader/load/crop_size", 8192],
+                ["/config/dataloader/batch_size", 64]])",
+            "/config/dataloader/batch_size", "64");
+        row("lambda 1e308", R"([["/config/train/loss/lambda_l1", 1e308]])", "/config/train/loss/lambda_l1", "1e+308");
+        row("extra lambda 1e308", R"([["/config/train/loss/lambda_foo", 1e308]])", "/config/train/loss/lambda_foo",
+            "1e+308");
+        row("learning rate 1e308", R"([["/config/train/generator/learning_rate/initial", 1e308]])",
+            "/config/train/generator/learning_rate/initial", "1e+308");
+        row("lr target 2", R"([["/config/train/discriminator/learning_rate/target", 2]])",
+            "/config/train/discriminator/learning_rate/target", "2");
+        row("epochs int max", R"([["/config/train/generator/learning_rate/epochs", 2147483647]])",
+            "/config/train/generator/learning_rate/epochs", "2147483647");
+        row("epochs_decay int max", R"([["/config/train/discriminator/learning_rate/epochs_decay", 2147483647]])",
+            "/config/train/discriminator/learning_rate/epochs_decay", "2147483647");
+        row("load_epoch int max", R"([["/config/train/load/load_epoch", 2147483647]])", "/config/train/load/load_epoch",
+            "2147483647");
+        row("experiment_version int max", R"([["/config/common/experiment_version", 2147483647]])",
+            "/config/common/experiment_version", "2147483647");
+        row("features huge", R"([["/config/train/generator/features", 100000]])", "/config/train/generator/features",
+            "100000");
+        row("n_downs huge", R"([["/config/train/generator/n_downs", 40]])", "/config/train/generator/n_downs", "40");
+        row("num_threads huge", R"([["/config/common/num_threads", 1000000]])", "/config/common/num_threads",
+            "1000000");
     }
 
     void invalidValues()

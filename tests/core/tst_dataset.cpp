@@ -2,6 +2,7 @@
 // PairedDataset / DataLoader on tests/data/tiny (8 train, 2 val, 2 test pairs of 128x64 PNG; A = BT.601 luma of
 // B in all three channels) and on bad-data fixtures generated in a QTemporaryDir.
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 
 #include <QtCore/QDir>
@@ -15,6 +16,7 @@
 #include "data/augmentations.h"
 #include "data/data_loader.h"
 #include "data/paired_dataset.h"
+#include "util/strings.h"
 
 using nlohmann::json;
 using namespace nectar;
@@ -60,6 +62,16 @@ QImage make_pair(int h, QImage::Format format = QImage::Format_RGB888)
     return img.convertToFormat(format);
 }
 
+/// Removes a folder whose names need not be UTF-8 (QTemporaryDir removes through QString names).
+struct RemoveAll {
+    std::string path;
+    ~RemoveAll()
+    {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
 void write_bytes(const QString& path, const QByteArray& bytes)
 {
     QFile f(path);
@@ -89,6 +101,7 @@ private Q_SLOTS:
     void stopMidEpochDoesNotHang();
     void workerErrorPropagates();
     void badOptions();
+    void nonUtf8NamesAreKeptAndShownEscaped();
 };
 
 void TestDataset::shapesAndRange()
@@ -578,6 +591,50 @@ void TestDataset::badOptions()
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, DataLoader(ds, 1, false, -1, 0));
     QCOMPARE(direction_from_string("BtoA"), Direction::BtoA);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, direction_from_string("AtoC"));
+}
+
+void TestDataset::nonUtf8NamesAreKeptAndShownEscaped()
+{
+    // Issue #10, item 2: a Linux file name is bytes. Latin-1 names (not UTF-8) in the dataroot and in train/
+    // are enumerated, opened and reported as the bytes they are; messages show them escaped (\xe9).
+    namespace fs = std::filesystem;
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString() + "/d\xe9ta";
+    const RemoveAll cleanup { root }; // QTemporaryDir cannot remove names that are not UTF-8
+    const std::string train = root + "/train";
+    fs::create_directories(train);
+    const std::string tiny_train = kTiny.toStdString() + "/train/";
+    fs::copy_file(tiny_train + "0001.png", train + "/0001.png");
+    fs::copy_file(tiny_train + "0002.png", train + "/0002.png");
+    fs::copy_file(tiny_train + "0003.png", train + "/caf\xe9.png");
+    std::ofstream(train + "/notes\xe9.txt") << "not an image\n";
+    std::ofstream(train + "/broken\xe9.png") << "not a png at all";
+
+    DatasetOptions o = tiny("train");
+    o.dataroot = root;
+    const PairedDataset ds(o);
+    QCOMPARE(ds.size(), std::size_t { 3 }); // the old QString scan lost caf\xe9.png
+    QCOMPARE(ds.folder(), train);
+    QCOMPARE(ds.path(2), train + "/caf\xe9.png"); // byte order, as QDir::Name sorts ASCII
+    QCOMPARE(ds.path(0), train + "/0001.png");
+    // Decoded through its real bytes: the same pixels as tiny/train/0003.png.
+    const PairedDataset reference(tiny("train"));
+    QCOMPARE(reference.path(2), tiny_train + "0003.png");
+    QVERIFY(torch::equal(ds.get(2, 7).a, reference.get(2, 7).a));
+    QVERIFY(torch::equal(ds.get(2, 7).b, reference.get(2, 7).b));
+    // Entries that are skipped are named, escaped, never dropped in silence.
+    QVERIFY2(contains(ds.warnings(), QStringLiteral("notes\\xe9.txt")), join(ds.warnings(), "\n").c_str());
+    QVERIFY2(contains(ds.warnings(), QStringLiteral("broken\\xe9.png")), join(ds.warnings(), "\n").c_str());
+    for (const auto& w : ds.warnings())
+        QVERIFY2(!QString::fromStdString(w).contains(QChar(0xfffd)), w.c_str());
+    // A missing split names the dataroot escaped, not with U+FFFD.
+    o.split = "val";
+    try {
+        PairedDataset missing(o);
+        QFAIL("missing split accepted");
+    } catch (const DataError& e) {
+        QVERIFY2(std::string(e.what()).find("d\\xe9ta/val") != std::string::npos, e.what());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestDataset)

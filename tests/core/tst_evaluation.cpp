@@ -4,11 +4,28 @@
 
 #include <cmath>
 
+#include <QTemporaryDir>
+
 #include <torch/torch.h>
 
+#include "config/config.h"
 #include "evaluation/tester.h"
+#include "models/unet.h"
+#include "training/checkpoint.h"
 
 using namespace nectar;
+
+namespace {
+Config small_config(int features)
+{
+    Config c;
+    c.dataloader.load.load_size = 32;
+    c.dataloader.load.crop_size = 32;
+    c.train.generator.features = features;
+    c.train.generator.n_downs = 3;
+    return c;
+}
+} // namespace
 
 class TestEvaluation : public QObject {
     Q_OBJECT
@@ -30,6 +47,43 @@ private Q_SLOTS:
         QCOMPARE(m.l1, 0.0);
         QCOMPARE(m.mse, 0.0);
         QVERIFY(std::isinf(m.psnr_db) && m.psnr_db > 0);
+    }
+
+    void checkpointOfAnotherModelSizeIsNamed()
+    {
+        // Issue #10, item 8: nectar-test on a checkpoint of another model size printed a raw LibTorch shape
+        // error (LibTorch's Module::load takes the saved shapes without a check). Now: a CheckpointError that
+        // names the file, the parameter, both shapes and the config keys to check.
+        QTemporaryDir tmp;
+        const std::string dir = tmp.path().toStdString();
+        {
+            UnetGenerator saved(unet_options_from_config(small_config(8)));
+            torch::serialize::OutputArchive ar, model, optim;
+            saved->save(model);
+            ar.write("model", model);
+            ar.write("optimizer", optim);
+            ar.save_to(checkpoint_file(dir, 1, "netG"));
+        }
+        UnetGenerator same(unet_options_from_config(small_config(8)));
+        load_generator_weights(dir, 1, torch::kCPU, *same); // the right size loads
+
+        const Config other = small_config(16);
+        UnetGenerator bigger(unet_options_from_config(other));
+        try {
+            load_generator_weights(dir, 1, torch::kCPU, *bigger);
+            QFAIL("a checkpoint of 8 features loaded into a generator of 16");
+        } catch (const CheckpointError& e) {
+            const std::string msg = e.what();
+            QVERIFY2(msg.find(checkpoint_file(dir, 1, "netG")) != std::string::npos, e.what());
+            QVERIFY2(msg.find("[8, 3, 4, 4]") != std::string::npos, e.what()); // saved shape
+            QVERIFY2(msg.find("[16, 3, 4, 4]") != std::string::npos, e.what()); // expected shape
+            QVERIFY2(msg.find("train.generator.features") != std::string::npos, e.what());
+        }
+        // The tester reports it the same way, before it touches any data.
+        TestOptions options;
+        options.experiment_dir = dir;
+        options.epoch = 1;
+        QVERIFY_THROWS_EXCEPTION(CheckpointError, run_test(other, options));
     }
 };
 

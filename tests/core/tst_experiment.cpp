@@ -4,12 +4,27 @@
 #include <QtTest/QtTest>
 
 #include <filesystem>
+#include <limits>
 
 #include "config/config.h"
 #include "training/experiment.h"
 
 using namespace nectar;
 namespace fs = std::filesystem;
+
+namespace {
+
+/// Removes a folder whose names need not be UTF-8 (QTemporaryDir removes through QString names).
+struct RemoveAll {
+    std::string path;
+    ~RemoveAll()
+    {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
+} // namespace
 
 class TestExperiment : public QObject {
     Q_OBJECT
@@ -49,6 +64,61 @@ private Q_SLOTS:
         } catch (const std::runtime_error& e) {
             QVERIFY(QString::fromStdString(e.what()).contains(QStringLiteral("1, 2, 9, 10, 11")));
         }
+    }
+
+    void versionsAreRangeChecked()
+    {
+        // Issue #10, item 8: the next version was computed with int arithmetic (v2147483647 + 1 wrapped to
+        // _v-2147483648) and could leave the 1-to-9-digit range that --experiment parses back.
+        QTemporaryDir tmp;
+        const std::string root = tmp.path().toStdString();
+        fs::create_directories(root + "/exp_v1");
+        fs::create_directories(root + "/exp_v999999999");
+        Config c;
+        c.common.output_directory = root;
+        c.common.experiment_name = "exp";
+        c.common.experiment_version = 1;
+        try {
+            const auto p = prepare_experiment_dir(c);
+            QFAIL(qPrintable(QStringLiteral("expected an error, got version %1").arg(p.version)));
+        } catch (const std::runtime_error& e) {
+            const QString msg = QString::fromStdString(e.what());
+            QVERIFY2(
+                msg.contains(QStringLiteral("exp_v999999999")) && msg.contains(QStringLiteral("999999999")), e.what());
+        }
+        QVERIFY(!fs::exists(root + "/exp_v1000000000"));
+        // A version outside the range is refused even without a folder to increment from.
+        c.common.experiment_version = std::numeric_limits<int>::max();
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, prepare_experiment_dir(c));
+        QCOMPARE(std::distance(fs::directory_iterator(root), fs::directory_iterator()), 2L);
+        // parse_experiment_folder reads back what prepare_experiment_dir can write, and nothing larger.
+        QCOMPARE(parse_experiment_folder(root + "/exp_v999999999")->version, 999999999);
+        QVERIFY(!parse_experiment_folder(root + "/exp_v1000000000"));
+    }
+
+    void nonUtf8OutputDirectoryIsByteExact()
+    {
+        // Issue #10, item 2: the folder must be the bytes given, not a U+FFFD spelling of them.
+        QTemporaryDir tmp;
+        const std::string out = tmp.path().toStdString() + "/runs\xe9";
+        const RemoveAll cleanup { out }; // QTemporaryDir cannot remove names that are not UTF-8
+        Config c;
+        c.common.output_directory = out;
+        c.common.experiment_name = "caf\xe9";
+        c.dataloader.dataroot = "/data/d\xe9ta";
+        const auto p = prepare_experiment_dir(c);
+        QCOMPARE(p.dir, out + "/caf\xe9_v1");
+        QVERIFY(fs::is_directory(p.dir));
+        const std::string copy = write_config_copy(c, p.dir);
+        QCOMPARE(copy, p.dir + "/train1_config.json");
+        QVERIFY(fs::is_regular_file(copy));
+        QCOMPARE(latest_config_copy_path(p.dir), copy);
+        // Read back byte-exact: the copy spells the bytes as \xNN in its (UTF-8) JSON text.
+        const Config back = load_config_file(copy);
+        QCOMPARE(back.dataloader.dataroot, std::string("/data/d\xe9ta"));
+        QCOMPARE(back.common.output_directory, out);
+        QCOMPARE(back.common.experiment_name, std::string("caf\xe9"));
+        QCOMPARE(parse_experiment_folder(p.dir)->output_directory, out);
     }
 
     void configCopyPerRun()

@@ -181,13 +181,15 @@ private Q_SLOTS:
         LossManager small(Config {}, {}, false);
         auto one = [](const torch::Tensor&, const torch::Tensor&) { return torch::ones({}); };
         small.register_loss_fn("tiny", one, 1.0, Schedule::exponential(1, 2, 1.0, 1e-9));
-        small.register_loss_fn("huge", one, 1e17);
+        // Weights stop at 1e6 (limits::max_loss_weight), below Python's switch to exponents (1e16).
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, small.register_loss_fn("too_big", one, 1e17));
+        small.register_loss_fn("huge", one, 1e6);
         small.compute_loss_xy("tiny", {}, {}, 5);
         small.compute_loss_xy("huge", {}, {}, 5);
-        QCOMPARE(
-            QString::fromStdString(small.print_weights(12)), QStringLiteral("Loss weights: tiny: 1e-09 huge: 1e+17"));
+        QCOMPARE(QString::fromStdString(small.print_weights(12)),
+            QStringLiteral("Loss weights: tiny: 1e-09 huge: 1000000.0"));
         QCOMPARE(QString::fromStdString(small.print_losses(5, 0, 2)),
-            QStringLiteral("(epoch: 5, iters: 0) Loss: tiny: 0.0 huge: 9.999999843067494e+16"));
+            QStringLiteral("(epoch: 5, iters: 0) Loss: tiny: 0.0 huge: 1000000.0"));
     }
 
     void zeroWeightStillComputable()

@@ -185,6 +185,11 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, Schedule::linear(5, 3, 1, 0).validate());
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, Schedule::linear(1, 3, -1, 0).validate());
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, Schedule::linear(1, 3, NAN, 0).validate());
+        // Weights have a documented maximum, 1e6 (issue #10, item 8: 1e308 trained NaNs).
+        QVERIFY(is_valid_weight(1e6));
+        QVERIFY(!is_valid_weight(1.000001e6));
+        QVERIFY(!is_valid_weight(1e308));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, Schedule::linear(1, 3, 1, 1e308).validate());
         try {
             Schedule::linear(5, 3, 1, 0).validate();
         } catch (const std::invalid_argument& e) {

@@ -9,8 +9,12 @@
 #include <QtTest/QtTest>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+
+#include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +41,43 @@ Result run(const QString& exe, const QStringList& args, int timeout_ms = 240000)
     r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
     r.out = QString::fromUtf8(p.readAllStandardOutput());
     r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+/// Removes a folder whose names need not be UTF-8 (QTemporaryDir removes through QString names).
+struct RemoveAll {
+    std::string path;
+    ~RemoveAll()
+    {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
+/// Runs `exe` with arguments passed as raw bytes (QProcess would re-encode them as UTF-8, turning a Latin-1
+/// name into another one). stdout and stderr are decoded as UTF-8 for the checks.
+Result run_bytes(const std::string& exe, const std::vector<std::string>& args, const std::string& scratch)
+{
+    auto quote = [](const std::string& s) {
+        std::string q = "'";
+        for (char c : s)
+            q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        return q + "'";
+    };
+    const std::string out = scratch + "/run.out", err = scratch + "/run.err";
+    std::string cmd = "timeout 300 " + quote(exe);
+    for (const auto& a : args)
+        cmd += " " + quote(a);
+    cmd += " >" + quote(out) + " 2>" + quote(err) + " </dev/null";
+    const int status = std::system(cmd.c_str());
+    auto slurp = [](const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        return QString::fromUtf8(std::string(std::istreambuf_iterator<char>(in), {}).c_str());
+    };
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -2;
+    r.out = slurp(out);
+    r.err = slurp(err);
     return r;
 }
 
@@ -459,14 +500,119 @@ private Q_SLOTS:
 
     void trainingFailureExitsOne()
     {
-        // lambda_l1 so large that the weighted float32 G_L1 overflows to Inf: a failure during training.
+        // A pair whose header reads but whose pixels are cut fails while training (the scan reads headers
+        // only): a failure during training, exit 1, naming the file. (A loss weight large enough to overflow
+        // float32 is now refused up front: lambdas are at most 1e6; NaN/Inf losses are tested in tst_trainer.)
         QTemporaryDir tmp;
-        const std::string cfg
-            = write_config(tmp.path(), { { "config", { { "train", { { "loss", { { "lambda_l1", 1e39 } } } } } } } });
+        const std::string data = tmp.path().toStdString() + "/data";
+        fs::create_directories(data + "/train");
+        fs::copy_file(kTiny + "/train/0001.png", data + "/train/0001.png");
+        std::ifstream good(kTiny + "/train/0002.png", std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(good)), {});
+        std::ofstream(data + "/train/0002.png", std::ios::binary) << bytes.substr(0, bytes.size() / 3);
+        const std::string cfg = write_config(
+            tmp.path(), { { "config", { { "dataloader", { { "dataroot", data }, { "batch_size", 1 } } } } } });
         const Result r = run(kTrain, { QStringLiteral("--config"), QString::fromStdString(cfg) });
         QCOMPARE(r.code, 1);
-        QVERIFY2(
-            r.err.contains(QStringLiteral("G_L1")) && r.err.contains(QStringLiteral("epoch 1")), qPrintable(r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("0002.png")), qPrintable(r.err));
+    }
+
+    void outOfRangeSettingsExitTwo_data()
+    {
+        QTest::addColumn<QString>("patch"); // merged into the tiny config
+        QTest::addColumn<QStringList>("flags");
+        QTest::addColumn<QString>("needle");
+        auto row = [](const char* name, const char* patch, QStringList flags, const char* needle) {
+            QTest::newRow(name) << QString::fromUtf8(patch) << flags << QString::fromUtf8(needle);
+        };
+        // Issue #10, item 8: these trained garbage (exit 1 on a NaN, or exit 0 with nothing trained).
+        row("lambda 1e308", R"({"config": {"train": {"loss": {"lambda_l1": 1e308}}}})", {},
+            "/config/train/loss/lambda_l1");
+        row("learning rate 1e308", R"({"config": {"train": {"generator": {"learning_rate": {"initial": 1e308}}}}})", {},
+            "/config/train/generator/learning_rate/initial");
+        row("num_workers 100000", R"({"config": {"dataloader": {"num_workers": 100000}}})", {},
+            "/config/dataloader/num_workers");
+        row("crop and load 100000",
+            R"({"config": {"dataloader": {"load": {"load_size": 100000, "crop_size": 100000}}}})", {},
+            "/config/dataloader/load/load_size");
+        row("epochs overflow", "{}",
+            { QStringLiteral("--epochs"), QStringLiteral("2147483647"), QStringLiteral("--epochs-decay"),
+                QStringLiteral("1") },
+            "/config/train/generator/learning_rate/epochs");
+        row("continue epoch overflow", "{}", { QStringLiteral("--continue"), QStringLiteral("2147483647") },
+            "/config/train/load/load_epoch");
+    }
+
+    void outOfRangeSettingsExitTwo()
+    {
+        QFETCH(QString, patch);
+        QFETCH(QStringList, flags);
+        QFETCH(QString, needle);
+        QTemporaryDir tmp;
+        const std::string cfg = write_config(tmp.path(), json::parse(patch.toStdString()));
+        const Result r = run(kTrain, QStringList { QStringLiteral("--config"), QString::fromStdString(cfg) } + flags);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains(needle), qPrintable(r.err));
+        QVERIFY2(!fs::exists(tmp.path().toStdString() + "/runs/cli_v1/epoch1_netG.pt"), "it trained");
+    }
+
+    void nonUtf8PathsAreByteExact()
+    {
+        // Issue #10, item 2: a Latin-1 --dataroot, --output and image name. The old CLI took them through
+        // QString: the output went to a folder spelled with U+FFFD and caf\xe9.png was lost.
+        QTemporaryDir tmp;
+        const std::string base = tmp.path().toStdString();
+        const std::string data = base + "/caf\xe9";
+        const RemoveAll cleanup { base }; // QTemporaryDir cannot remove names that are not UTF-8
+        for (const char* split : { "train", "test" })
+            fs::create_directories(data + "/" + split);
+        for (const char* f : { "0001.png", "0002.png", "0003.png" })
+            fs::copy_file(kTiny + "/train/" + f, data + "/train/" + f);
+        fs::copy_file(kTiny + "/train/0004.png", data + "/train/caf\xe9.png");
+        fs::copy_file(kTiny + "/test/0001.png", data + "/test/t\xe9st.png");
+        const std::string out = base + "/runs\xe9";
+        const std::string cfg = write_config(tmp.path(),
+            { { "config",
+                { { "common", { { "experiment_name", "lat" } } }, { "dataloader", { { "batch_size", 1 } } } } } });
+
+        const Result r = run_bytes(NECTAR_TRAIN_EXE,
+            { "--config", cfg, "--dataroot", data, "--output", out, "--epochs", "1", "--epochs-decay", "0", "--quiet" },
+            base);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const std::string exp = out + "/lat_v1";
+        QVERIFY2(fs::is_regular_file(exp + "/epoch1_netG.pt"), qPrintable(r.err));
+        QVERIFY(fs::is_regular_file(exp + "/train1_config.json"));
+        QVERIFY(fs::is_regular_file(exp + "/loss_log.json"));
+        QVERIFY(!fs::exists(base + "/runs\xef\xbf\xbd")); // no U+FFFD twin
+        QVERIFY2(r.err.contains(QStringLiteral("4 iterations")), qPrintable(r.err)); // caf\xe9.png trained
+        QVERIFY2(r.err.contains(QStringLiteral("runs\\xe9/lat_v1")), qPrintable(r.err)); // shown escaped
+        QVERIFY2(!r.err.contains(QChar(0xfffd)), qPrintable(r.err));
+        // The config copy records the dataroot in its escaped spelling, which reads back to the same bytes:
+        // continuing with --experiment alone finds the data.
+        json copy;
+        std::ifstream(exp + "/train1_config.json") >> copy;
+        QCOMPARE(copy["config"]["dataloader"]["dataroot"].get<std::string>(), base + "/caf\\xe9");
+        const Result more = run_bytes(NECTAR_TRAIN_EXE,
+            { "--experiment", exp, "--continue", "1", "--epochs", "2", "--epochs-decay", "0", "--quiet" }, base);
+        QVERIFY2(more.code == 0, qPrintable(more.err));
+        QVERIFY(fs::is_regular_file(exp + "/epoch2_netG.pt"));
+
+        // nectar-test: byte-exact --experiment and --output, the image named escaped in metrics.json.
+        const std::string test_out = base + "/t\xe9st-out";
+        const Result t
+            = run_bytes(NECTAR_TEST_EXE, { "--experiment", exp, "--epoch", "2", "--output", test_out }, base);
+        QVERIFY2(t.code == 0, qPrintable(t.err));
+        QVERIFY(fs::is_regular_file(test_out + "/t\xe9st.png"));
+        json metrics;
+        std::ifstream(test_out + "/metrics.json") >> metrics;
+        QCOMPARE(metrics["count"].get<int>(), 1);
+        QCOMPARE(metrics["images"][0]["image"].get<std::string>(), base + "/caf\\xe9/test/t\\xe9st.png");
+
+        // Bad input names the path as given, escaped.
+        const Result missing = run_bytes(
+            NECTAR_TRAIN_EXE, { "--config", cfg, "--dataroot", data + "/nowhere", "--output", out, "--quiet" }, base);
+        QCOMPARE(missing.code, 2);
+        QVERIFY2(missing.err.contains(QStringLiteral("caf\\xe9/nowhere")), qPrintable(missing.err));
     }
 };
 

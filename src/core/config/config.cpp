@@ -5,6 +5,8 @@
 #include "util/atomic_file.h"
 #include "util/error_text.h"
 #include "util/json_read.h"
+#include "util/limits.h"
+#include "util/paths.h"
 #include "util/strings.h"
 
 #include <cmath>
@@ -25,38 +27,47 @@ using namespace config_detail;
 // fields(v, section) names each key of a section once, with its range rule; the Reader, the Writer and the
 // Validator below all walk it, so a key is never spelled twice. Cross-field rules are in validate_config.
 
+// Every integer has an upper bound (config/config.h, "Limits"), so no count, size or epoch can overflow
+// the arithmetic done with it or ask for more memory than a machine has.
 struct Rule {
-    enum Kind { Any, AtLeast, NonNegative, Finite, Beta1, Device, Port, FolderName } kind = Any;
+    enum Kind { Any, Range, Weight, Finite, LearningRate, Beta1, Device, Port, FolderName, Path } kind = Any;
     std::int64_t lo = 0;
+    std::int64_t hi = std::numeric_limits<int>::max();
 };
 constexpr Rule any_value {};
+constexpr Rule in_range(std::int64_t lo, std::int64_t hi)
+{
+    return { Rule::Range, lo, hi };
+}
 constexpr Rule at_least(std::int64_t lo)
 {
-    return { Rule::AtLeast, lo };
+    return { Rule::Range, lo, std::numeric_limits<int>::max() };
 }
-constexpr Rule non_negative { Rule::NonNegative, 0 };
-constexpr Rule finite_number { Rule::Finite, 0 };
-constexpr Rule beta1_range { Rule::Beta1, 0 };
-constexpr Rule device_name { Rule::Device, 0 };
-constexpr Rule port_number { Rule::Port, 0 };
-constexpr Rule folder_name { Rule::FolderName, 0 };
+constexpr Rule loss_weight { Rule::Weight };
+constexpr Rule finite_number { Rule::Finite };
+constexpr Rule learning_rate { Rule::LearningRate };
+constexpr Rule beta1_range { Rule::Beta1 };
+constexpr Rule device_name { Rule::Device };
+constexpr Rule port_number { Rule::Port };
+constexpr Rule folder_name { Rule::FolderName };
+constexpr Rule file_path { Rule::Path };
 
 template <class V> void fields(V& v, CommonConfig& c)
 {
     v.field("device", c.device, device_name);
-    v.field("gpu_ids", c.gpu_ids, at_least(0));
-    v.field("output_directory", c.output_directory);
+    v.field("gpu_ids", c.gpu_ids, in_range(0, limits::max_gpu_id));
+    v.field("output_directory", c.output_directory, file_path);
     v.field("experiment_name", c.experiment_name, folder_name);
-    v.field("experiment_version", c.experiment_version, at_least(0));
-    v.field("num_threads", c.num_threads, at_least(0));
+    v.field("experiment_version", c.experiment_version, in_range(0, limits::max_experiment_version));
+    v.field("num_threads", c.num_threads, in_range(0, limits::max_threads));
     v.field("seed", c.seed);
 }
 
 template <class V> void fields(V& v, LoadConfig& c)
 {
-    v.field("input_nc", c.input_nc, at_least(1));
-    v.field("load_size", c.load_size, at_least(1));
-    v.field("crop_size", c.crop_size, at_least(1));
+    v.field("input_nc", c.input_nc, in_range(1, 3));
+    v.field("load_size", c.load_size, in_range(1, limits::max_image_size));
+    v.field("crop_size", c.crop_size, in_range(1, limits::max_image_size));
 }
 
 template <class V> void fields(V& v, AugmentationsConfig& c)
@@ -68,20 +79,20 @@ template <class V> void fields(V& v, AugmentationsConfig& c)
 
 template <class V> void fields(V& v, DataloaderConfig& c)
 {
-    v.field("dataroot", c.dataroot);
+    v.field("dataroot", c.dataroot, file_path);
     v.field("direction", c.direction);
-    v.field("batch_size", c.batch_size, at_least(1));
-    v.field("num_workers", c.num_workers, at_least(0));
+    v.field("batch_size", c.batch_size, in_range(1, limits::max_batch_size));
+    v.field("num_workers", c.num_workers, in_range(0, limits::max_workers));
     v.section("load", c.load);
     v.section("augmentations", c.augmentations);
 }
 
 template <class V> void fields(V& v, LearningRateConfig& c)
 {
-    v.field("epochs", c.epochs, at_least(0));
-    v.field("epochs_decay", c.epochs_decay, at_least(0));
-    v.field("initial", c.initial, non_negative);
-    v.field("target", c.target, non_negative);
+    v.field("epochs", c.epochs, in_range(0, limits::max_epochs));
+    v.field("epochs_decay", c.epochs_decay, in_range(0, limits::max_epochs));
+    v.field("initial", c.initial, learning_rate);
+    v.field("target", c.target, learning_rate);
 }
 
 template <class V> void fields(V& v, OptimizerConfig& c)
@@ -91,8 +102,8 @@ template <class V> void fields(V& v, OptimizerConfig& c)
 
 template <class V> void fields(V& v, GeneratorConfig& c)
 {
-    v.field("features", c.features, at_least(1));
-    v.field("n_downs", c.n_downs, at_least(1));
+    v.field("features", c.features, in_range(1, limits::max_features));
+    v.field("n_downs", c.n_downs, in_range(1, limits::max_n_downs));
     v.field("block_type", c.block_type);
     v.field("upsample_type", c.upsample_type);
     v.section("learning_rate", c.learning_rate);
@@ -101,9 +112,9 @@ template <class V> void fields(V& v, GeneratorConfig& c)
 
 template <class V> void fields(V& v, DiscriminatorConfig& c)
 {
-    v.field("n_layers", c.n_layers, at_least(1));
-    v.field("base_channels", c.base_channels, at_least(1));
-    v.field("max_channels", c.max_channels, at_least(1));
+    v.field("n_layers", c.n_layers, in_range(1, limits::max_n_layers));
+    v.field("base_channels", c.base_channels, in_range(1, limits::max_features));
+    v.field("max_channels", c.max_channels, in_range(1, limits::max_channels));
     v.section("learning_rate", c.learning_rate);
     v.section("optimizer", c.optimizer);
 }
@@ -111,20 +122,20 @@ template <class V> void fields(V& v, DiscriminatorConfig& c)
 template <class V> void fields(V& v, TrainLoadConfig& c)
 {
     v.field("continue_train", c.continue_train);
-    v.field("load_epoch", c.load_epoch, at_least(0));
+    v.field("load_epoch", c.load_epoch, in_range(0, 2 * limits::max_epochs));
 }
 
 template <class V> void fields(V& v, LossConfig& c)
 {
-    v.field("lambda_gan", c.lambda_gan, non_negative);
-    v.field("lambda_l1", c.lambda_l1, non_negative);
-    v.field("lambda_l2", c.lambda_l2, non_negative);
-    v.field("lambda_sobel", c.lambda_sobel, non_negative);
-    v.field("lambda_laplacian", c.lambda_laplacian, non_negative);
-    v.field("lambda_vgg", c.lambda_vgg, non_negative);
+    v.field("lambda_gan", c.lambda_gan, loss_weight);
+    v.field("lambda_l1", c.lambda_l1, loss_weight);
+    v.field("lambda_l2", c.lambda_l2, loss_weight);
+    v.field("lambda_sobel", c.lambda_sobel, loss_weight);
+    v.field("lambda_laplacian", c.lambda_laplacian, loss_weight);
+    v.field("lambda_vgg", c.lambda_vgg, loss_weight);
     v.field("spec", c.spec);
     v.field("subspec", c.subspec);
-    v.field("vgg_weights", c.vgg_weights);
+    v.field("vgg_weights", c.vgg_weights, file_path);
     v.extra_weights(c.extra);
 }
 
@@ -148,7 +159,7 @@ template <class V> void fields(V& v, SaveConfig& c)
     v.field("auto_increment_version", c.auto_increment_version);
     v.field("save_examples", c.save_examples);
     v.field("example_save_rate", c.example_save_rate, at_least(1));
-    v.field("num_examples", c.num_examples, at_least(0));
+    v.field("num_examples", c.num_examples, in_range(0, limits::max_examples));
 }
 
 template <class V> void fields(V& v, VisdomConfig& c)
@@ -157,7 +168,7 @@ template <class V> void fields(V& v, VisdomConfig& c)
     v.field("env_name", c.env_name);
     v.field("server", c.server);
     v.field("port", c.port, port_number);
-    v.field("image_size", c.image_size, at_least(1));
+    v.field("image_size", c.image_size, in_range(1, limits::max_image_size));
     v.field("update_frequency", c.update_frequency, at_least(1));
 }
 
@@ -183,14 +194,19 @@ public:
         : m_s(s)
     {
     }
-    template <class T> void field(const std::string& key, T& out, Rule = any_value)
+    template <class T> void field(const std::string& key, T& out, Rule r = any_value)
     {
-        if constexpr (std::is_enum_v<T>)
+        if constexpr (std::is_enum_v<T>) {
             m_s.get_choice(key, out);
-        else if constexpr (std::is_same_v<T, json>)
+        } else if constexpr (std::is_same_v<T, json>) {
             m_s.get_object(key, out);
-        else
+        } else {
             m_s.get(key, out);
+            // JSON text is UTF-8; a path that is not was written as display_path() (see the Writer).
+            if constexpr (std::is_same_v<T, std::string>)
+                if (r.kind == Rule::Path || r.kind == Rule::FolderName)
+                    out = path_from_display(out);
+        }
     }
     template <class T> void section(const std::string& key, T& out)
     {
@@ -228,10 +244,13 @@ private:
 class Writer {
 public:
     json out = json::object();
-    template <class T> void field(const std::string& key, const T& value, Rule = any_value)
+    template <class T> void field(const std::string& key, const T& value, Rule r = any_value)
     {
         if constexpr (std::is_enum_v<T>)
             out[key] = choice_name(value);
+        else if constexpr (std::is_same_v<T, std::string>)
+            // File names are bytes; JSON holds UTF-8 only: other bytes are written as \xNN and read back.
+            out[key] = r.kind == Rule::Path || r.kind == Rule::FolderName ? display_path(value) : value;
         else
             out[key] = value;
     }
@@ -282,6 +301,9 @@ public:
                     json_text(json(v)));
             if (r.kind == Rule::Device && !valid_device(v))
                 fail(path, "expected \"cpu\", \"cuda\", \"cuda:N\" or \"auto\"", json_text(json(v)));
+            if ((r.kind == Rule::Path || r.kind == Rule::FolderName) && v.size() > limits::max_path_bytes)
+                fail(path, "expected at most " + std::to_string(limits::max_path_bytes) + " bytes",
+                    std::to_string(v.size()) + " bytes");
         } else if constexpr (std::is_same_v<T, json>) {
             if (!v.is_object())
                 fail(path, "expected an object", json_text(v));
@@ -300,7 +322,7 @@ public:
             const std::string p = m_path + "/" + pointer_token(key);
             if (key.empty() || known.count(key))
                 fail(p, "extra loss key must not be empty or repeat a known key", json_text(json(key)));
-            check(p, value, key.rfind("lambda_", 0) == 0 ? non_negative : finite_number);
+            check(p, value, key.rfind("lambda_", 0) == 0 ? loss_weight : finite_number);
         }
     }
 
@@ -322,17 +344,24 @@ public:
 private:
     void check(const std::string& path, double v, Rule r) const
     {
-        if (r.kind == Rule::NonNegative && (!std::isfinite(v) || v < 0.0))
-            fail(path, "expected a finite number >= 0", number_text(v));
+        // !(a <= v && v <= b) is also true for NaN.
+        if (r.kind == Rule::Weight && !(v >= 0.0 && v <= limits::max_loss_weight))
+            fail(path, "expected a loss weight in [0, 1e6]", number_text(v));
+        if (r.kind == Rule::LearningRate && !(v >= 0.0 && v <= limits::max_learning_rate))
+            fail(path, "expected a learning rate in [0, 1]", number_text(v));
         if (r.kind == Rule::Beta1 && (!std::isfinite(v) || v < 0.0 || v >= 1.0))
             fail(path, "expected a number in [0, 1)", number_text(v));
-        if (r.kind == Rule::Finite && !std::isfinite(v))
-            fail(path, "expected a finite number", number_text(v));
+        if (r.kind == Rule::Finite && !(std::abs(v) <= limits::max_loss_weight))
+            fail(path, "expected a finite number in [-1e6, 1e6]", number_text(v));
     }
     void check_int(const std::string& path, std::int64_t v, Rule r) const
     {
-        if (r.kind == Rule::AtLeast && v < r.lo)
-            fail(path, "expected an integer >= " + std::to_string(r.lo), std::to_string(v));
+        if (r.kind == Rule::Range && (v < r.lo || v > r.hi))
+            fail(path,
+                r.hi == std::numeric_limits<int>::max()
+                    ? "expected an integer >= " + std::to_string(r.lo)
+                    : "expected an integer in [" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + "]",
+                std::to_string(v));
         if (r.kind == Rule::Port && (v < 0 || v > 65535))
             fail(path, v < 0 ? "expected an integer >= 0" : "expected a port number <= 65535", std::to_string(v));
     }
@@ -452,6 +481,15 @@ void validate_config(const Config& c, const std::string& source)
     if (load.crop_size > load.load_size)
         v.fail("/config/dataloader/load/crop_size",
             "crop_size must be <= load_size (" + std::to_string(load.load_size) + ")", std::to_string(load.crop_size));
+    // One batch tensor must stay addressable (and allocatable): 64-bit products, checked before any use.
+    const std::int64_t batch_values
+        = static_cast<std::int64_t>(c.dataloader.batch_size) * load.input_nc * load.crop_size * load.crop_size;
+    if (batch_values > limits::max_batch_values)
+        v.fail("/config/dataloader/batch_size",
+            "batch_size x input_nc x crop_size^2 must be at most " + std::to_string(limits::max_batch_values)
+                + " values (" + std::to_string(load.input_nc) + " x " + std::to_string(load.crop_size)
+                + "^2 per image)",
+            std::to_string(c.dataloader.batch_size));
     for (const auto& [p, lr] : { std::pair<const char*, const LearningRateConfig*> {
                                      "/config/train/generator/learning_rate/epochs", &c.train.generator.learning_rate },
              { "/config/train/discriminator/learning_rate/epochs", &c.train.discriminator.learning_rate } })

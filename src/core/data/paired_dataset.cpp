@@ -2,31 +2,79 @@
 #include "data/paired_dataset.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <random>
 #include <set>
 
-#include <QtCore/QDir>
-#include <QtCore/QFileInfo>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <QtCore/QFile>
 #include <QtGui/QImage>
 #include <QtGui/QImageReader>
 #include <QtGui/QPixelFormat>
 
 #include "config/config.h"
+#include "util/paths.h"
 #include "util/strings.h"
 
 namespace nectar {
 
 namespace {
 
-QString qs(const std::string& s)
-{
-    return QString::fromStdString(s);
-}
+namespace fs = std::filesystem;
 
 std::string ss(const QString& s)
 {
     return s.toStdString();
 }
+
+/// Lower-case suffix after the last '.' ("PNG" -> "png"; ".DS_Store" -> "ds_store", as QFileInfo::suffix).
+QByteArray suffix_of(const std::string& file_name)
+{
+    const auto dot = file_name.rfind('.');
+    if (dot == std::string::npos)
+        return {};
+    return QByteArray::fromStdString(file_name.substr(dot + 1)).toLower();
+}
+
+/// An image file opened through its bytes: POSIX open() on the path as given, then QImageReader on that
+/// descriptor (a QString file name would re-encode the bytes as UTF-8 and open another file, or none).
+/// Reads only what the reader asks for, so the scan stays header-only.
+class ImageFile {
+public:
+    explicit ImageFile(const std::string& path)
+        : m_path(path)
+    {
+    }
+    bool open()
+    {
+        const int fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            m_error = std::strerror(errno);
+            return false;
+        }
+        if (!m_file.open(fd, QIODevice::ReadOnly, QFileDevice::AutoCloseHandle)) {
+            ::close(fd);
+            m_error = ss(m_file.errorString());
+            return false;
+        }
+        m_reader.setDevice(&m_file);
+        // The descriptor has no name: the suffix tells the reader which plugin to try first.
+        m_reader.setFormat(suffix_of(fs::path(m_path).filename().string()));
+        return true;
+    }
+    QImageReader& reader() { return m_reader; }
+    const std::string& error() const { return m_error; }
+
+private:
+    std::string m_path;
+    std::string m_error;
+    QFile m_file;
+    QImageReader m_reader;
+};
 
 /// File lists in messages stay readable: at most 20 names.
 std::string join_files(const std::vector<std::string>& v)
@@ -113,31 +161,49 @@ PairedDataset::PairedDataset(DatasetOptions options)
 
     if (o.dataroot.empty())
         throw DataError("dataloader.dataroot is empty: expected a folder with train/, val/ and test/ sub-folders");
-    const QString folder = QDir(qs(o.dataroot)).absoluteFilePath(qs(o.split));
-    m_folder = ss(QDir::cleanPath(folder));
-    const QFileInfo folder_info(folder);
-    if (!folder_info.exists() || !folder_info.isDir())
-        throw DataError("dataset folder not found: " + m_folder + " (expected " + o.dataroot + "/" + o.split
-            + "/ holding A|B image pairs)");
+    // Byte-exact end to end (util/paths.h): std::filesystem paths, never a QString file name.
+    std::error_code ec;
+    const fs::path folder = fs::absolute(fs::path(o.dataroot) / o.split, ec).lexically_normal();
+    m_folder = folder.string();
+    if (!m_folder.empty() && m_folder.size() > 1 && m_folder.back() == '/')
+        m_folder.pop_back();
+    if (ec || !fs::is_directory(folder, ec))
+        throw DataError("dataset folder not found: " + display_path(m_folder) + " (expected " + display_path(o.dataroot)
+            + "/" + display_path(o.split) + "/ holding A|B image pairs)");
 
     std::set<QByteArray> formats;
     for (const QByteArray& f : QImageReader::supportedImageFormats())
         formats.insert(f.toLower());
 
+    // Sorted by name bytes, as QDir::Name sorted them (the same order for ASCII and UTF-8 names).
+    std::vector<fs::directory_entry> entries;
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec))
+        entries.push_back(*it);
+    if (ec)
+        throw DataError("cannot list dataset folder " + display_path(m_folder) + ": " + ec.message());
+    std::sort(entries.begin(), entries.end(), [](const fs::directory_entry& a, const fs::directory_entry& b) {
+        return a.path().filename().string() < b.path().filename().string();
+    });
+
     std::vector<std::string> non_images, unreadable, bad_aspect, gray, palette, alpha, deep, colour;
-    const QFileInfoList entries
-        = QDir(folder).entryInfoList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System, QDir::Name);
-    for (const QFileInfo& e : entries) {
-        const std::string name = ss(e.fileName());
-        if (e.isDir()) {
+    for (const fs::directory_entry& e : entries) {
+        const std::string file = e.path().string();
+        const std::string name = display_path(e.path().filename().string());
+        std::error_code type_ec;
+        if (e.is_directory(type_ec)) {
             non_images.push_back(name + "/ (folder)");
             continue;
         }
-        if (!formats.count(e.suffix().toLower().toLatin1())) {
+        if (!formats.count(suffix_of(e.path().filename().string()))) {
             non_images.push_back(name);
             continue;
         }
-        QImageReader reader(e.absoluteFilePath());
+        ImageFile image(file);
+        if (!image.open()) {
+            unreadable.push_back(name + " (" + image.error() + ")");
+            continue;
+        }
+        QImageReader& reader = image.reader();
         if (!reader.canRead()) {
             unreadable.push_back(name + " (" + ss(reader.errorString()) + ")");
             continue;
@@ -172,10 +238,10 @@ PairedDataset::PairedDataset(DatasetOptions options)
             if (is_deep_format(f))
                 deep.push_back(name);
         }
-        m_files.push_back(ss(e.absoluteFilePath()));
+        m_files.push_back(file);
     }
 
-    const std::string in = " in " + m_folder + ": ";
+    const std::string in = " in " + display_path(m_folder) + ": ";
     const std::string nc = std::to_string(o.input_nc) + (o.input_nc == 1 ? " channel" : " channels");
     auto warn = [&](const std::vector<std::string>& list, const std::string& what) {
         if (!list.empty())
@@ -192,11 +258,11 @@ PairedDataset::PairedDataset(DatasetOptions options)
 
     if (m_files.empty()) {
         std::string why;
-        if (!entries.isEmpty())
+        if (!entries.empty())
             why = " (" + std::to_string(entries.size()) + " entries, none usable: " + std::to_string(non_images.size())
                 + " non-image, " + std::to_string(unreadable.size()) + " unreadable, "
                 + std::to_string(bad_aspect.size()) + " not 2:1)";
-        throw DataError("no A|B image pairs in " + m_folder + why
+        throw DataError("no A|B image pairs in " + display_path(m_folder) + why
             + "; expected images of width 2*S and height S (A left, B right)");
     }
 }
@@ -217,13 +283,15 @@ void PairedDataset::load_into(std::size_t index, std::uint64_t seed, float* a_ou
 {
     const DatasetOptions& o = m_options;
     const std::string& file = path(index);
-    QImageReader reader(qs(file));
+    ImageFile image(file);
+    if (!image.open())
+        throw DataError("cannot open image " + display_path(file) + ": " + image.error());
     QImage img;
-    if (!reader.read(&img))
-        throw DataError("cannot decode image " + file + ": " + ss(reader.errorString()));
+    if (!image.reader().read(&img))
+        throw DataError("cannot decode image " + display_path(file) + ": " + ss(image.reader().errorString()));
     const int h = img.height();
     if (img.width() != 2 * h || h < 1)
-        throw DataError("image " + file + " is " + std::to_string(img.width()) + "x" + std::to_string(h)
+        throw DataError("image " + display_path(file) + " is " + std::to_string(img.width()) + "x" + std::to_string(h)
             + ": expected width = 2 * height (A|B pair side by side)");
     img = img.convertToFormat(o.input_nc == 3 ? QImage::Format_RGB888 : QImage::Format_Grayscale8);
 

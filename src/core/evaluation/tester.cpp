@@ -16,6 +16,7 @@
 #include "training/checkpoint.h"
 #include "training/device.h"
 #include "util/atomic_file.h"
+#include "util/paths.h"
 
 namespace fs = std::filesystem;
 
@@ -88,12 +89,13 @@ TestResult run_test(
         const std::string stem = fs::path(m.image).stem().string();
         save_png(hconcat({ tensor_to_rgb(b->a[0]), tensor_to_rgb(fake[0]), tensor_to_rgb(b->b[0]) }),
             (fs::path(r.output_dir) / (stem + ".png")).string());
-        nlohmann::json e = { { "image", m.image }, { "l1", m.l1 }, { "mse", m.mse } };
+        // JSON and CSV are UTF-8 text: names that are not UTF-8 are written as display_path (\xNN).
+        nlohmann::json e = { { "image", display_path(m.image) }, { "l1", m.l1 }, { "mse", m.mse } };
         e["psnr_db"] = std::isfinite(m.psnr_db) ? nlohmann::json(m.psnr_db) : nlohmann::json(nullptr);
         images.push_back(e);
         char line[128];
         std::snprintf(line, sizeof line, ",%.8g,%.8g,%.6g\n", m.l1, m.mse, m.psnr_db);
-        csv += csv_escape(m.image) + line;
+        csv += csv_escape(display_path(m.image)) + line;
         r.mean_l1 += m.l1;
         r.mean_mse += m.mse;
         if (std::isfinite(m.psnr_db)) {
@@ -103,7 +105,8 @@ TestResult run_test(
         r.images.push_back(std::move(m));
     }
     if (r.images.empty())
-        throw DataError("no images in split \"" + options.split + "\" of " + config.dataloader.dataroot);
+        throw DataError("no images in split \"" + display_path(options.split) + "\" of "
+            + display_path(config.dataloader.dataroot));
     const auto n = static_cast<double>(r.images.size());
     r.mean_l1 /= n;
     r.mean_mse /= n;
@@ -113,10 +116,10 @@ TestResult run_test(
     char line[160];
     std::snprintf(line, sizeof line, "mean,%.8g,%.8g,%.6g\n", r.mean_l1, r.mean_mse, r.mean_psnr_db);
     csv += line;
-    const nlohmann::json doc = { { "experiment", fs::absolute(options.experiment_dir).string() },
-        { "epoch", options.epoch }, { "split", options.split }, { "dataroot", config.dataloader.dataroot },
-        { "count", r.images.size() }, { "metric_range", "images scaled to [0, 1]; PSNR in dB with peak 1" },
-        { "images", images }, { "mean", mean } };
+    const nlohmann::json doc = { { "experiment", display_path(fs::absolute(options.experiment_dir).string()) },
+        { "epoch", options.epoch }, { "split", display_path(options.split) },
+        { "dataroot", display_path(config.dataloader.dataroot) }, { "count", r.images.size() },
+        { "metric_range", "images scaled to [0, 1]; PSNR in dB with peak 1" }, { "images", images }, { "mean", mean } };
     write_file_atomically((fs::path(r.output_dir) / "metrics.csv").string(), csv, "metrics file");
     write_file_atomically((fs::path(r.output_dir) / "metrics.json").string(), doc.dump(2) + "\n", "metrics file");
     return r;

@@ -4,14 +4,13 @@
 #include <cstring>
 #include <stdexcept>
 
-#include <QFile>
-#include <QFileInfo>
+#include <QBuffer>
+#include <QByteArray>
 #include <QImage>
-#include <QSaveFile>
-#include <QString>
 #include <torch/torch.h>
 
 #include "util/atomic_file.h"
+#include "util/paths.h"
 
 namespace nectar {
 
@@ -58,14 +57,16 @@ RgbImage hconcat(const std::vector<RgbImage>& images)
 
 void save_png(const RgbImage& image, const std::string& path)
 {
-    const QString file = QString::fromStdString(path);
     if (image.empty())
-        throw std::runtime_error("cannot save an empty image to " + path);
-    QImage q(image.rgb.data(), image.width, image.height, image.width * 3, QImage::Format_RGB888);
-    QSaveFile out(file);
-    if (!out.open(QIODevice::WriteOnly) || !q.save(&out, "PNG") || !out.commit())
-        throw std::runtime_error("cannot write image " + path + ": " + out.errorString().toStdString());
-    sync_folder(QFile::encodeName(QFileInfo(file).absolutePath()).toStdString()); // the rename is on disk too
+        throw std::runtime_error("cannot save an empty image to " + display_path(path));
+    const QImage q(image.rgb.data(), image.width, image.height, image.width * 3, QImage::Format_RGB888);
+    // Encoded in memory, written through the byte-exact atomic writer (a QString path is not byte-exact).
+    QByteArray png;
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    if (!q.save(&buffer, "PNG"))
+        throw std::runtime_error("cannot encode image " + display_path(path) + " as PNG");
+    write_file_atomically(path, png.constData(), static_cast<std::size_t>(png.size()), "image");
 }
 
 } // namespace nectar

@@ -18,7 +18,8 @@ RgbImage tensor_to_rgb(const torch::Tensor& chw);
 /// Concatenates images of equal height side by side (e.g. input | generated | target).
 RgbImage hconcat(const std::vector<RgbImage>& images);
 
-/// Saves as PNG through QImage; atomic (temp + rename). Throws std::runtime_error naming the file.
+/// Saves as PNG through QImage; atomic (write_file_atomically; `path` is used as bytes). Throws
+/// std::runtime_error naming the file.
 void save_png(const RgbImage& image, const std::string& path);
 
 } // namespace nectar

@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "losses/loss_log.h"
+#include "util/paths.h"
 #include "util/strings.h"
 
 namespace nectar {
@@ -258,10 +259,11 @@ LossManager::LossManager(Config config, std::string experiment_dir, bool enable_
     m_impl->log = std::make_unique<LossLog>(m_experiment_dir);
     LossLogMetadata meta;
     meta.device = m_config.common.device;
-    meta.dataroot = m_config.dataloader.dataroot;
+    // The log is UTF-8 JSON: names that are not UTF-8 are recorded as display_path (\xNN).
+    meta.dataroot = display_path(m_config.dataloader.dataroot);
     // NectarGAN: number of entries in dataroot/train.
-    meta.dataset_length = count_entries((std::filesystem::path(meta.dataroot) / "train").string());
-    meta.experiment = std::filesystem::path(m_experiment_dir).filename().string();
+    meta.dataset_length = count_entries((std::filesystem::path(m_config.dataloader.dataroot) / "train").string());
+    meta.experiment = display_path(std::filesystem::path(m_experiment_dir).filename().string());
     m_impl->log->set_metadata(meta);
 }
 
@@ -290,7 +292,7 @@ void LossManager::register_loss(LMLoss loss)
     if (!is_valid_weight(loss.loss_weight)) {
         std::ostringstream os;
         os << "LossManager: loss \"" << loss.name << "\" has weight " << loss.loss_weight
-           << "; expected a finite number >= 0";
+           << "; expected a number in [0, 1e6]";
         throw std::invalid_argument(os.str());
     }
     try {
@@ -479,7 +481,7 @@ void LossManager::set_loss_weight(const std::string& name, double weight)
 {
     if (!is_valid_weight(weight)) {
         std::ostringstream os;
-        os << "LossManager::set_loss_weight(" << name << "): weight " << weight << " is not a finite number >= 0";
+        os << "LossManager::set_loss_weight(" << name << "): weight " << weight << " is not a number in [0, 1e6]";
         throw std::invalid_argument(os.str());
     }
     std::lock_guard<std::mutex> lock(m_impl->mutex);

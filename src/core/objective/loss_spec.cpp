@@ -12,7 +12,7 @@ LMLoss build_loss(const LossSpec& spec, const Config& config)
 {
     if (!is_valid_weight(spec.weight)) {
         std::ostringstream os;
-        os << "loss \"" << spec.name << "\": weight " << spec.weight << " (expected a finite number >= 0)";
+        os << "loss \"" << spec.name << "\": weight " << spec.weight << " (expected a number in [0, 1e6])";
         throw std::invalid_argument(os.str());
     }
     try {

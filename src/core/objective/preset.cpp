@@ -90,7 +90,7 @@ Preset preset_from_json(const nlohmann::json& j, const std::string& source)
                 const auto& w = e.at("weight");
                 if (!w.is_number() || !is_valid_weight(w.get<double>()))
                     throw PresetError(where(source, base + "/weight") + " = " + detail::json_text(w)
-                        + ": expected a finite number >= 0");
+                        + ": expected a number in [0, 1e6]");
                 o.weight = w.get<double>();
             }
             if (e.contains("tags")) {

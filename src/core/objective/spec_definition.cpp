@@ -292,7 +292,7 @@ std::vector<LossSpec> SpecDefinition::loss_specs(const Config& config, const std
         }
         if (!is_valid_weight(weight))
             throw std::invalid_argument("Spec \"" + name + "\", loss \"" + l.name + "\": weight " + l.weight.key + " = "
-                + number_text(weight) + " (expected a finite number >= 0)");
+                + number_text(weight) + " (expected a number in [0, 1e6])");
         LossSpec spec;
         spec.name = l.name;
         spec.function = l.function;

@@ -119,7 +119,7 @@ void Schedule::validate() const
     auto check_value = [&](const char* field, double v) {
         if (!is_valid_weight(v)) {
             std::ostringstream os;
-            os << "must be a finite number >= 0, got " << v;
+            os << "must be a number in [0, 1e6], got " << v;
             fail(field, os.str());
         }
     };

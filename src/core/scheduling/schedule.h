@@ -9,13 +9,16 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "util/limits.h"
+
 namespace nectar {
 
-/// The rule for every loss weight (lambda) and scheduled weight value: a finite number >= 0. Written once,
-/// here; specs, presets, the LossManager, schedules and the GUI's table all call it.
+/// The rule for every loss weight (lambda) and scheduled weight value: a number in [0, 1e6]
+/// (limits::max_loss_weight: larger weights only overflow float32 losses). Written once, here; specs,
+/// presets, the LossManager, schedules and the GUI's table all call it.
 inline bool is_valid_weight(double w)
 {
-    return w >= 0.0 && w <= std::numeric_limits<double>::max(); // false for NaN and +inf
+    return w >= 0.0 && w <= limits::max_loss_weight; // false for NaN and +inf
 }
 
 /// A loss-weight schedule over training epochs.

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <regex>
+#include <sstream>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
@@ -14,6 +15,8 @@
 
 #include "util/atomic_file.h"
 #include "util/json_read.h"
+#include "util/limits.h"
+#include "util/paths.h"
 #include "util/strings.h"
 #include "util/test_hooks.h"
 #include "util/torch_compat.h"
@@ -26,8 +29,8 @@ namespace {
 
 [[noreturn]] void missing(const std::string& dir, int epoch, const std::string& file)
 {
-    throw CheckpointError("no checkpoint for epoch " + std::to_string(epoch) + " in " + dir + " (missing " + file
-        + "); epochs with a checkpoint: " + join_numbers(list_checkpoint_epochs(dir)));
+    throw CheckpointError("no checkpoint for epoch " + std::to_string(epoch) + " in " + display_path(dir) + " (missing "
+        + display_path(file) + "); epochs with a checkpoint: " + join_numbers(list_checkpoint_epochs(dir)));
 }
 
 void require_files(const std::string& dir, int epoch, const std::vector<std::string>& parts)
@@ -39,12 +42,53 @@ void require_files(const std::string& dir, int epoch, const std::vector<std::str
     }
 }
 
+std::string shape_text(const torch::Tensor& t)
+{
+    std::ostringstream os;
+    os << t.sizes();
+    return os.str();
+}
+
+/// LibTorch's Module::load takes a saved tensor of any shape (Tensor::set_), so a checkpoint of another model
+/// size loads and fails later inside a forward pass with a raw shape error. Every parameter and buffer is
+/// compared first; `hint` names the config keys that decide the shapes.
+void check_shapes(torch::serialize::InputArchive& archive, const torch::nn::Module& module, const std::string& file,
+    const std::string& hint, const std::string& prefix = {})
+{
+    auto check = [&](const std::string& name, const torch::Tensor& expected, bool is_buffer) {
+        torch::Tensor saved;
+        if (!archive.try_read(name, saved, is_buffer))
+            throw CheckpointError("checkpoint " + display_path(file) + " does not match this model: it has no " + prefix
+                + name + " (" + hint + ")");
+        if (saved.sizes() != expected.sizes())
+            throw CheckpointError("checkpoint " + display_path(file) + " does not match this model: " + prefix + name
+                + " has shape " + shape_text(saved) + " in the checkpoint, " + shape_text(expected) + " in this model ("
+                + hint + ")");
+    };
+    for (const auto& p : module.named_parameters(/*recurse=*/false))
+        check(p.key(), p.value(), false);
+    for (const auto& b : module.named_buffers(/*recurse=*/false))
+        check(b.key(), b.value(), true);
+    for (const auto& child : module.named_children()) {
+        torch::serialize::InputArchive child_archive;
+        if (!archive.try_read(child.key(), child_archive))
+            throw CheckpointError("checkpoint " + display_path(file) + " does not match this model: it has no " + prefix
+                + child.key() + " (" + hint + ")");
+        check_shapes(child_archive, *child.value(), file, hint, prefix + child.key() + ".");
+    }
+}
+
+const char* const kGeneratorKeys = "check train.generator.features, n_downs, block_type, upsample_type and "
+                                   "dataloader.load.input_nc against the run that saved it";
+const char* const kDiscriminatorKeys = "check train.discriminator.n_layers, base_channels, max_channels and "
+                                       "dataloader.load.input_nc against the run that saved it";
+
 void load_archive(torch::serialize::InputArchive& ar, const std::string& file, const torch::Device& device)
 {
     try {
         ar.load_from(file, device);
     } catch (const c10::Error& e) {
-        throw CheckpointError("cannot read checkpoint " + file + ": " + e.what_without_backtrace());
+        throw CheckpointError("cannot read checkpoint " + display_path(file) + ": " + e.what_without_backtrace());
     }
 }
 
@@ -180,7 +224,7 @@ void save_checkpoint(const std::string& experiment_dir, const CheckpointState& s
         throw CheckpointError("not saving the checkpoint of epoch " + std::to_string(state.epoch)
             + ": the generator or discriminator holds NaN/Inf weights (existing checkpoints "
               "in "
-            + experiment_dir + " are kept)");
+            + display_path(experiment_dir) + " are kept)");
     std::error_code ec;
     fs::create_directories(experiment_dir, ec);
 
@@ -248,22 +292,23 @@ CheckpointState load_checkpoint(const std::string& experiment_dir, int epoch, co
     torch::optim::Optimizer& opt_d)
 {
     require_files(experiment_dir, epoch, { "netG", "netD", "trainer" });
-    auto load_net = [&](const std::string& part, torch::nn::Module& m, torch::optim::Optimizer& o) {
+    auto load_net = [&](const std::string& part, torch::nn::Module& m, torch::optim::Optimizer& o, const char* hint) {
         const std::string file = checkpoint_file(experiment_dir, epoch, part);
         torch::serialize::InputArchive ar, model, optim;
         load_archive(ar, file, device);
         try {
             ar.read("model", model);
             ar.read("optimizer", optim);
+            check_shapes(model, m, file, hint);
             m.load(model);
             load_optimizer(optim, o);
         } catch (const c10::Error& e) {
-            throw CheckpointError(
-                "checkpoint " + file + " does not match the model/optimizer: " + e.what_without_backtrace());
+            throw CheckpointError("checkpoint " + display_path(file)
+                + " does not match the model/optimizer: " + e.what_without_backtrace());
         }
     };
-    load_net("netG", generator, opt_g);
-    load_net("netD", discriminator, opt_d);
+    load_net("netG", generator, opt_g, kGeneratorKeys);
+    load_net("netD", discriminator, opt_d, kDiscriminatorKeys);
 
     const std::string file = checkpoint_file(experiment_dir, epoch, "trainer");
     torch::serialize::InputArchive ar;
@@ -272,9 +317,16 @@ CheckpointState load_checkpoint(const std::string& experiment_dir, int epoch, co
     try {
         c10::IValue v;
         ar.read("epoch", v);
-        st.epoch = static_cast<int>(v.toInt());
+        // Range-checked before the narrowing cast and before the trainer counts on from them.
+        const std::int64_t saved_epoch = v.toInt();
+        if (saved_epoch < 0 || saved_epoch > 2 * static_cast<std::int64_t>(limits::max_epochs))
+            throw std::out_of_range(
+                "epoch " + std::to_string(saved_epoch) + " is outside 0 to " + std::to_string(2 * limits::max_epochs));
+        st.epoch = static_cast<int>(saved_epoch);
         ar.read("global_iteration", v);
         st.global_iteration = v.toInt();
+        if (st.global_iteration < 0)
+            throw std::out_of_range("global_iteration " + std::to_string(st.global_iteration) + " is negative");
         ar.read("lr_g", v);
         st.lr_g = v.toDouble();
         ar.read("lr_d", v);
@@ -289,7 +341,7 @@ CheckpointState load_checkpoint(const std::string& experiment_dir, int epoch, co
         if (ar.try_read("rng_cuda", c))
             st.rng_cuda = c;
     } catch (const std::exception& e) {
-        throw CheckpointError("checkpoint " + file + " is incomplete or corrupt: " + e.what());
+        throw CheckpointError("checkpoint " + display_path(file) + " is incomplete or corrupt: " + e.what());
     }
     return st;
 }
@@ -303,9 +355,10 @@ void load_generator_weights(
     load_archive(ar, file, device);
     try {
         ar.read("model", model);
+        check_shapes(model, generator, file, kGeneratorKeys);
         generator.load(model);
     } catch (const c10::Error& e) {
-        throw CheckpointError("checkpoint " + file
+        throw CheckpointError("checkpoint " + display_path(file)
             + " does not match the generator (check the experiment's "
               "train*_config.json model settings): "
             + e.what_without_backtrace());

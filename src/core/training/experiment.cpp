@@ -7,6 +7,8 @@
 #include <stdexcept>
 
 #include "config/config.h"
+#include "util/limits.h"
+#include "util/paths.h"
 #include "util/strings.h"
 
 namespace fs = std::filesystem;
@@ -20,7 +22,7 @@ void make_dir(const fs::path& p)
     std::error_code ec;
     fs::create_directories(p, ec);
     if (ec || !fs::is_directory(p))
-        throw std::runtime_error("cannot create folder " + p.string() + ": " + ec.message());
+        throw std::runtime_error("cannot create folder " + display_path(p.string()) + ": " + ec.message());
 }
 
 } // namespace
@@ -56,22 +58,33 @@ ExperimentPaths prepare_experiment_dir(const Config& config)
     const std::string& name = config.common.experiment_name;
     if (name.empty() || name.find('/') != std::string::npos)
         throw std::runtime_error(
-            "common.experiment_name = \"" + name + "\": expected a non-empty folder name without '/'");
+            "common.experiment_name = \"" + display_path(name) + "\": expected a non-empty folder name without '/'");
     const auto versions = existing_experiment_versions(root.string(), name);
     int version = config.common.experiment_version;
     auto dir_of = [&](int v) { return root / (name + "_v" + std::to_string(v)); };
+    auto shown = [](const fs::path& p) { return display_path(p.string()); };
+    // Checked before any arithmetic: a version has 1 to 9 digits, so --experiment can parse the folder back.
+    if (version < 0 || version > limits::max_experiment_version)
+        throw std::runtime_error("common.experiment_version = " + std::to_string(version) + ": expected 0 to "
+            + std::to_string(limits::max_experiment_version));
 
     if (config.train.load.continue_train) {
         if (!fs::is_directory(dir_of(version)))
-            throw std::runtime_error("cannot continue training: experiment folder " + dir_of(version).string()
+            throw std::runtime_error("cannot continue training: experiment folder " + shown(dir_of(version))
                 + " does not exist (common.experiment_version = " + std::to_string(version)
-                + "; existing versions of \"" + name + "\" in " + root.string() + ": " + join_numbers(versions) + ")");
+                + "; existing versions of \"" + display_path(name) + "\" in " + shown(root) + ": "
+                + join_numbers(versions) + ")");
     } else if (fs::exists(dir_of(version))) {
         if (!config.save.auto_increment_version)
-            throw std::runtime_error("experiment folder " + dir_of(version).string()
+            throw std::runtime_error("experiment folder " + shown(dir_of(version))
                 + " already exists; raise common.experiment_version or enable "
                   "save.auto_increment_version");
-        version = versions.empty() ? version + 1 : std::max(version, versions.back()) + 1;
+        const int largest = versions.empty() ? version : std::max(version, versions.back());
+        if (largest >= limits::max_experiment_version)
+            throw std::runtime_error("cannot pick the next version after experiment folder " + shown(dir_of(largest))
+                + ": versions go up to " + std::to_string(limits::max_experiment_version)
+                + "; choose another common.experiment_name or output_directory");
+        version = largest + 1;
     }
     ExperimentPaths p;
     p.version = version;
@@ -137,7 +150,7 @@ std::string objective_copy_path(const std::string& config_copy_path)
     const long k = run_of_file(p.filename().string(), "config");
     if (k < 0)
         throw std::invalid_argument(
-            "objective_copy_path(" + config_copy_path + "): expected a file named train<K>_config.json");
+            "objective_copy_path(" + display_path(config_copy_path) + "): expected a file named train<K>_config.json");
     return (p.parent_path() / run_file_name(static_cast<int>(k), "objective")).string();
 }
 

@@ -11,6 +11,7 @@
 #include "training/device.h"
 #include "training/experiment.h"
 #include "training/pix2pix_trainer_impl.h"
+#include "util/paths.h"
 
 namespace fs = std::filesystem;
 
@@ -135,7 +136,8 @@ void Pix2pixTrainer::Impl::resume(const Config& c)
     global_iteration = st.global_iteration;
     restore_scaler(*scaler_g, st.extra, "scaler_g");
     restore_scaler(*scaler_d, st.extra, "scaler_d");
-    message(MessageLevel::Info, "continuing from the checkpoint of epoch " + std::to_string(st.epoch) + " in " + dir);
+    message(MessageLevel::Info,
+        "continuing from the checkpoint of epoch " + std::to_string(st.epoch) + " in " + display_path(dir));
     // Before anything trains: a loss log that cannot be continued is refused (LossLogError), values logged
     // after this checkpoint become a superseded segment.
     for (const auto& note : LossLog::prepare_continue(dir, st.epoch, st.global_iteration, new_log))
@@ -157,9 +159,11 @@ void Pix2pixTrainer::Impl::record_run(const Config& c)
     objective_record.name = fs::path(objective_path).filename().string();
     objective_record.description = "the objective trained by the run that wrote "
         + fs::path(config_copy).filename().string()
-        + (objective->source.empty() ? std::string() : " (from " + objective->source + ")");
+        + (objective->source.empty() ? std::string() : " (from " + display_path(objective->source) + ")");
     save_preset_file(objective_record, objective_path);
-    lm->set_log_metadata(q->m_device.str(), c.dataloader.dataroot, static_cast<std::int64_t>(train_loader->size()));
+    // JSON holds UTF-8 only: a dataroot that is not UTF-8 is recorded as display_path (\xNN).
+    lm->set_log_metadata(
+        q->m_device.str(), display_path(c.dataloader.dataroot), static_cast<std::int64_t>(train_loader->size()));
 }
 
 void Pix2pixTrainer::setup()

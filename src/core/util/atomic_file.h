@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// @file The one way the engine replaces a file: QSaveFile (temp file in the same folder, fsync, rename),
-/// then an fsync of the folder, so a reader or a crash sees the old file or the new one, never half of
-/// one, and a replace that returned survives a power loss.
+/// @file The one way the engine replaces a file: a temp file in the same folder, fsync, rename, fsync of the
+/// folder, so a reader or a crash sees the old file or the new one, never half of one. Paths are bytes
+/// (POSIX calls; names need not be UTF-8).
 
 #include <cstddef>
 #include <string>
@@ -11,7 +11,8 @@ namespace nectar {
 
 /// Writes `size` bytes to `path` atomically, creating missing parent folders. `what` names the file in
 /// errors ("config file", "preset file", ...). Throws std::runtime_error "<path>: cannot write the <what>:
-/// <reason>"; the old file, if any, is then unchanged.
+/// <reason>" (the path as display_path()); the old file, if any, is then unchanged. Test builds may stop
+/// the process before the rename (NECTAR_TEST_KILL_AT=during-write:<what>, util/test_hooks.h).
 void write_file_atomically(const std::string& path, const char* data, std::size_t size, const std::string& what);
 inline void write_file_atomically(const std::string& path, const std::string& bytes, const std::string& what)
 {

@@ -8,6 +8,23 @@
 
 #include "bridge/enginebridge.h"
 #include "ui_settingsform.h"
+#include "util/paths.h"
+
+namespace {
+
+// A path's bytes need not be UTF-8: the fields show them as display_path (\xNN) and read that back, so a
+// config's folder names survive a round trip through the form byte for byte.
+QString shownPath(const std::string& bytes)
+{
+    return QString::fromStdString(nectar::display_path(bytes));
+}
+
+std::string pathBytes(const QString& text)
+{
+    return nectar::path_from_display(text.trimmed().toStdString());
+}
+
+} // namespace
 
 SettingsForm::SettingsForm(QWidget* parent)
     : QWidget(parent)
@@ -51,7 +68,7 @@ void SettingsForm::setConfig(const nectar::Config& c)
     m_config = c;
     const QSignalBlocker block(this);
     const auto& dl = c.dataloader;
-    ui->datarootEdit->setText(QString::fromStdString(dl.dataroot));
+    ui->datarootEdit->setText(shownPath(dl.dataroot));
     ui->directionCombo->setCurrentText(QString::fromStdString(nectar::choice_name(dl.direction)));
     ui->loadSizeSpin->setValue(dl.load.load_size);
     ui->cropSizeSpin->setValue(dl.load.crop_size);
@@ -80,8 +97,8 @@ void SettingsForm::setConfig(const nectar::Config& c)
             QString::fromStdString(c.common.device));
         ui->deviceCombo->setCurrentIndex(ui->deviceCombo->count() - 1);
     }
-    ui->outputEdit->setText(QString::fromStdString(c.common.output_directory));
-    ui->experimentEdit->setText(QString::fromStdString(c.common.experiment_name));
+    ui->outputEdit->setText(shownPath(c.common.output_directory));
+    ui->experimentEdit->setText(shownPath(c.common.experiment_name));
     ui->updateRateSpin->setValue(c.train.update_rate);
     ui->saveRateSpin->setValue(c.save.model_save_rate);
     ui->exampleRateSpin->setValue(c.save.example_save_rate);
@@ -93,7 +110,7 @@ nectar::Config SettingsForm::config() const
 {
     nectar::Config c = m_config;
     auto& dl = c.dataloader;
-    dl.dataroot = ui->datarootEdit->text().trimmed().toStdString();
+    dl.dataroot = pathBytes(ui->datarootEdit->text());
     dl.direction = nectar::choice_from_name<nectar::Direction>(ui->directionCombo->currentText().toStdString())
                        .value_or(dl.direction);
     dl.load.load_size = ui->loadSizeSpin->value();
@@ -120,8 +137,8 @@ nectar::Config SettingsForm::config() const
     c.train.discriminator.base_channels = ui->dBaseSpin->value();
     c.train.discriminator.max_channels = ui->dMaxSpin->value();
     c.common.device = ui->deviceCombo->currentData().toString().toStdString();
-    c.common.output_directory = ui->outputEdit->text().trimmed().toStdString();
-    c.common.experiment_name = ui->experimentEdit->text().trimmed().toStdString();
+    c.common.output_directory = pathBytes(ui->outputEdit->text());
+    c.common.experiment_name = pathBytes(ui->experimentEdit->text());
     c.train.update_rate = ui->updateRateSpin->value();
     c.save.model_save_rate = ui->saveRateSpin->value();
     c.save.example_save_rate = ui->exampleRateSpin->value();
