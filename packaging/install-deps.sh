@@ -9,15 +9,19 @@
 #                    (for /usr/bin/python3), needed only to time NectarGAN's own Python training
 #                    step on the same machine for comparison with nectar-bench (NectarGAN's
 #                    losses module imports torchvision).
+#   --fuzz           also install clang and its sanitizer/libFuzzer runtime, for the fuzz build
+#                    (cmake --preset fuzz; README "Fuzzing").
 set -euo pipefail
 
 BENCH_PYTHON=0
+FUZZ=0
 ONLY_DEBOOTSTRAP=0
 for arg in "$@"; do
   case "$arg" in
     --bench-python) BENCH_PYTHON=1 ;;
+    --fuzz) FUZZ=1 ;;
     --debootstrap) ONLY_DEBOOTSTRAP=1 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "install-deps: unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -58,6 +62,9 @@ if [ "$RELEASE" = 13 ]; then
 fi
 if [ "$BENCH_PYTHON" -eq 1 ]; then
   PACKAGES+=(python3-torch python3-torchvision python3-numpy)
+fi
+if [ "$FUZZ" -eq 1 ]; then
+  PACKAGES+=(clang libclang-rt-dev)  # libFuzzer, ASan and UBSan runtimes (clang 14 / 19)
 fi
 fi
 

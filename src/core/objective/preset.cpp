@@ -316,7 +316,8 @@ void apply_preset_to_specs(
     for (const auto& l : losses)
         before.emplace_back(l.name, l.weight);
     for (const auto& [name, o] : p.losses) {
-        auto it = std::find_if(losses.begin(), losses.end(), [&](const LossSpec& l) { return l.name == name; });
+        const std::string& wanted = name; // C++17 lambdas cannot capture a structured binding
+        auto it = std::find_if(losses.begin(), losses.end(), [&](const LossSpec& l) { return l.name == wanted; });
         if (it == losses.end()) {
             std::vector<std::string> names;
             for (const auto& l : losses)
