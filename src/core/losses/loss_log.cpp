@@ -3,6 +3,7 @@
 // written atomically; reader for both and for NectarGAN's own logs.
 #include "losses/loss_log.h"
 #include "util/atomic_file.h"
+#include "util/json_read.h"
 #include "util/test_hooks.h"
 
 #include <algorithm>
@@ -63,17 +64,11 @@ std::string excerpt(const ojson& j)
     return s;
 }
 
-constexpr int kMaxDepth = 512;
-
-// The one place loss-log text becomes JSON (nesting bounded while parsing, never by recursion).
-ojson parse_json(std::string_view text, const std::string& where)
+// The one place loss-log text becomes JSON: the engine's strict reader (util/json_read.h: depth 512 while
+// parsing, element, string and memory limits; its size caps equal kMaxLogBytes / kMaxJournalLineBytes).
+ojson parse_json(std::string_view text, const std::string& where, bool journal_line)
 {
-    const ojson::parser_callback_t limit_depth = [&](int depth, ojson::parse_event_t, ojson&) {
-        if (depth > kMaxDepth)
-            bad(where + ": nested deeper than " + std::to_string(kMaxDepth) + " levels");
-        return true;
-    };
-    return ojson::parse(text.begin(), text.end(), limit_depth);
+    return parse_json_text<ojson>(text, where, journal_line ? json_limits::journal_line() : json_limits::loss_log());
 }
 
 float decode(const ojson& j, const std::string& where)
@@ -207,9 +202,9 @@ LossLogData parse_base(std::string_view text, const std::string& file)
 {
     ojson j;
     try {
-        j = parse_json(text, file);
-    } catch (const ojson::parse_error& e) {
-        bad("Loss log " + file + " is not valid JSON: " + e.what());
+        j = parse_json(text, file, false);
+    } catch (const JsonReadError& e) {
+        bad(e.what());
     }
     LossLogData d;
     d.source = file;
@@ -292,15 +287,15 @@ LossLogData parse_journal(std::string_view text, const std::string& file)
                 + std::to_string(LossLog::kMaxJournalLineBytes) + " bytes per journal line");
         ojson j;
         try {
-            j = parse_json(line, where);
-        } catch (const ojson::parse_error& e) {
+            j = parse_json(line, where, true);
+        } catch (const JsonReadError& e) {
             // A prefix of a valid line (the parser ran out of input): a kill mid-append tore it; its
-            // values were never reported as dumped. Anything else is damage.
-            if (e.byte > line.size()) {
+            // values were never reported as dumped. Anything else (also a limit) is damage.
+            if (e.reason() == JsonReadError::Reason::Syntax && e.offset() >= line.size()) {
                 d.warnings.push_back(file + ": skipped torn journal line " + std::to_string(lineno));
                 continue;
             }
-            bad(where + ": not valid JSON: " + e.what());
+            bad(e.what());
         }
         if (!j.is_object())
             bad(where + ": expected a JSON object (a header, dump or resume line), got " + excerpt(j));

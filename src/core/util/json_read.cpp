@@ -36,12 +36,12 @@ JsonLimits checkpoint_metadata()
 }
 JsonLimits loss_log()
 {
-    return JsonLimits { "loss log", std::uint64_t(1) << 30, 512, std::size_t(1) << 28, 1u << 20,
+    return JsonLimits { "loss log", std::uint64_t(2) << 30, 512, std::size_t(1) << 28, 1u << 20,
         std::uint64_t(4) << 30 };
 }
 JsonLimits journal_line()
 {
-    return JsonLimits { "loss log journal line", 256u << 20, 512, std::size_t(1) << 26, 1u << 20,
+    return JsonLimits { "loss log journal line", 512u << 20, 512, std::size_t(1) << 26, 1u << 20,
         std::uint64_t(1) << 30 };
 }
 

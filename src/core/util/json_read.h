@@ -44,10 +44,10 @@ JsonLimits preset();
 JsonLimits spec();
 /// The JSON metadata ("extra") inside epoch<N>_trainer.pt: 1 MiB, 65,536 elements, 64 KiB strings, 16 MiB parsed.
 JsonLimits checkpoint_metadata();
-/// loss_log.json (also the cap of a whole journal file): 1 GiB (about 80 M logged values), 2^28 elements,
-/// 1 MiB strings, 4 GiB parsed.
+/// loss_log.json: 2 GiB (LossLog::kMaxLogBytes), 2^28 elements, 1 MiB strings, 4 GiB parsed.
 JsonLimits loss_log();
-/// One line of loss_log.journal.jsonl (one dump): 256 MiB, 2^26 elements, 1 MiB strings, 1 GiB parsed.
+/// One line of loss_log.journal.jsonl (one dump): 512 MiB (LossLog::kMaxJournalLineBytes), 2^26 elements,
+/// 1 MiB strings, 1 GiB parsed.
 JsonLimits journal_line();
 } // namespace json_limits
 
