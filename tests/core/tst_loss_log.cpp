@@ -269,8 +269,8 @@ private Q_SLOTS:
                                          << QStringLiteral("/losses/G: \"raw_loss\" has 2 values");
         QTest::newRow("unknown key") << QStringLiteral(R"({"dump": 0, "losses": {"G": {"loss": [1], "weigths": [1]}}})")
                                      << QStringLiteral("/losses/G/weigths: unknown key");
-        QTest::newRow("damaged, not torn")
-            << QStringLiteral(R"({"dump": 0, "losses": {}}x)") + u'\n' + ok << QStringLiteral("line 1: /: not valid JSON");
+        QTest::newRow("damaged, not torn") << QStringLiteral(R"({"dump": 0, "losses": {}}x)") + u'\n' + ok
+                                           << QStringLiteral("line 1: /: not valid JSON");
         QTest::newRow("bad resume") << ok + QStringLiteral(R"({"resume": {"epoch": -3}})")
                                     << QStringLiteral("line 2 /resume/epoch: expected an integer");
         QTest::newRow("nested 100000 deep")

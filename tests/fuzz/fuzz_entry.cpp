@@ -95,8 +95,8 @@ const std::string& last_error()
 
 const std::vector<Target>& targets()
 {
-    static const std::vector<Target> all { { "config", &run_config }, { "preset", &run_preset },
-        { "spec", &run_spec }, { "loss_log", &run_loss_log }, { "journal", &run_journal } };
+    static const std::vector<Target> all { { "config", &run_config }, { "preset", &run_preset }, { "spec", &run_spec },
+        { "loss_log", &run_loss_log }, { "journal", &run_journal } };
     return all;
 }
 

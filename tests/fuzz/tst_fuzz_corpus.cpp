@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Replays the committed fuzz regression corpus (tests/fuzz/corpus) through the same entry points the
 // libFuzzer targets use (fuzz_entry.h), in the normal build and without clang. Files in corpus/<target>/
-// go to that reader, files in corpus/common/ to every reader (the journal reader: see cases()). A file named ok-* must be accepted, bad-*
-// must be refused with an InputError; any other name (a fuzzer's finding or seed) must only not crash,
-// hang or throw anything else. The shipped specs, presets and reference files are replayed as ok seeds.
+// go to that reader, files in corpus/common/ to every reader (the journal reader: see cases()). A file named ok-* must
+// be accepted, bad-* must be refused with an InputError; any other name (a fuzzer's finding or seed) must only not
+// crash, hang or throw anything else. The shipped specs, presets and reference files are replayed as ok seeds.
 #include <QtTest/QtTest>
 
 #include <filesystem>
