@@ -24,20 +24,7 @@ using detail::json_text;
 using detail::located;
 using detail::number_text;
 
-// RFC 6901 escaping, so that keys containing '/' or '~' still give valid pointers.
-inline std::string pointer_token(const std::string& key)
-{
-    std::string out;
-    for (char ch : key) {
-        if (ch == '~')
-            out += "~0";
-        else if (ch == '/')
-            out += "~1";
-        else
-            out += ch;
-    }
-    return out;
-}
+using detail::pointer_token;
 
 inline std::string type_name(const json& v)
 {

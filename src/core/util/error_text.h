@@ -139,4 +139,19 @@ inline std::string number_text(double v)
     return nlohmann::json(v).dump();
 }
 
+/// An RFC 6901 JSON Pointer token ('~' -> "~0", '/' -> "~1"), so keys with those characters give valid paths.
+inline std::string pointer_token(const std::string& key)
+{
+    std::string out;
+    for (const char ch : key) {
+        if (ch == '~')
+            out += "~0";
+        else if (ch == '/')
+            out += "~1";
+        else
+            out += ch;
+    }
+    return out;
+}
+
 } // namespace nectar::detail

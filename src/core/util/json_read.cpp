@@ -65,16 +65,7 @@ std::string prefixed(const std::string& source, const std::string& msg)
 // RFC 6901 token, bounded and printable (detail::printable).
 std::string path_token(const std::string& key)
 {
-    std::string out;
-    for (const char ch : detail::printable(detail::bounded_text(key, 40))) {
-        if (ch == '~')
-            out += "~0";
-        else if (ch == '/')
-            out += "~1";
-        else
-            out += ch;
-    }
-    return out;
+    return detail::pointer_token(detail::printable(detail::bounded_text(key, 40)));
 }
 
 // The iterator nlohmann's lexer reads through: it records how far the lexer got, so that errors raised in
