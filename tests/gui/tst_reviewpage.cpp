@@ -46,6 +46,8 @@ private Q_SLOTS:
         QVERIFY(check && check->isEnabled());
         page.setShowSuperseded(true);
         QCOMPARE(charts->storedCount(QStringLiteral("G_L1"), ReviewPage::kSupersededRun), qint64(2));
+        page.resize(1100, 700);
+        QVERIFY(testenv::screenshot(&page, QStringLiteral("review_superseded")));
         page.setShowSuperseded(false);
         QCOMPARE(charts->storedCount(QStringLiteral("G_L1"), ReviewPage::kSupersededRun), qint64(0));
         QCOMPARE(charts->storedCount(QStringLiteral("G_L1")), qint64(4));
