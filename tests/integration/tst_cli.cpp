@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_config_fixture.h"
+
 using nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -85,28 +87,9 @@ const QString kTrain = QStringLiteral(NECTAR_TRAIN_EXE);
 const QString kTest = QStringLiteral(NECTAR_TEST_EXE);
 const std::string kTiny = std::string(NECTAR_TEST_DATA_DIR) + "/tiny";
 
-/// A config for tiny models on the tiny set (NectarGAN layout, partial: the rest defaults).
 std::string write_config(const QString& dir, const json& patch = json::object())
 {
-    json c = { { "config",
-        { { "common",
-              { { "output_directory", dir.toStdString() + "/runs" }, { "experiment_name", "cli" },
-                  { "num_threads", 2 } } },
-            { "dataloader",
-                { { "dataroot", kTiny }, { "batch_size", 4 },
-                    { "load", { { "load_size", 36 }, { "crop_size", 32 } } } } },
-            { "train",
-                { { "generator",
-                      { { "features", 8 }, { "n_downs", 3 },
-                          { "learning_rate", { { "epochs", 1 }, { "epochs_decay", 1 } } } } },
-                    { "discriminator",
-                        { { "base_channels", 8 }, { "n_layers", 2 }, { "max_channels", 32 },
-                            { "learning_rate", { { "epochs", 1 }, { "epochs_decay", 1 } } } } } } },
-            { "save", { { "model_save_rate", 1 } } } } } };
-    c.merge_patch(patch);
-    const std::string path = dir.toStdString() + "/config.json";
-    std::ofstream(path) << c.dump(2);
-    return path;
+    return testcli::write_tiny_config(dir, patch);
 }
 
 } // namespace

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_config_fixture.h"
+
 #include "losses/loss_log.h"
 #include "training/checkpoint.h"
 
@@ -53,24 +55,14 @@ Result run(const QStringList& args, const QString& kill_at = {})
 /// every epoch, journal dumps every epoch.
 QString write_config(const QString& dir)
 {
-    const json c = { { "config",
-        { { "common",
-              { { "output_directory", dir.toStdString() + "/runs" }, { "experiment_name", "crash" },
-                  { "num_threads", 2 } } },
-            { "dataloader",
-                { { "dataroot", std::string(NECTAR_TEST_DATA_DIR) + "/tiny" }, { "batch_size", 4 },
-                    { "load", { { "load_size", 36 }, { "crop_size", 32 } } } } },
-            { "train",
-                { { "generator",
-                      { { "features", 8 }, { "n_downs", 3 },
-                          { "learning_rate", { { "epochs", 2 }, { "epochs_decay", 1 } } } } },
-                    { "discriminator",
-                        { { "base_channels", 8 }, { "n_layers", 2 }, { "max_channels", 32 },
-                            { "learning_rate", { { "epochs", 2 }, { "epochs_decay", 1 } } } } } } },
-            { "save", { { "model_save_rate", 1 }, { "save_examples", false } } } } } };
-    const std::string path = dir.toStdString() + "/config.json";
-    std::ofstream(path) << c.dump(2);
-    return QString::fromStdString(path);
+    const json plan = { { "epochs", 2 }, { "epochs_decay", 1 } };
+    return QString::fromStdString(testcli::write_tiny_config(dir,
+        { { "config",
+            { { "common", { { "experiment_name", "crash" } } },
+                { "train",
+                    { { "generator", { { "learning_rate", plan } } },
+                        { "discriminator", { { "learning_rate", plan } } } } },
+                { "save", { { "save_examples", false } } } } } }));
 }
 
 constexpr size_t kPlanValues = 3 * 2; // epochs x iterations per epoch
