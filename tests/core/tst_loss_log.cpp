@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -321,6 +322,16 @@ private Q_SLOTS:
         } catch (const InputError& e) {
             QVERIFY2(std::string(e.what()).find("is a directory") != std::string::npos, e.what());
         }
+        // A FIFO in its place is refused too (opening it used to wait for a writer forever).
+        fs::remove(journal);
+        QCOMPARE(::mkfifo(journal.c_str(), 0600), 0);
+        try {
+            LossLog::read(dir.path().toStdString());
+            QFAIL("expected an error");
+        } catch (const InputError& e) {
+            QVERIFY2(std::string(e.what()).find("is not a regular file") != std::string::npos, e.what());
+        }
+        fs::remove(journal);
         // Unknown keys in NectarGAN's layout are warnings (its format may grow), not lost in silence.
         const auto d = LossLog::parse_log_text(
             R"({"LOSSMANAGER_LOG": {"extra": 1, "loss_functions": {"G": {"loss": [2], "weights": [2]}}}})", "x.json");

@@ -356,6 +356,8 @@ std::string read_text_file(const std::string& file, std::uint64_t cap, const std
         bad("Cannot open " + what + " " + file + ": " + (ec ? ec.message() : "no such file"));
     if (fs::is_directory(st))
         bad(what + " " + file + " is a directory, not a file");
+    if (!fs::is_regular_file(st)) // opening a FIFO would wait for a writer forever
+        bad(what + " " + file + " is not a regular file");
     const auto size = fs::is_regular_file(st) ? fs::file_size(file, ec) : 0;
     if (!ec && size > cap)
         bad(what + " " + file + " has " + std::to_string(size) + " bytes, more than the cap of " + std::to_string(cap)
