@@ -5,6 +5,7 @@
 #include <QFile>
 #include <QImage>
 #include <QTemporaryDir>
+#include <QToolTip>
 #include <QtTest>
 
 #include <cmath>
@@ -89,14 +90,22 @@ private Q_SLOTS:
         panel.appendChunk(chunk("G_L1", { "G" }, 0, 8, 2.0f, 10.0f));
         LossChart* c = panel.chart(QStringLiteral("G"));
         QVERIFY(c);
-        auto last = [c] { return (c->graph(1)->data()->constEnd() - 1); };
-        QVERIFY(qFuzzyCompare(last()->value, 20.0)); // iteration 7: raw 2.0 (7 % 7 = 0) x weight 10
-        QCOMPARE(last()->key, 7.0);
+        const QString key = QStringLiteral("0/G_L1");
+        auto last = [c, key] {
+            const charts::SeriesStore* st = c->store(key);
+            return QCPGraphData(st->x(st->size() - 1), st->smoothed(st->size() - 1));
+        };
+        QVERIFY(qFuzzyCompare(last().value, 20.0)); // iteration 7: raw 2.0 (7 % 7 = 0) x weight 10
+        QCOMPARE(last().key, 7.0);
         panel.setYMode(ChartPanel::YMode::Raw);
-        QCOMPARE(c->pointCount(QStringLiteral("0/G_L1")), 8);
-        QVERIFY(qFuzzyCompare(last()->value, double(2.0f)));
+        QCOMPARE(c->pointCount(key), 8);
+        QVERIFY(qFuzzyCompare(last().value, double(2.0f)));
         panel.setXMode(ChartPanel::XMode::Epochs);
-        QCOMPARE(last()->key, 2.0); // iteration 7 of 4 per epoch = end of epoch 2
+        QCOMPARE(last().key, 2.0); // iteration 7 of 4 per epoch = end of epoch 2
+        QCOMPARE(c->store(key)->x(0), 0.25);
+        // What is drawn is what is stored (8 points fit in any plot width undecimated).
+        c->replotNow();
+        QCOMPARE(c->drawnPointCount(key), 8);
         QCOMPARE(c->graph(1)->data()->constBegin()->key, 0.25);
         QVERIFY(c->yAxis->label().contains(QStringLiteral("raw")));
     }
@@ -140,12 +149,14 @@ private Q_SLOTS:
         chart.addSeries(QStringLiteral("a"), QStringLiteral("a"), Qt::red);
         chart.setSmoothing(0.5);
         chart.appendPoints(QStringLiteral("a"), { 0, 1, 2 }, { 1.0, 3.0, 5.0 });
+        chart.replotNow();
         // Debiased EMA: s1 = 1; s2 = (0.5*0.5 + 0.5*3) / 0.75 = 2.333..; s3 = (0.875 + 2.5)/0.875
         auto it = chart.graph(1)->data()->constBegin();
         QCOMPARE(it->value, 1.0);
-        QVERIFY(qFuzzyCompare((it + 1)->value, 1.75 / 0.75));
-        QVERIFY(qFuzzyCompare((it + 2)->value, (0.5 * 1.75 + 2.5) / 0.875));
+        QVERIFY(qFuzzyCompare(float((it + 1)->value), float(1.75 / 0.75)));
+        QVERIFY(qFuzzyCompare(float((it + 2)->value), float((0.5 * 1.75 + 2.5) / 0.875)));
         chart.setSmoothing(0.0); // recomputed from the raw line
+        chart.replotNow();
         QCOMPARE((chart.graph(1)->data()->constBegin() + 1)->value, 3.0);
     }
 
@@ -198,8 +209,164 @@ private Q_SLOTS:
         panel.replotAll();
         QCoreApplication::processEvents();
         qInfo("replot of 2 charts x 10^6 points (x2 lines each): %lld ms", static_cast<long long>(t.elapsed()));
-        QCOMPARE(panel.chart(QStringLiteral("G"))->xAxis->range().upper, double(kTotal - 1));
+        LossChart* g = panel.chart(QStringLiteral("G"));
+        QCOMPARE(g->xAxis->range().upper, double(kTotal - 1));
+        // Only the decimated points reach QCustomPlot: at most 4 per pixel column (+ the edge neighbours).
+        const int drawn = g->drawnPointCount(QStringLiteral("0/G_L1"));
+        QVERIFY2(drawn > 0 && drawn <= 4 * g->axisRect()->width() + 8, qPrintable(QString::number(drawn)));
         panel.grab().save(outDir() + QStringLiteral("/charts_1e6.png"));
+    }
+
+    void coloursFollowTheLossName()
+    {
+        ChartPanel a, b;
+        a.appendChunk(chunk("G_L1", { "G" }, 0, 3));
+        a.appendChunk(chunk("G_GAN", { "G" }, 0, 3));
+        b.appendChunk(chunk("my_loss", { "G" }, 0, 3));
+        b.appendChunk(chunk("G_GAN", { "G" }, 0, 3));
+        b.appendChunk(chunk("G_L1", { "G" }, 0, 3));
+        auto pen = [](ChartPanel& p, const QString& loss) {
+            LossChart* c = p.chart(QStringLiteral("G"));
+            for (int i = 0; i < c->graphCount(); ++i)
+                if (c->graph(i)->name() == loss)
+                    return c->graph(i)->pen().color();
+            return QColor();
+        };
+        // The same loss has the same colour whatever the order it arrived in (was: table order).
+        QCOMPARE(pen(a, QStringLiteral("G_L1")), pen(b, QStringLiteral("G_L1")));
+        QCOMPARE(pen(a, QStringLiteral("G_GAN")), pen(b, QStringLiteral("G_GAN")));
+        QCOMPARE(pen(a, QStringLiteral("G_L1")), ChartPanel::colorFor(QStringLiteral("G_L1")));
+        // NectarGAN's losses all differ from each other.
+        QSet<QRgb> seen;
+        for (const char* n : { "G_GAN", "G_L1", "G_L2", "G_SOBEL", "G_LAP", "G_VGG", "D_real", "D_fake" })
+            seen.insert(ChartPanel::colorFor(QString::fromLatin1(n)).rgb());
+        QCOMPARE(seen.size(), 8);
+        QCOMPARE(ChartPanel::colorFor(QStringLiteral("my_loss")), ChartPanel::colorFor(QStringLiteral("my_loss")));
+    }
+
+    void exportNamesGetTheirSuffix()
+    {
+        QCOMPARE(ChartPanel::withSuffix(QStringLiteral("/tmp/charts"), QStringLiteral("png")),
+            QStringLiteral("/tmp/charts.png"));
+        QCOMPARE(
+            ChartPanel::withSuffix(QStringLiteral("/tmp/c.PNG"), QStringLiteral("png")), QStringLiteral("/tmp/c.PNG"));
+        QCOMPARE(ChartPanel::withSuffix(QStringLiteral("/tmp/s"), QStringLiteral("csv")), QStringLiteral("/tmp/s.csv"));
+    }
+
+    void iterationTicksAreIntegers()
+    {
+        LossChart chart(QStringLiteral("G"));
+        chart.resize(800, 400);
+        chart.addSeries(QStringLiteral("a"), QStringLiteral("a"), Qt::blue);
+        chart.appendPoints(QStringLiteral("a"), { 0, 1, 2, 3 }, { 1, 2, 3, 4 });
+        chart.setIntegerX(true);
+        chart.replotNow();
+        const QVector<double> ticks = chart.xAxis->tickVector();
+        QVERIFY(ticks.size() >= 2);
+        for (double t : ticks)
+            QCOMPARE(t, std::round(t)); // was 0, 0.5, 1, ... on a 4-iteration run
+        chart.setIntegerX(false);
+        chart.replotNow();
+        bool fractional = false;
+        for (double t : chart.xAxis->tickVector())
+            fractional = fractional || t != std::round(t);
+        QVERIFY(fractional); // epochs keep fractional ticks
+    }
+
+    void legendGreysLossesWithoutValues()
+    {
+        LossChart chart(QStringLiteral("G"));
+        chart.addSeries(QStringLiteral("0/G_L1"), QStringLiteral("G_L1"), Qt::blue);
+        chart.addSeries(QStringLiteral("0/G_SOBEL"), QStringLiteral("G_SOBEL"), Qt::green);
+        chart.appendPoints(QStringLiteral("0/G_L1"), { 0, 1 }, { 1, 2 });
+        chart.replotNow();
+        QCOMPARE(chart.graph(1)->name(), QStringLiteral("G_L1"));
+        QCOMPARE(chart.graph(4)->name(), QStringLiteral("G_SOBEL (no values)"));
+        QCOMPARE(chart.legend->itemWithPlottable(chart.graph(4))->textColor(), QColor(Qt::gray));
+        QCOMPARE(chart.legend->itemWithPlottable(chart.graph(1))->textColor(), QColor(Qt::black));
+        // The legend is below the plot, not inside it over the data.
+        QVERIFY(!chart.axisRect()->rect().intersects(chart.legend->outerRect()));
+        chart.appendPoints(QStringLiteral("0/G_SOBEL"), { 0 }, { 3 });
+        chart.replotNow();
+        QCOMPARE(chart.graph(4)->name(), QStringLiteral("G_SOBEL"));
+        QCOMPARE(chart.legend->itemWithPlottable(chart.graph(4))->textColor(), QColor(Qt::black));
+    }
+
+    void drawnLinesKeepSpikesAtEveryZoom()
+    {
+        // A single spike among 10^6 samples reaches the drawn points whatever the zoom, including zooms
+        // set by the user (QCustomPlot's own replot re-decimates through beforeReplot).
+        LossChart chart(QStringLiteral("G"));
+        chart.resize(900, 500);
+        chart.show();
+        chart.addSeries(QStringLiteral("a"), QStringLiteral("a"), Qt::blue);
+        chart.setSmoothing(0.0);
+        constexpr int n = 1000000, spikeAt = 345678;
+        std::vector<double> x(n), y(n);
+        for (int i = 0; i < n; ++i) {
+            x[static_cast<std::size_t>(i)] = i;
+            y[static_cast<std::size_t>(i)] = 1.0 + 0.01 * ((i * 7) % 13);
+        }
+        y[spikeAt] = 40.0;
+        chart.appendPoints(QStringLiteral("a"), x, y);
+        chart.replotNow();
+        auto drawnMax = [&chart] {
+            double m = -1;
+            for (auto it = chart.graph(1)->data()->constBegin(); it != chart.graph(1)->data()->constEnd(); ++it)
+                m = std::max(m, it->value);
+            return m;
+        };
+        QCOMPARE(drawnMax(), 40.0);
+        for (double width = n; width >= 20; width /= 3) {
+            chart.setAutoRange(false);
+            chart.xAxis->setRange(spikeAt - width * 0.3, spikeAt + width * 0.7);
+            chart.replot(); // QCustomPlot's own path, as after a drag
+            QVERIFY2(drawnMax() == 40.0, qPrintable(QString::number(width)));
+            QVERIFY(chart.graph(1)->dataCount() <= 4 * chart.axisRect()->width() + 8);
+        }
+        // Away from the spike it is not drawn (decimation is by the visible range, not a global sample).
+        chart.xAxis->setRange(0, 1000);
+        chart.replot();
+        QVERIFY(drawnMax() < 2.0);
+    }
+
+    void tooltipSaysWhenAColumnAggregates()
+    {
+        LossChart chart(QStringLiteral("G"));
+        chart.resize(600, 400);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.addSeries(QStringLiteral("a"), QStringLiteral("G_L1"), Qt::blue);
+        chart.setSmoothing(0.0);
+        std::vector<double> x, y;
+        for (int i = 0; i < 100000; ++i) {
+            x.push_back(i);
+            y.push_back(i % 2 ? 3.0 : 1.0);
+        }
+        chart.appendPoints(QStringLiteral("a"), x, y);
+        chart.replotNow();
+        const QPoint at(
+            static_cast<int>(chart.xAxis->coordToPixel(50000)), static_cast<int>(chart.yAxis->coordToPixel(2.0)));
+        QMouseEvent move(QEvent::MouseMove, at, chart.mapToGlobal(at), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(&chart, &move);
+        QString tip = QToolTip::text();
+        QVERIFY2(tip.contains(QStringLiteral(" samples")) && tip.contains(QStringLiteral("min 1"))
+                && tip.contains(QStringLiteral("max 3")),
+            qPrintable(tip));
+        // The hover-delay tooltip event keeps the value tooltip instead of the chart's usage text.
+        QHelpEvent help(QEvent::ToolTip, at, chart.mapToGlobal(at));
+        QCoreApplication::sendEvent(&chart, &help);
+        QCOMPARE(QToolTip::text(), tip);
+        // Zoomed in to single samples, it names the one sample.
+        chart.setAutoRange(false);
+        chart.xAxis->setRange(49990, 50010);
+        chart.replot();
+        const QPoint one(
+            static_cast<int>(chart.xAxis->coordToPixel(50001)), static_cast<int>(chart.yAxis->coordToPixel(3.0)));
+        QMouseEvent move2(QEvent::MouseMove, one, chart.mapToGlobal(one), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(&chart, &move2);
+        tip = QToolTip::text();
+        QVERIFY2(!tip.contains(QStringLiteral("samples")) && tip.contains(QStringLiteral("50001")), qPrintable(tip));
     }
 };
 

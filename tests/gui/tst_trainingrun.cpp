@@ -65,9 +65,11 @@ LossTableModel* table(MainWindow& w)
 /// Last value of a loss's line in a chart (smoothing off in that chart).
 double lastValue(LossChart* chart, const QString& loss)
 {
-    for (int i = 0; i < chart->graphCount(); ++i)
-        if (chart->graph(i)->name() == loss && chart->graph(i)->dataCount() > 0)
-            return (chart->graph(i)->data()->constEnd() - 1)->value;
+    for (const QString& key : chart->seriesKeys()) {
+        const charts::SeriesStore* st = chart->store(key);
+        if (key == QStringLiteral("0/") + loss && st && st->size() > 0)
+            return st->smoothed(st->size() - 1);
+    }
     return std::nan("");
 }
 /// Fails the run from the training thread at the n-th progress report (an observer may throw).

@@ -13,23 +13,52 @@
 #include "ui_chartpanel.h"
 
 namespace {
-// Distinct line colours (Tableau 10, then a darker set).
+// Distinct line colours, strong enough to tell from the faint raw lines: Tableau 10 without its pink and
+// grey, then darker ones.
 const QColor kPalette[] = {
-    QColor(31, 119, 180),
-    QColor(255, 127, 14),
-    QColor(44, 160, 44),
-    QColor(214, 39, 40),
-    QColor(148, 103, 189),
-    QColor(140, 86, 75),
-    QColor(227, 119, 194),
-    QColor(127, 127, 127),
-    QColor(188, 189, 34),
-    QColor(23, 190, 207),
-    QColor(0, 0, 128),
-    QColor(128, 0, 0),
+    QColor(31, 119, 180), // blue
+    QColor(255, 127, 14), // orange
+    QColor(44, 160, 44), // green
+    QColor(214, 39, 40), // red
+    QColor(148, 103, 189), // purple
+    QColor(140, 86, 75), // brown
+    QColor(23, 190, 207), // cyan
+    QColor(188, 189, 34), // olive
+    QColor(0, 0, 128), // navy
+    QColor(128, 0, 0), // maroon
+    QColor(0, 110, 90), // dark teal
+    QColor(90, 60, 0), // dark olive
+};
+// NectarGAN's loss names get fixed, distinct colours; any other name hashes into the palette.
+const struct {
+    const char* name;
+    int colour;
+} kKnownLosses[] = {
+    { "G_GAN", 0 },
+    { "G_L1", 1 },
+    { "G_SOBEL", 2 },
+    { "D_real", 3 },
+    { "G_LAP", 4 },
+    { "G_VGG", 5 },
+    { "D_fake", 6 },
+    { "G_L2", 7 },
 };
 constexpr int kChartColumns = 2;
 } // namespace
+
+QColor ChartPanel::colorFor(const QString& lossName)
+{
+    for (const auto& k : kKnownLosses)
+        if (lossName == QLatin1String(k.name))
+            return kPalette[k.colour];
+    // FNV-1a over the UTF-8 bytes: the same name has the same colour in every run, page and session.
+    std::uint32_t h = 2166136261u;
+    for (const char c : lossName.toUtf8()) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 16777619u;
+    }
+    return kPalette[h % std::size(kPalette)];
+}
 
 QString ChartPanel::untaggedTitle()
 {
@@ -72,7 +101,6 @@ void ChartPanel::clear()
     m_chartOrder.clear();
     m_series.clear();
     m_seriesOrder.clear();
-    m_lossOrder.clear();
     m_epochMapping.clear();
 }
 
@@ -136,6 +164,7 @@ LossChart* ChartPanel::ensureChart(const QString& title)
     auto* chart = new LossChart(title, ui->chartsContainer);
     chart->setSmoothing(title == weightsTitle() ? 0.0 : m_smoothing);
     chart->setLogScale(m_log && title != weightsTitle());
+    chart->setIntegerX(m_xMode == XMode::Iterations);
     m_charts.insert(title, chart);
     // Tag charts in order of appearance; "untagged" and the weight history stay last.
     int pos = m_chartOrder.size();
@@ -215,9 +244,7 @@ void ChartPanel::appendChunk(const nectar::LossSeriesChunk& chunk, int run)
         s.run = run;
         s.name = name;
         s.tags = tags;
-        if (!m_lossOrder.contains(name))
-            m_lossOrder.append(name);
-        s.color = kPalette[m_lossOrder.indexOf(name) % static_cast<int>(std::size(kPalette))];
+        s.color = colorFor(name);
         it = m_series.insert(key, s);
         m_seriesOrder.append(key);
     }
@@ -300,6 +327,8 @@ void ChartPanel::setXMode(XMode mode)
     m_xMode = mode;
     const QSignalBlocker block(ui->xAxisCombo);
     ui->xAxisCombo->setCurrentIndex(mode == XMode::Epochs ? 1 : 0);
+    for (LossChart* c : std::as_const(m_charts))
+        c->setIntegerX(mode == XMode::Iterations);
     rebuildAll();
 }
 
@@ -406,22 +435,28 @@ bool ChartPanel::exportCsv(const QString& path, QString* error) const
     return true;
 }
 
+QString ChartPanel::withSuffix(const QString& path, const QString& suffix)
+{
+    return path.endsWith(QLatin1Char('.') + suffix, Qt::CaseInsensitive) ? path
+                                                                         : QString(path + QLatin1Char('.') + suffix);
+}
+
 void ChartPanel::onExportPng()
 {
-    const QString path
-        = QFileDialog::getSaveFileName(this, tr("Export charts as PNG"), QString(), tr("PNG images (*.png)"));
+    QString path = QFileDialog::getSaveFileName(this, tr("Export charts as PNG"), QString(), tr("PNG images (*.png)"));
     if (path.isEmpty())
         return;
+    path = withSuffix(path, QStringLiteral("png"));
     QString error;
     Q_EMIT statusMessage(exportPng(path, &error) ? tr("Charts saved to %1").arg(path) : error);
 }
 
 void ChartPanel::onExportCsv()
 {
-    const QString path
-        = QFileDialog::getSaveFileName(this, tr("Export series as CSV"), QString(), tr("CSV files (*.csv)"));
+    QString path = QFileDialog::getSaveFileName(this, tr("Export series as CSV"), QString(), tr("CSV files (*.csv)"));
     if (path.isEmpty())
         return;
+    path = withSuffix(path, QStringLiteral("csv"));
     QString error;
     Q_EMIT statusMessage(exportCsv(path, &error) ? tr("Series saved to %1").arg(path) : error);
 }

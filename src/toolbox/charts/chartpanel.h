@@ -28,6 +28,10 @@ public:
     enum class YMode { Weighted, Raw };
     static QString untaggedTitle();
     static QString weightsTitle();
+    /// A loss's line colour, derived from its name only (the same in every run, chart and page).
+    static QColor colorFor(const QString& lossName);
+    /// `path`, with ".<suffix>" appended unless it already ends so (export dialogs).
+    static QString withSuffix(const QString& path, const QString& suffix);
 
     explicit ChartPanel(QWidget* parent = nullptr);
     ~ChartPanel() override;
@@ -94,7 +98,6 @@ private:
     std::unique_ptr<Ui::ChartPanel> ui;
     QMap<QString, Series> m_series; // key "run/name"
     QStringList m_seriesOrder;
-    QStringList m_lossOrder; // colour index by loss name
     QMap<QString, LossChart*> m_charts;
     QStringList m_chartOrder;
     QHash<int, QPair<qint64, int>> m_epochMapping;

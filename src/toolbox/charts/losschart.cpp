@@ -10,13 +10,26 @@
 namespace {
 constexpr int kReplotIntervalMs = 33; // <= ~30 replots per second
 constexpr int kRangeSamplesPerGraph = 4000;
-constexpr int kAntialiasLimit = 100000; // points per line above which lines are drawn aliased
 
 QColor faint(QColor c)
 {
     c.setAlpha(70);
     return c;
 }
+
+/// QCustomPlot's ticker with steps rounded to whole numbers (no "2.5" on an iteration axis).
+class IntegerTicker : public QCPAxisTicker {
+protected:
+    double getTickStep(const QCPRange& range) override
+    {
+        const double step = QCPAxisTicker::getTickStep(range);
+        return step < 1.0 ? 1.0 : std::floor(step);
+    }
+    int getSubTickCount(double tickStep) override
+    {
+        return std::clamp(static_cast<int>(tickStep) - 1, 0, QCPAxisTicker::getSubTickCount(tickStep));
+    }
+};
 } // namespace
 
 LossChart::LossChart(const QString& title, QWidget* parent)
@@ -34,16 +47,24 @@ LossChart::LossChart(const QString& title, QWidget* parent)
     legend->setVisible(true);
     legend->setFont(QFont(font().family(), 8));
     legend->setSelectableParts(QCPLegend::spItems);
-    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    // The legend sits below the plot, never over the newest data: a row of entries that wraps.
+    plotLayout()->addElement(2, 0, legend);
+    plotLayout()->setRowStretchFactor(2, 0.001);
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    legend->setWrap(4);
+    legend->setBorderPen(Qt::NoPen);
+    legend->setMargins(QMargins(4, 0, 4, 2));
     setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectLegend);
     setNoAntialiasingOnDrag(true);
-    // Long noisy lines: draw polylines segment-wise (much faster for wide pens) and, past
-    // kAntialiasLimit points, without antialiasing (see appendPoints).
+    // Noisy lines: draw polylines segment-wise (much faster for wide pens).
     setPlottingHint(QCP::phFastPolylines, true);
     m_replotTimer.setSingleShot(true);
     m_replotTimer.setInterval(kReplotIntervalMs);
     connect(&m_replotTimer, &QTimer::timeout, this, &LossChart::replotNow);
     connect(this, &QCustomPlot::legendClick, this, &LossChart::onLegendClick);
+    // Every replot (ours, or QCustomPlot's own while the user drags or zooms) draws freshly decimated points.
+    // After the layout of each replot (so with this replot's pixel width), before drawing.
+    connect(this, &QCustomPlot::afterLayout, this, &LossChart::updateDrawnData);
     setMouseTracking(true);
 }
 
@@ -57,14 +78,16 @@ void LossChart::addSeries(const QString& key, const QString& label, const QColor
     s.label = label;
     s.raw = addGraph();
     s.raw->setPen(QPen(faint(color), 1));
+    s.raw->setAntialiased(false); // faint and behind: antialiasing would triple its drawing cost unseen
     s.raw->removeFromLegend();
-    s.raw->setAdaptiveSampling(true);
+    s.raw->setAdaptiveSampling(false); // the points are already decimated to the pixel columns
     s.smooth = addGraph();
     QPen pen(color, 1.6);
     pen.setStyle(style);
     s.smooth->setPen(pen);
     s.smooth->setName(label);
-    s.smooth->setAdaptiveSampling(true);
+    s.smooth->setAdaptiveSampling(false);
+    s.store = std::make_shared<charts::SeriesStore>(m_smoothing);
     s.marks = addGraph();
     s.marks->setLineStyle(QCPGraph::lsNone);
     s.marks->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCross, QColor(220, 0, 0), 9));
@@ -92,36 +115,20 @@ void LossChart::appendPoints(const QString& key, const std::vector<double>& x, c
     if (it == m_series.end() || x.empty())
         return;
     Series& s = *it;
-    const auto n = static_cast<int>(std::min(x.size(), y.size()));
-    QVector<double> keys(n), raw(n), smooth(n);
+    const std::size_t n = std::min(x.size(), y.size());
     QVector<double> markKeys, markValues;
-    const double w = m_smoothing;
-    for (int i = 0; i < n; ++i) {
-        keys[i] = x[i];
-        const double v = y[i];
-        if (std::isfinite(v)) {
-            raw[i] = v;
-            s.emaLast = s.emaLast * w + (1.0 - w) * v;
-            ++s.emaCount;
-            const double debias = w > 0.0 ? 1.0 - std::pow(w, static_cast<double>(s.emaCount)) : 1.0;
-            smooth[i] = debias > 0.0 ? s.emaLast / debias : v;
-            s.lastFinite = v;
+    for (std::size_t i = 0; i < n; ++i) {
+        s.store->append(x[i], y[i]);
+        if (std::isfinite(y[i])) {
+            s.lastFinite = y[i];
         } else {
-            raw[i] = std::numeric_limits<double>::quiet_NaN();
-            smooth[i] = raw[i];
             markKeys.append(x[i]);
             markValues.append(s.lastFinite);
-            ++s.nonFinite;
         }
     }
-    s.raw->addData(keys, raw, /*alreadySorted=*/true);
-    s.smooth->addData(keys, smooth, /*alreadySorted=*/true);
     if (!markKeys.isEmpty())
         s.marks->addData(markKeys, markValues, /*alreadySorted=*/true);
-    if (s.raw->dataCount() > kAntialiasLimit && s.raw->antialiased()) {
-        s.raw->setAntialiased(false);
-        s.smooth->setAntialiased(false);
-    }
+    m_dataChanged = true;
     scheduleReplot();
 }
 
@@ -130,13 +137,12 @@ void LossChart::clearSeries(const QString& key)
     auto it = m_series.find(key);
     if (it == m_series.end())
         return;
+    it->store->clear();
     it->raw->data()->clear();
     it->smooth->data()->clear();
     it->marks->data()->clear();
-    it->emaLast = 0.0;
-    it->emaCount = 0;
     it->lastFinite = 0.0;
-    it->nonFinite = 0;
+    m_dataChanged = true;
     scheduleReplot();
 }
 
@@ -164,13 +170,25 @@ void LossChart::removeSeries(const QString& key)
 int LossChart::pointCount(const QString& key) const
 {
     auto it = m_series.constFind(key);
-    return it == m_series.constEnd() ? 0 : it->raw->dataCount();
+    return it == m_series.constEnd() ? 0 : static_cast<int>(it->store->size());
+}
+
+const charts::SeriesStore* LossChart::store(const QString& key) const
+{
+    auto it = m_series.constFind(key);
+    return it == m_series.constEnd() ? nullptr : it->store.get();
+}
+
+int LossChart::drawnPointCount(const QString& key, bool smoothed) const
+{
+    auto it = m_series.constFind(key);
+    return it == m_series.constEnd() ? 0 : (smoothed ? it->smooth : it->raw)->dataCount();
 }
 
 int LossChart::nonFiniteCount(const QString& key) const
 {
     auto it = m_series.constFind(key);
-    return it == m_series.constEnd() ? 0 : it->nonFinite;
+    return it == m_series.constEnd() ? 0 : static_cast<int>(it->store->nonFiniteCount());
 }
 
 bool LossChart::seriesVisible(const QString& key) const
@@ -187,8 +205,9 @@ void LossChart::setSeriesVisible(const QString& key, bool visible)
     it->smooth->setVisible(visible);
     it->marks->setVisible(visible);
     applySeriesStyle(*it);
+    m_dataChanged = true;
     if (auto* item = legend->itemWithPlottable(it->smooth))
-        item->setTextColor(visible ? Qt::black : Qt::gray);
+        item->setTextColor(visible && !it->store->empty() ? Qt::black : Qt::gray);
     scheduleReplot();
     Q_EMIT seriesVisibilityChanged(key, visible);
 }
@@ -210,26 +229,12 @@ void LossChart::onLegendClick(QCPLegend*, QCPAbstractLegendItem* item, QMouseEve
 void LossChart::setSmoothing(double weight)
 {
     m_smoothing = std::clamp(weight, 0.0, 0.999);
-    // Recompute every smoothed line from its raw line (a user action, not per update).
+    // Recompute every smoothed pyramid from the stored samples (a user action, not per update).
     for (auto& s : m_series) {
-        s.emaLast = 0.0;
-        s.emaCount = 0;
-        QVector<QCPGraphData> out;
-        out.reserve(s.raw->dataCount());
-        const double w = m_smoothing;
-        for (auto p = s.raw->data()->constBegin(); p != s.raw->data()->constEnd(); ++p) {
-            double v = p->value;
-            if (std::isfinite(v)) {
-                s.emaLast = s.emaLast * w + (1.0 - w) * v;
-                ++s.emaCount;
-                const double debias = w > 0.0 ? 1.0 - std::pow(w, static_cast<double>(s.emaCount)) : 1.0;
-                v = s.emaLast / debias;
-            }
-            out.append(QCPGraphData(p->key, v));
-        }
-        s.smooth->data()->set(out, /*alreadySorted=*/true);
+        s.store->setSmoothing(m_smoothing);
         applySeriesStyle(s);
     }
+    m_dataChanged = true;
     scheduleReplot();
 }
 
@@ -243,6 +248,15 @@ void LossChart::setLogScale(bool on)
         yAxis->setScaleType(QCPAxis::stLinear);
         yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
     }
+    scheduleReplot();
+}
+
+void LossChart::setIntegerX(bool on)
+{
+    if (on)
+        xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new IntegerTicker));
+    else
+        xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
     scheduleReplot();
 }
 
@@ -276,26 +290,25 @@ void LossChart::replotNow()
 
 QCPRange LossChart::robustValueRange(bool* ok) const
 {
+    using View = charts::SeriesStore::View;
     std::vector<double> samples;
     for (const auto& s : m_series) {
         if (!s.smooth->visible())
             continue;
-        for (const QCPGraph* g : { s.raw, s.smooth }) {
-            if (!g->visible() && g != s.smooth)
+        const charts::SeriesStore& st = *s.store;
+        const std::int64_t n = st.size();
+        const std::int64_t stride = std::max<std::int64_t>(1, n / kRangeSamplesPerGraph);
+        for (View view : { View::Raw, View::Smoothed }) {
+            if (view == View::Raw && !s.raw->visible())
                 continue;
-            const int n = g->dataCount();
-            const int stride = std::max(1, n / kRangeSamplesPerGraph);
-            auto data = g->data();
-            for (int i = 0; i < n; i += stride) {
-                const double v = (data->constBegin() + i)->value;
-                if (std::isfinite(v) && (!m_log || v > 0.0))
+            auto take = [&](float v) {
+                if (std::isfinite(v) && (!m_log || v > 0.0f))
                     samples.push_back(v);
-            }
-            if (n > 0) { // always include the newest point so the live end is on screen
-                const double v = (data->constEnd() - 1)->value;
-                if (std::isfinite(v) && (!m_log || v > 0.0))
-                    samples.push_back(v);
-            }
+            };
+            for (std::int64_t i = 0; i < n; i += stride)
+                take(st.at(view, i));
+            if (n > 0) // always include the newest point so the live end is on screen
+                take(st.at(view, n - 1));
         }
     }
     *ok = !samples.empty();
@@ -332,16 +345,76 @@ void LossChart::rescale()
     double xmin = 0.0, xmax = 0.0;
     bool any = false;
     for (const auto& s : m_series) {
-        if (!s.smooth->visible() || s.raw->dataCount() == 0)
+        if (!s.smooth->visible() || s.store->empty())
             continue;
-        const double a = s.raw->data()->constBegin()->key;
-        const double b = (s.raw->data()->constEnd() - 1)->key;
+        const double a = s.store->x(0);
+        const double b = s.store->x(s.store->size() - 1);
         xmin = any ? std::min(xmin, a) : a;
         xmax = any ? std::max(xmax, b) : b;
         any = true;
     }
     if (any)
         xAxis->setRange(xmin, xmax > xmin ? xmax : xmin + 1.0);
+}
+
+namespace {
+/// The polyline points of decimated columns: a column of one sample is that sample; a wider one is its
+/// first value, its min and max (in the order that joins first to last), its last value, and a NaN gap if
+/// it holds a non-finite sample.
+void appendColumnPoints(const std::vector<charts::Column>& cols, QVector<QCPGraphData>* out)
+{
+    out->clear();
+    out->reserve(static_cast<int>(cols.size()) * 4);
+    for (const charts::Column& c : cols) {
+        if (c.count == 1) {
+            out->append(QCPGraphData(c.xFirst, c.first));
+            continue;
+        }
+        const double mid = 0.5 * (c.xFirst + c.xLast);
+        out->append(QCPGraphData(c.xFirst, c.first));
+        if (std::isfinite(c.min)) {
+            // Extremes that are the first or last value need no point of their own (a smoothed line is
+            // mostly monotone within a column: two points instead of four, half the drawing).
+            const bool rising = !(c.last < c.first);
+            for (const float v : { rising ? c.min : c.max, rising ? c.max : c.min })
+                if (v != c.first && v != c.last)
+                    out->append(QCPGraphData(mid, v));
+        }
+        if (c.nonFinite > 0)
+            out->append(QCPGraphData(mid, std::numeric_limits<double>::quiet_NaN()));
+        out->append(QCPGraphData(c.xLast, c.last));
+    }
+}
+} // namespace
+
+void LossChart::updateDrawnData()
+{
+    const QCPRange range = xAxis->range();
+    const int width = std::max(1, axisRect()->width());
+    if (!m_dataChanged && width == m_drawnWidth && range == m_drawnRange)
+        return;
+    m_dataChanged = false;
+    m_drawnWidth = width;
+    m_drawnRange = range;
+    using View = charts::SeriesStore::View;
+    QVector<QCPGraphData> points;
+    for (auto& s : m_series) {
+        // A loss with no values (e.g. at weight 0, so never computed) has no line: its entry is greyed.
+        const QString name = s.store->empty() ? tr("%1 (no values)").arg(s.label) : s.label;
+        if (s.smooth->name() != name) {
+            s.smooth->setName(name);
+            if (auto* item = legend->itemWithPlottable(s.smooth))
+                item->setTextColor(s.store->empty() || !s.smooth->visible() ? Qt::gray : Qt::black);
+        }
+        for (auto [graph, view] : { std::pair { s.raw, View::Raw }, std::pair { s.smooth, View::Smoothed } }) {
+            if (!graph->visible()) {
+                graph->data()->clear();
+                continue;
+            }
+            appendColumnPoints(s.store->decimate(view, range.lower, range.upper, width), &points);
+            graph->data()->set(points, /*alreadySorted=*/true);
+        }
+    }
 }
 
 void LossChart::mousePressEvent(QMouseEvent* event)
@@ -364,48 +437,90 @@ void LossChart::mouseDoubleClickEvent(QMouseEvent* event)
     replotNow();
 }
 
+bool LossChart::event(QEvent* event)
+{
+    // The usage tooltip (setToolTip) would replace the value tooltip after the hover delay.
+    if (event->type() == QEvent::ToolTip && !m_valueTip.isEmpty()) {
+        QToolTip::showText(static_cast<QHelpEvent*>(event)->globalPos(), m_valueTip, this);
+        return true;
+    }
+    return QCustomPlot::event(event);
+}
+
 void LossChart::mouseMoveEvent(QMouseEvent* event)
 {
     QCustomPlot::mouseMoveEvent(event);
     if (event->buttons() != Qt::NoButton)
         return;
+    using View = charts::SeriesStore::View;
     const QPointF pos = event->position();
-    const double xCoord = xAxis->pixelToCoord(pos.x());
+    const View view = m_smoothing > 0.0 ? View::Smoothed : View::Raw;
+    // The samples under the pointer's pixel column (or the nearest one), per visible line.
+    const double xa = xAxis->pixelToCoord(pos.x() - 0.5);
+    const double xb = xAxis->pixelToCoord(pos.x() + 0.5);
     const Series* best = nullptr;
+    charts::Column bestCol, bestRaw;
     double bestDist = 24.0; // pixels
-    QCPGraphData bestSmooth, bestRaw;
     for (const auto& s : m_series) {
-        if (!s.smooth->visible() || s.smooth->dataCount() == 0)
+        const charts::SeriesStore& st = *s.store;
+        if (!s.smooth->visible() || st.empty())
             continue;
-        auto data = s.smooth->data();
-        auto it = data->findBegin(xCoord);
-        if (it == data->constEnd())
-            continue;
-        // findBegin returns the point at or before x; the next one may be nearer.
-        auto next = it + 1;
-        if (next != data->constEnd() && std::abs(next->key - xCoord) < std::abs(it->key - xCoord))
-            it = next;
-        const double py = yAxis->coordToPixel(it->value);
-        const double px = xAxis->coordToPixel(it->key);
-        const double d = std::hypot(px - pos.x(), std::isfinite(py) ? py - pos.y() : 0.0);
+        std::int64_t b = st.lowerBound(std::min(xa, xb));
+        std::int64_t e = st.upperBound(std::max(xa, xb));
+        if (e <= b) { // no sample in this column: the nearest one
+            const std::int64_t right = std::min(b, st.size() - 1);
+            const std::int64_t left = std::max<std::int64_t>(0, b - 1);
+            const double xc = xAxis->pixelToCoord(pos.x());
+            b = std::abs(st.x(left) - xc) <= std::abs(st.x(right) - xc) ? left : right;
+            e = b + 1;
+        }
+        const charts::Column c = st.column(view, b, e);
+        const double px = xAxis->coordToPixel(0.5 * (c.xFirst + c.xLast));
+        double dy = 0.0;
+        const float lo = c.count == 1 ? c.first : c.min;
+        const float hi = c.count == 1 ? c.first : c.max;
+        if (std::isfinite(lo) && std::isfinite(hi)) {
+            const double p1 = yAxis->coordToPixel(lo), p2 = yAxis->coordToPixel(hi);
+            if (std::isfinite(p1) && std::isfinite(p2))
+                dy = pos.y() < std::min(p1, p2) ? std::min(p1, p2) - pos.y()
+                                                : (pos.y() > std::max(p1, p2) ? pos.y() - std::max(p1, p2) : 0.0);
+        }
+        const double d = std::hypot(px - pos.x(), dy);
         if (d < bestDist) {
             bestDist = d;
             best = &s;
-            bestSmooth = *it;
-            auto r = s.raw->data()->findBegin(it->key, false);
-            bestRaw = r != s.raw->data()->constEnd() ? *r : *it;
+            bestCol = c;
+            bestRaw = view == View::Raw ? c : st.column(View::Raw, b, e);
         }
     }
     if (!best) {
+        m_valueTip.clear();
         QToolTip::hideText();
         return;
     }
-    QString text = QStringLiteral("<b>%1</b><br>%2: %3<br>%4: %5")
-                       .arg(best->label.toHtmlEscaped(), xAxis->label().isEmpty() ? tr("x") : xAxis->label())
-                       .arg(bestSmooth.key, 0, 'g', 8)
-                       .arg(yAxis->label().isEmpty() ? tr("value") : yAxis->label())
-                       .arg(std::isfinite(bestRaw.value) ? QString::number(bestRaw.value, 'g', 6) : tr("non-finite"));
-    if (m_smoothing > 0.0)
-        text += tr("<br>smoothed: %1").arg(bestSmooth.value, 0, 'g', 6);
+    const QString xLabel = xAxis->label().isEmpty() ? tr("x") : xAxis->label();
+    const QString yLabel = yAxis->label().isEmpty() ? tr("value") : yAxis->label();
+    auto num = [](double v) { return std::isfinite(v) ? QString::number(v, 'g', 6) : tr("non-finite"); };
+    QString text = QStringLiteral("<b>%1</b><br>").arg(best->label.toHtmlEscaped());
+    if (bestCol.count == 1) {
+        text += QStringLiteral("%1: %2<br>%3: %4")
+                    .arg(xLabel)
+                    .arg(bestCol.xFirst, 0, 'g', 8)
+                    .arg(yLabel, num(bestRaw.first));
+        if (m_smoothing > 0.0)
+            text += tr("<br>smoothed: %1").arg(num(bestCol.first));
+    } else {
+        // One pixel column aggregates many samples: say so, with their range, instead of one of them.
+        text += tr("%1 samples, %2 %3 – %4<br>%5: min %6, max %7")
+                    .arg(QLocale().toString(static_cast<qlonglong>(bestCol.count)), xLabel)
+                    .arg(bestCol.xFirst, 0, 'g', 8)
+                    .arg(bestCol.xLast, 0, 'g', 8)
+                    .arg(yLabel, num(bestRaw.min), num(bestRaw.max));
+        if (m_smoothing > 0.0)
+            text += tr("<br>smoothed: min %1, max %2").arg(num(bestCol.min), num(bestCol.max));
+        if (bestRaw.nonFinite > 0)
+            text += tr("<br>%1 non-finite").arg(bestRaw.nonFinite);
+    }
+    m_valueTip = text;
     QToolTip::showText(event->globalPosition().toPoint(), text, this);
 }

@@ -8,17 +8,22 @@
 
 #include <qcustomplot.h>
 
+#include <memory>
 #include <vector>
+
+#include "charts/seriesstore.h"
 
 /// A chart of loss series against an x axis (iterations or fractional epochs; the caller supplies x).
 ///
 /// Each series has a faint "raw" line and a bold line smoothed with TensorBoard's debiased EMA
-/// (weight 0 = no smoothing, the raw line is then hidden). Points are only ever appended
-/// (QCPGraph::addData on sorted keys) and replots are coalesced by a timer to at most ~30 per
-/// second, so a chart stays responsive with 10^6 points per line. Non-finite values leave a gap
-/// in the line and are marked with a red cross at the last finite value, so they never break
-/// the auto-range. The auto-range ignores the 0.5 % most extreme samples on each side, so a
-/// single spike does not flatten the rest; user zoom/drag switches it off, a double click restores it.
+/// (weight 0 = no smoothing, the raw line is then hidden). The samples live in a charts::SeriesStore
+/// (float32, min/max pyramid); before each replot every visible line is decimated M4-style to the
+/// visible x range and the plot's pixel width, and only those points (<= 4 per pixel column) are handed
+/// to QCustomPlot. So a replot costs O(plot width) whatever the run length, zoom and pan pick the right
+/// level, and no spike is dropped. Replots are coalesced by a timer to at most ~30 per second. Non-finite values leave
+/// a gap in the line and are marked with a red cross at the last finite value, so they never break the auto-range. The
+/// auto-range ignores the 0.5 % most extreme samples on each side, so a single spike does not flatten the rest; user
+/// zoom/drag switches it off, a double click restores it.
 class LossChart : public QCustomPlot {
     Q_OBJECT
 public:
@@ -41,6 +46,10 @@ public:
 
     /// Number of points of a series (finite or not).
     int pointCount(const QString& key) const;
+    /// The stored samples of a series (x as appended, raw and smoothed values); nullptr if unknown.
+    const charts::SeriesStore* store(const QString& key) const;
+    /// The points handed to QCustomPlot for a series' smoothed (or raw) line at the last replot.
+    int drawnPointCount(const QString& key, bool smoothed = true) const;
     int nonFiniteCount(const QString& key) const;
     bool seriesVisible(const QString& key) const;
     void setSeriesVisible(const QString& key, bool visible);
@@ -48,6 +57,8 @@ public:
     /// EMA weight in [0, 1); recomputes the smoothed lines from the raw ones.
     void setSmoothing(double weight);
     void setLogScale(bool on);
+    /// Integer-only ticks on the x axis (iterations), or any (fractional epochs, time).
+    void setIntegerX(bool on);
     void setAxisLabels(const QString& x, const QString& y);
     /// Auto-range on/off (off after the user zooms or drags).
     void setAutoRange(bool on);
@@ -64,6 +75,7 @@ Q_SIGNALS:
     void seriesVisibilityChanged(const QString& key, bool visible);
 
 protected:
+    bool event(QEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseDoubleClickEvent(QMouseEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
@@ -72,17 +84,17 @@ protected:
 private:
     struct Series {
         QString label;
-        QCPGraph* raw = nullptr; ///< faint, unsmoothed (NaN where non-finite)
+        std::shared_ptr<charts::SeriesStore> store; ///< every sample (shared_ptr: QHash needs copyable values)
+        QCPGraph* raw = nullptr; ///< faint, unsmoothed: decimated points of the visible range
         QCPGraph* smooth = nullptr; ///< bold, EMA-smoothed; legend entry
         QCPGraph* marks = nullptr; ///< red crosses at non-finite points
-        double emaLast = 0.0; ///< EMA state (TensorBoard debiasing)
-        qint64 emaCount = 0;
         double lastFinite = 0.0;
-        int nonFinite = 0;
     };
     void onLegendClick(QCPLegend* legend, QCPAbstractLegendItem* item, QMouseEvent* event);
     void applySeriesStyle(Series& s);
     void rescale();
+    /// Re-decimates the visible lines when the data, the x range or the plot width changed (afterLayout).
+    void updateDrawnData();
 
     QString m_title;
     QHash<QString, Series> m_series;
@@ -91,4 +103,8 @@ private:
     bool m_log = false;
     bool m_autoRange = true;
     QTimer m_replotTimer;
+    bool m_dataChanged = true;
+    QCPRange m_drawnRange;
+    int m_drawnWidth = -1;
+    QString m_valueTip; ///< the value tooltip shown while the pointer rests (replaces the usage tooltip)
 };
