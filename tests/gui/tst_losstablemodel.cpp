@@ -9,6 +9,7 @@
 #include "objective/losstabledelegate.h"
 #include "objective/losstablemodel.h"
 
+#include <QColor>
 #include <QComboBox>
 #include <QLineEdit>
 #include <QSpinBox>
@@ -117,7 +118,13 @@ private Q_SLOTS:
         QTest::newRow("list") << QVariant(QStringList { QStringLiteral(" D ") }) << true
                               << QStringList { QStringLiteral("D") };
         QTest::newRow("duplicates merged") << QVariant(QStringLiteral("G, G")) << true << g;
-        QTest::newRow("empty = untagged") << QVariant(QStringLiteral("  ")) << true << QStringList {};
+        QTest::newRow("G and another") << QVariant(QStringLiteral("structure, D")) << true
+                                       << QStringList { QStringLiteral("structure"), QStringLiteral("D") };
+        // Issue #11 item 5: a loss in neither the G nor the D step trains nothing; refused where it is edited.
+        QTest::newRow("empty = trains nothing") << QVariant(QStringLiteral("  ")) << false << g;
+        QTest::newRow("empty list") << QVariant(QStringList {}) << false << g;
+        QTest::newRow("neither G nor D") << QVariant(QStringLiteral("edges")) << false << g;
+        QTest::newRow("lowercase g") << QVariant(QStringLiteral("g")) << false << g;
         QTest::newRow("empty tag") << QVariant(QStringLiteral("G,,D")) << false << g;
         QTest::newRow("trailing comma") << QVariant(QStringLiteral("G,")) << false << g;
         QTest::newRow("blank in list") << QVariant(QStringList { QStringLiteral("G"), QStringLiteral(" ") }) << false
@@ -134,6 +141,51 @@ private Q_SLOTS:
         QCOMPARE(model.setData(model.index(0, LossTableModel::TagsColumn), value), accepted);
         QCOMPARE(model.rows()[0].tags, expected);
         QCOMPARE(rejected.count(), accepted ? 0 : 1);
+        const QString tag = QString::fromLatin1(QTest::currentDataTag());
+        const QStringList trainsNothing { QStringLiteral("empty = trains nothing"), QStringLiteral("empty list"),
+            QStringLiteral("neither G nor D"), QStringLiteral("lowercase g") };
+        if (trainsNothing.contains(tag)) {
+            const QString msg = rejected.first().first().toString();
+            QVERIFY2(msg.startsWith(QStringLiteral("G_L1: ")) && msg.contains(QStringLiteral("trains nothing"))
+                    && msg.contains(QStringLiteral("weight to 0")),
+                qPrintable(msg));
+            if (tag.contains(QStringLiteral("lowercase")))
+                QVERIFY2(msg.contains(QStringLiteral("case-sensitive")), qPrintable(msg));
+        }
+    }
+
+    // Specs and presets may hold losses without G or D: they load as they are and the cell says what that means.
+    void untaggedRowFromASpecIsShownAndFlagged()
+    {
+        LossTableModel model;
+        auto rows = sampleRows();
+        rows[0].tags = {};
+        rows[1].tags = { QStringLiteral("edges") };
+        model.setRows(rows);
+        QCOMPARE(model.rows()[0].tags, QStringList {});
+        const QModelIndex t0 = model.index(0, LossTableModel::TagsColumn);
+        const QModelIndex t1 = model.index(1, LossTableModel::TagsColumn);
+        QCOMPARE(t0.data().toString(), QStringLiteral("(none)"));
+        QCOMPARE(t1.data().toString(), QStringLiteral("edges"));
+        for (const QModelIndex& i : { t0, t1 }) {
+            QVERIFY2(i.data(Qt::ToolTipRole).toString().contains(QStringLiteral("trains nothing")),
+                qPrintable(i.data(Qt::ToolTipRole).toString()));
+            QVERIFY(i.data(Qt::ForegroundRole).isValid());
+        }
+        model.setRows(sampleRows());
+        QVERIFY(!model.index(0, LossTableModel::TagsColumn).data(Qt::ForegroundRole).isValid());
+        QVERIFY(!model.index(0, LossTableModel::TagsColumn)
+                     .data(Qt::ToolTipRole)
+                     .toString()
+                     .contains(QStringLiteral("trains nothing")));
+        // The editor gets the tags themselves, not the cell's "(none)".
+        model.setRows(rows);
+        LossTableDelegate delegate;
+        QWidget parent;
+        auto* edit = qobject_cast<QLineEdit*>(delegate.createEditor(&parent, QStyleOptionViewItem(), t0));
+        QVERIFY(edit);
+        delegate.setEditorData(edit, model.index(0, LossTableModel::TagsColumn));
+        QCOMPARE(edit->text(), QString());
     }
 
     void setSchedule()
@@ -222,7 +274,7 @@ private Q_SLOTS:
         m[QStringLiteral("start_epoch")] = 3;
         m[QStringLiteral("end_epoch")] = 6;
         m[QStringLiteral("target_value")] = 4.0;
-        editor->setValue(m);
+        editor->setValue(m, 50.0, 10);
         delegate.setModelData(editor, &model, si);
         QCOMPARE(model.rows()[0].schedule.kind, nectar::Schedule::Kind::Linear);
         QCOMPARE(model.rows()[0].schedule.end_epoch, 6);
@@ -241,8 +293,139 @@ private Q_SLOTS:
         bad.name = QStringLiteral("G_X");
         bad.weight = -3;
         QVERIFY(!model.addLoss(bad, &error));
+        // Issue #11 item 5: the Add-a-loss form follows the table's rule on tags.
+        LossRow untagged = sampleRows()[0];
+        untagged.name = QStringLiteral("G_X");
+        untagged.tags = {};
+        QVERIFY(!model.addLoss(untagged, &error));
+        QVERIFY2(error.startsWith(QStringLiteral("G_X: ")) && error.contains(QStringLiteral("trains nothing")),
+            qPrintable(error));
+        untagged.tags = { QStringLiteral("structure") };
+        QVERIFY(!model.addLoss(untagged, &error));
         QCOMPARE(model.rowCount(), 2);
+        untagged.tags = { QStringLiteral("structure"), QStringLiteral("G") };
+        QVERIFY2(model.addLoss(untagged, &error), qPrintable(error));
+        QCOMPARE(model.rowCount(), 3);
         QCOMPARE(model.rowOf(QStringLiteral("D_real")), 1);
+    }
+
+    // Issue #11 item 4: a weight typed into a scheduled row is refused with the reason, not silently hidden.
+    void scheduledWeightIsRefusedAndNoneShowsTheWeightAtOnce()
+    {
+        LossTableModel model;
+        model.setRows(sampleRows());
+        const QModelIndex w = model.index(0, LossTableModel::WeightColumn);
+        const QModelIndex si = model.index(0, LossTableModel::ScheduleColumn);
+        QVERIFY(model.setData(si,
+            QVariantMap { { QStringLiteral("schedule"), QStringLiteral("linear") },
+                { QStringLiteral("start_epoch"), 2 }, { QStringLiteral("end_epoch"), 8 },
+                { QStringLiteral("initial_value"), 5.0 }, { QStringLiteral("target_value"), 20.0 } },
+            LossTableModel::ScheduleRole));
+        QCOMPARE(w.data().toString(), QStringLiteral("5 (scheduled)"));
+        QVERIFY2(w.data(Qt::ToolTipRole).toString().contains(QStringLiteral("set the schedule to none")),
+            qPrintable(w.data(Qt::ToolTipRole).toString()));
+        QSignalSpy rejected(&model, &LossTableModel::editRejected);
+        QSignalSpy edited(&model, &LossTableModel::lossEdited);
+        QVERIFY(!model.setData(w, QStringLiteral("7")));
+        QCOMPARE(model.rows()[0].weight, 100.0);
+        QCOMPARE(rejected.count(), 1);
+        QCOMPARE(edited.count(), 0);
+        const QString msg = rejected.first().first().toString();
+        QVERIFY2(msg.startsWith(QStringLiteral("G_L1: ")) && msg.contains(QStringLiteral("linear"))
+                && msg.contains(QStringLiteral("reached at epoch 8")) && msg.contains(QStringLiteral("7"))
+                && msg.contains(QStringLiteral("schedule to none")),
+            qPrintable(msg));
+        // The unchanged λ (what the weight editor starts with) is not an edit.
+        QVERIFY(model.setData(w, QStringLiteral("100")));
+        QCOMPARE(rejected.count(), 1);
+        // The delegate's weight editor starts from λ, not from the cell's text.
+        LossTableDelegate delegate;
+        QWidget parent;
+        auto* edit = qobject_cast<QLineEdit*>(delegate.createEditor(&parent, QStyleOptionViewItem(), w));
+        delegate.setEditorData(edit, w);
+        QCOMPARE(edit->text(), QStringLiteral("100"));
+
+        // Back to none: the weight cell changes in the same dataChanged (no repaint needed) and shows λ.
+        QSignalSpy changed(&model, &LossTableModel::dataChanged);
+        QVERIFY(model.setData(
+            si, QVariantMap { { QStringLiteral("schedule"), QStringLiteral("none") } }, LossTableModel::ScheduleRole));
+        bool weightChanged = false;
+        for (const auto& args : changed) {
+            const auto from = args.at(0).value<QModelIndex>(), to = args.at(1).value<QModelIndex>();
+            weightChanged |= from.row() <= 0 && to.row() >= 0 && from.column() <= LossTableModel::WeightColumn
+                && to.column() >= LossTableModel::WeightColumn;
+        }
+        QVERIFY(weightChanged);
+        QCOMPARE(w.data().toString(), QStringLiteral("100"));
+        QVERIFY(model.setData(w, QStringLiteral("7")));
+        QCOMPARE(model.rows()[0].weight, 7.0);
+    }
+
+    // Issue #11 item 3: choosing a kind starts from the loss's weight (0 stays 0) over the run's epochs.
+    void scheduleEditorPrefillsFromTheWeight()
+    {
+        LossTableModel model;
+        auto rows = sampleRows();
+        rows[0].weight = 0.0;
+        model.setRows(rows);
+        LossTableDelegate delegate;
+        delegate.setLastEpochSource([] { return 12; });
+        QWidget parent;
+        const QModelIndex si = model.index(0, LossTableModel::ScheduleColumn);
+        auto* editor = qobject_cast<ScheduleEditor*>(delegate.createEditor(&parent, QStyleOptionViewItem(), si));
+        QVERIFY(editor);
+        delegate.setEditorData(editor, si);
+        auto* kind = qobject_cast<QComboBox*>(editor->fields().first());
+        QCOMPARE(kind->currentText(), QStringLiteral("none"));
+        kind->setCurrentText(QStringLiteral("linear")); // as a user picks it
+        for (QWidget* f : editor->fields())
+            QVERIFY(f->isEnabled());
+        QVariantMap v = editor->value();
+        QCOMPARE(v.value(QStringLiteral("initial_value")).toDouble(), 0.0);
+        QCOMPARE(v.value(QStringLiteral("target_value")).toDouble(), 0.0);
+        QCOMPARE(v.value(QStringLiteral("start_epoch")).toInt(), 1);
+        QCOMPARE(v.value(QStringLiteral("end_epoch")).toInt(), 12);
+        delegate.setModelData(editor, &model, si);
+        QCOMPARE(model.rows()[0].schedule.kind, nectar::Schedule::Kind::Linear);
+        QCOMPARE(model.rows()[0].schedule.initial_value, 0.0);
+        QCOMPARE(model.rows()[0].schedule.target_value, 0.0); // still off: nothing switched on silently
+
+        // An existing schedule is shown as it is; an unknown last epoch keeps the map's epochs.
+        editor->setValue(LossTableModel::scheduleToMap(nectar::Schedule::linear(3, 7, 2.0, 9.0)), 50.0, 12);
+        v = editor->value();
+        QCOMPARE(v.value(QStringLiteral("initial_value")).toDouble(), 2.0);
+        QCOMPARE(v.value(QStringLiteral("end_epoch")).toInt(), 7);
+        editor->setValue(LossTableModel::scheduleToMap(nectar::Schedule {}), 50.0, 0);
+        v = editor->value();
+        QCOMPARE(v.value(QStringLiteral("initial_value")).toDouble(), 50.0);
+        QCOMPARE(v.value(QStringLiteral("end_epoch")).toInt(), nectar::Schedule {}.end_epoch);
+    }
+
+    // Issue #11 item 8: a loss that cannot be built here keeps its row, greyed, with the reason.
+    void unavailableRowIsShownGreyedWithTheReason()
+    {
+        LossTableModel model;
+        auto rows = sampleRows();
+        rows[0].unavailable = QStringLiteral("VGG19 weights not found; get them with curl");
+        model.setRows(rows);
+        QCOMPARE(model.unavailableLosses(), QStringList { QStringLiteral("G_L1") });
+        QVERIFY(model.rows() == sampleRows()); // not part of the objective
+        for (int c = 0; c < LossTableModel::ColumnCount; ++c) {
+            const QModelIndex i = model.index(0, c);
+            QCOMPARE(i.data(Qt::ForegroundRole).value<QColor>(), QColor(Qt::gray));
+            QVERIFY2(i.data(Qt::ToolTipRole).toString().contains(QStringLiteral("curl")),
+                qPrintable(i.data(Qt::ToolTipRole).toString()));
+            QVERIFY(!model.index(1, c).data(Qt::ToolTipRole).toString().contains(QStringLiteral("curl")));
+        }
+        QCOMPARE(model.index(0, LossTableModel::FunctionColumn).data().toString(), QStringLiteral("L1 (unavailable)"));
+        QCOMPARE(model.index(0, LossTableModel::FunctionColumn).data(LossTableModel::FunctionRole).toString(),
+            QStringLiteral("L1"));
+        QCOMPARE(model.index(0, 0).data(LossTableModel::UnavailableRole).toString(), rows[0].unavailable);
+        // Still editable: its weight goes into presets and specs.
+        QVERIFY(model.flags(model.index(0, LossTableModel::WeightColumn)) & Qt::ItemIsEditable);
+        QVERIFY(model.setData(model.index(0, LossTableModel::WeightColumn), 3.0));
+        QCOMPARE(model.rows()[0].weight, 3.0);
+        QCOMPARE(model.rows()[0].unavailable, rows[0].unavailable);
     }
 };
 

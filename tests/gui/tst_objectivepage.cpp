@@ -5,7 +5,11 @@
 #include <QAbstractItemModelTester>
 #include <QAbstractSlider>
 #include <QComboBox>
+#include <QHeaderView>
 #include <QLineEdit>
+#include <QPointer>
+#include <QPushButton>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabBar>
 #include <QTableView>
@@ -13,9 +17,11 @@
 
 #include "bridge/enginebridge.h"
 #include "mainwindow.h"
+#include "objective/losstabledelegate.h"
 #include "objective/losstablemodel.h"
 #include "pages/objectivepage.h"
 #include "pages/settingsform.h"
+#include "session/trainingsession.h"
 #include "toolbox_test_env.h"
 
 namespace {
@@ -33,6 +39,51 @@ void writeFile(const QString& path, const QByteArray& text)
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(text);
 }
+/// The main window at the default size (ui/mainwindow.ui), shown and active, as a user first sees it.
+void showAtDefaultSize(MainWindow& w, QSize size = { 1280, 860 })
+{
+    w.resize(size);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QCoreApplication::processEvents();
+}
+QTableView* lossTable(MainWindow& w)
+{
+    return w.objectivePage()->findChild<QTableView*>(QStringLiteral("lossTable"));
+}
+/// Opens the schedule editor of `loss` as a double-click would.
+ScheduleEditor* openScheduleEditor(MainWindow& w, const QString& loss)
+{
+    QTableView* view = lossTable(w);
+    LossTableModel* m = w.objectivePage()->model();
+    const QModelIndex i = m->index(m->rowOf(loss), LossTableModel::ScheduleColumn);
+    view->scrollTo(i);
+    view->setCurrentIndex(i);
+    view->edit(i);
+    QCoreApplication::processEvents();
+    return view->viewport()->findChild<ScheduleEditor*>();
+}
+/// Environment variables set for one scope (restored after).
+struct ScopedEnv {
+    QByteArray name, old;
+    bool had;
+    ScopedEnv(const char* n, const QByteArray& value)
+        : name(n)
+        , old(qgetenv(n))
+        , had(qEnvironmentVariableIsSet(n))
+    {
+        qputenv(n, value);
+    }
+    ~ScopedEnv()
+    {
+        if (had)
+            qputenv(name.constData(), old);
+        else
+            qunsetenv(name.constData());
+    }
+};
 } // namespace
 
 class TestObjectivePage : public QObject {
@@ -286,6 +337,289 @@ private Q_SLOTS:
         const QString nectargan = QStringLiteral(NECTAR_TEST_DATA_DIR "/reference/nectargan_default_config.json");
         QVERIFY2(w2.loadConfigFile(nectargan), qPrintable(w2.objectivePage()->message()));
         QCOMPARE(w2.objectivePage()->config().dataloader.load.crop_size, 256);
+    }
+
+    // Issue #11 item 3: at 1280×860 the schedule editor lies inside the table with every field at its full
+    // width; Tab/Shift+Tab move between its fields; Enter commits; Escape cancels.
+    void scheduleEditorFitsAndKeepsTab()
+    {
+        MainWindow w;
+        ObjectivePage* page = w.objectivePage();
+        QVERIFY(page->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("extended")));
+        showAtDefaultSize(w);
+        LossTableModel* m = page->model();
+        QTableView* view = lossTable(w);
+        const int sobel = m->rowOf(QStringLiteral("G_SOBEL"));
+        QCOMPARE(m->rows()[sobel].weight, 0.0); // the spec's default: off
+        // Every row (the last one is where an editor would run off the bottom).
+        for (const LossRow& r : std::vector<LossRow>(m->rows())) {
+            QPointer<ScheduleEditor> editor = openScheduleEditor(w, r.name);
+            QVERIFY2(editor && editor->isVisible(), qPrintable(r.name));
+            const QRect area = view->viewport()->rect();
+            QVERIFY2(area.contains(editor->geometry()),
+                qPrintable(QStringLiteral("%1: editor %2,%3 %4×%5 outside the viewport %6×%7")
+                               .arg(r.name)
+                               .arg(editor->x())
+                               .arg(editor->y())
+                               .arg(editor->width())
+                               .arg(editor->height())
+                               .arg(area.width())
+                               .arg(area.height())));
+            for (QWidget* f : editor->fields()) {
+                QVERIFY2(f->width() >= f->sizeHint().width(),
+                    qPrintable(QStringLiteral("%1: %2 is %3 px wide, needs %4")
+                                   .arg(r.name, QString::fromLatin1(f->metaObject()->className()))
+                                   .arg(f->width())
+                                   .arg(f->sizeHint().width())));
+                QVERIFY(editor->rect().contains(f->geometry()));
+            }
+            QTest::keyClick(QApplication::focusWidget(), Qt::Key_Escape);
+            QTRY_VERIFY(!editor);
+        }
+
+        QPointer<ScheduleEditor> editor = openScheduleEditor(w, QStringLiteral("G_SOBEL"));
+        QVERIFY(editor);
+        const QList<QWidget*> fields = editor->fields();
+        auto focusedField = [&]() -> int {
+            for (int i = 0; i < fields.size(); ++i)
+                if (fields[i] == QApplication::focusWidget() || fields[i]->isAncestorOf(QApplication::focusWidget()))
+                    return i;
+            return -1;
+        };
+        QCOMPARE(focusedField(), 0); // the kind first
+        // Choosing a kind starts from the loss's weight (0) over the run's epochs.
+        auto* kind = qobject_cast<QComboBox*>(fields[0]);
+        kind->setCurrentText(QStringLiteral("linear"));
+        const nectar::Config c = page->config();
+        const int last = c.train.generator.learning_rate.epochs + c.train.generator.learning_rate.epochs_decay;
+        QCOMPARE(editor->value().value(QStringLiteral("initial_value")).toDouble(), 0.0);
+        QCOMPARE(editor->value().value(QStringLiteral("target_value")).toDouble(), 0.0);
+        QCOMPARE(editor->value().value(QStringLiteral("start_epoch")).toInt(), 1);
+        QCOMPARE(editor->value().value(QStringLiteral("end_epoch")).toInt(), last);
+        testenv::screenshot(&w, QStringLiteral("objective_schedule_editor"));
+        for (int expected : { 1, 2, 3, 4, 0 }) { // kind → initial → target → start → end → kind
+            QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+            QVERIFY(editor && editor->isVisible());
+            QCOMPARE(focusedField(), expected);
+        }
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Backtab, Qt::ShiftModifier);
+        QCOMPARE(focusedField(), 4);
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab, Qt::ShiftModifier); // Shift+Tab as some send it
+        QCOMPARE(focusedField(), 3);
+        QCOMPARE(m->rows()[sobel].schedule.kind, nectar::Schedule::Kind::None); // nothing committed yet
+        // Type a target in its field, Enter: committed, the editor closes, the table has the focus back.
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Backtab, Qt::ShiftModifier);
+        QCOMPARE(focusedField(), 2);
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_A, Qt::ControlModifier);
+        QTest::keyClicks(QApplication::focusWidget(), QStringLiteral("5"));
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Return);
+        QTRY_VERIFY(!editor);
+        const nectar::Schedule& s = m->rows()[sobel].schedule;
+        QCOMPARE(s.kind, nectar::Schedule::Kind::Linear);
+        QCOMPARE(s.initial_value, 0.0);
+        QCOMPARE(s.target_value, 5.0);
+        QCOMPARE(s.end_epoch, last);
+        QCOMPARE(QApplication::focusWidget(), static_cast<QWidget*>(view));
+
+        // Escape: nothing changes.
+        editor = openScheduleEditor(w, QStringLiteral("G_SOBEL"));
+        QVERIFY(editor);
+        qobject_cast<QComboBox*>(editor->fields()[0])->setCurrentText(QStringLiteral("none"));
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Escape);
+        QTRY_VERIFY(!editor);
+        QCOMPARE(m->rows()[sobel].schedule.kind, nectar::Schedule::Kind::Linear);
+
+        // The focus leaving the editor (a click elsewhere) commits it, as the other cells' editors do.
+        editor = openScheduleEditor(w, QStringLiteral("G_SOBEL"));
+        QVERIFY(editor);
+        qobject_cast<QComboBox*>(editor->fields()[0])->setCurrentText(QStringLiteral("none"));
+        page->findChild<QLineEdit*>(QStringLiteral("newNameEdit"))->setFocus(Qt::MouseFocusReason);
+        QTRY_VERIFY(!editor);
+        QCOMPARE(m->rows()[sobel].schedule.kind, nectar::Schedule::Kind::None);
+        QCOMPARE(m->index(sobel, LossTableModel::WeightColumn).data().toString(), QStringLiteral("0"));
+    }
+
+    // Issue #11 item 4 through the page: the refusal is shown inline and names the way out.
+    void scheduledWeightEditShowsWhy()
+    {
+        MainWindow w;
+        ObjectivePage* page = w.objectivePage();
+        QVERIFY(page->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("extended")));
+        LossTableModel* m = page->model();
+        const int l1 = m->rowOf(QStringLiteral("G_L1"));
+        QVERIFY(m->setData(m->index(l1, LossTableModel::ScheduleColumn),
+            LossTableModel::scheduleToMap(nectar::Schedule::linear(1, 4, 100.0, 10.0)), LossTableModel::ScheduleRole));
+        QVERIFY(!m->setData(m->index(l1, LossTableModel::WeightColumn), QStringLiteral("50")));
+        QVERIFY2(page->message().contains(QStringLiteral("G_L1")) && page->message().contains(QStringLiteral("none")),
+            qPrintable(page->message()));
+        QCOMPARE(m->rows()[l1].weight, 100.0);
+    }
+
+    // Issue #11 item 9: at 1280×860 and larger, no cell text is elided and "Add a loss" shows whole names.
+    void tableColumnsAndAddFormShowWholeTexts_data()
+    {
+        QTest::addColumn<QSize>("size");
+        QTest::newRow("1280x860") << QSize(1280, 860);
+        QTest::newRow("1920x1080") << QSize(1920, 1080);
+    }
+    void tableColumnsAndAddFormShowWholeTexts()
+    {
+        QFETCH(QSize, size);
+        MainWindow w;
+        ObjectivePage* page = w.objectivePage();
+        QVERIFY(page->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("extended")));
+        showAtDefaultSize(w, size);
+        LossTableModel* m = page->model();
+        // Edits after the table was filled make cells wider: scheduled weights, a long schedule, long tags.
+        QVERIFY(m->setData(m->index(m->rowOf(QStringLiteral("G_SOBEL")), LossTableModel::ScheduleColumn),
+            LossTableModel::scheduleToMap(nectar::Schedule::exponential(12, 150, 0.25, 12.5)),
+            LossTableModel::ScheduleRole));
+        QVERIFY(m->setData(m->index(m->rowOf(QStringLiteral("G_L1")), LossTableModel::ScheduleColumn),
+            LossTableModel::scheduleToMap(nectar::Schedule::linear(1, 100, 100.125, 10.0)),
+            LossTableModel::ScheduleRole));
+        QVERIFY(m->setData(
+            m->index(m->rowOf(QStringLiteral("G_L2")), LossTableModel::TagsColumn), QStringLiteral("G, structure")));
+        QCoreApplication::processEvents();
+        QTableView* view = lossTable(w);
+        const QFontMetrics fm = view->fontMetrics();
+        for (int c = 0; c < LossTableModel::ColumnCount; ++c) {
+            const int width = view->horizontalHeader()->sectionSize(c);
+            for (int r = 0; r < m->rowCount(); ++r) {
+                const QString text = m->index(r, c).data().toString();
+                QVERIFY2(
+                    width >= fm.horizontalAdvance(text) + 2 * view->style()->pixelMetric(QStyle::PM_FocusFrameHMargin),
+                    qPrintable(QStringLiteral("column %1 is %2 px, \"%3\" needs %4")
+                                   .arg(c)
+                                   .arg(width)
+                                   .arg(text)
+                                   .arg(fm.horizontalAdvance(text))));
+            }
+            QVERIFY2(width >= static_cast<QAbstractItemView*>(view)->sizeHintForColumn(c),
+                qPrintable(QStringLiteral("column %1: %2 < %3")
+                               .arg(c)
+                               .arg(width)
+                               .arg(static_cast<QAbstractItemView*>(view)->sizeHintForColumn(c))));
+        }
+        auto* fn = page->findChild<QComboBox*>(QStringLiteral("newFunctionCombo"));
+        fn->setCurrentText(QStringLiteral("BCEWithLogits"));
+        int longest = 0;
+        for (int i = 0; i < fn->count(); ++i)
+            longest = std::max(longest, fn->fontMetrics().horizontalAdvance(fn->itemText(i)));
+        QVERIFY2(fn->width() >= fn->sizeHint().width() && fn->width() > longest,
+            qPrintable(QStringLiteral("function box %1 px, hint %2, longest name %3")
+                           .arg(fn->width())
+                           .arg(fn->sizeHint().width())
+                           .arg(longest)));
+        for (const char* name : { "newPredictionCombo", "newTargetCombo" }) {
+            auto* c = page->findChild<QComboBox*>(QLatin1String(name));
+            QVERIFY2(c->width() >= c->sizeHint().width(), name);
+        }
+        testenv::screenshot(&w, QStringLiteral("objective_table_%1x%2").arg(size.width()).arg(size.height()));
+    }
+
+    // Issue #11 item 5 through the page: clearing the tags, or adding a loss without G or D, is refused inline.
+    void lossWithoutGOrDIsRefusedWhereEdited()
+    {
+        MainWindow w;
+        ObjectivePage* page = w.objectivePage();
+        QVERIFY(page->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("extended")));
+        LossTableModel* m = page->model();
+        const int l2 = m->rowOf(QStringLiteral("G_L2"));
+        QVERIFY(!m->setData(m->index(l2, LossTableModel::TagsColumn), QString()));
+        QVERIFY2(
+            page->message().contains(QStringLiteral("G_L2")) && page->message().contains(QStringLiteral("weight to 0")),
+            qPrintable(page->message()));
+        QCOMPARE(m->rows()[l2].tags, QStringList { QStringLiteral("G") });
+        const int before = m->rowCount();
+        page->findChild<QLineEdit*>(QStringLiteral("newNameEdit"))->setText(QStringLiteral("G_EDGES"));
+        page->findChild<QLineEdit*>(QStringLiteral("newTagsEdit"))->setText(QStringLiteral("edges"));
+        page->findChild<QPushButton*>(QStringLiteral("addLossButton"))->click();
+        QCOMPARE(m->rowCount(), before);
+        QVERIFY2(page->message().contains(QStringLiteral("G_EDGES"))
+                && page->message().contains(QStringLiteral("trains nothing")),
+            qPrintable(page->message()));
+        page->findChild<QLineEdit*>(QStringLiteral("newTagsEdit"))->setText(QStringLiteral("edges, G"));
+        page->findChild<QPushButton*>(QStringLiteral("addLossButton"))->click();
+        QCOMPARE(m->rowCount(), before + 1);
+        // Every bundled spec and preset tags each loss with G or D, so they all still load.
+        for (const QString& spec : engine::specNames())
+            for (const QString& sub : engine::spec(spec).subspecs)
+                for (const LossRow& r : engine::buildRows(spec, sub, page->config())) {
+                    QString error;
+                    QVERIFY2(LossTableModel::checkTrainingTags(r.name, r.tags, &error),
+                        qPrintable(spec + QLatin1Char('/') + sub + QStringLiteral(": ") + error));
+                }
+    }
+
+    // Issue #11 item 8: without VGG19 weights the +vgg table still lists every loss; G_VGG is greyed with the
+    // engine's message (naming the curl command) in its tooltip and above the table, stays editable, a +vgg
+    // preset loads and saves, and training is still refused at start with the same message.
+    void vggTableShowsEveryLossWithoutWeights()
+    {
+        QTemporaryDir home;
+        const ScopedEnv h("HOME", home.path().toLocal8Bit());
+        const ScopedEnv t("TORCH_HOME", home.filePath(QStringLiteral("torch")).toLocal8Bit());
+        MainWindow w;
+        ObjectivePage* page = w.objectivePage();
+        nectar::Config c = page->config();
+        c.train.loss.vgg_weights.clear();
+        c.train.loss.subspec = "extended+vgg";
+        c.dataloader.dataroot = NECTAR_TEST_DATA_DIR "/tiny";
+        c.dataloader.load.load_size = 32;
+        c.dataloader.load.crop_size = 32;
+        c.dataloader.num_workers = 0;
+        c.train.generator.features = 4;
+        c.train.generator.n_downs = 2;
+        c.train.discriminator.n_layers = 2;
+        c.train.discriminator.base_channels = 4;
+        c.train.discriminator.max_channels = 8;
+        c.common.device = "cpu";
+        c.common.output_directory = home.filePath(QStringLiteral("runs")).toStdString();
+        page->setConfig(c);
+        QCOMPARE(page->subspec(), QStringLiteral("extended+vgg"));
+        LossTableModel* m = page->model();
+        QCOMPARE(m->rowCount(), 8);
+        QCOMPARE(m->unavailableLosses(), QStringList { QStringLiteral("G_VGG") });
+        const int vgg = m->rowOf(QStringLiteral("G_VGG"));
+        const QString reason = m->rows()[vgg].unavailable;
+        QVERIFY2(
+            reason.contains(QStringLiteral("curl")) && reason.contains(QStringLiteral("vgg19")), qPrintable(reason));
+        QVERIFY(m->index(vgg, LossTableModel::NameColumn).data(Qt::ToolTipRole).toString().contains(reason));
+        QVERIFY2(page->availabilityMessage().contains(QStringLiteral("G_VGG"))
+                && page->availabilityMessage().contains(QStringLiteral("curl")),
+            qPrintable(page->availabilityMessage()));
+        QVERIFY(page->message().isEmpty()); // not an error of an edit
+        QVERIFY(m->setData(m->index(vgg, LossTableModel::WeightColumn), 2.5));
+        QVERIFY(!page->availabilityMessage().isEmpty()); // an edit does not hide it
+        showAtDefaultSize(w);
+        testenv::screenshot(&w, QStringLiteral("objective_vgg_unavailable"));
+
+        // A +vgg preset saves and loads without the weights (it used to fail on building G_VGG).
+        const QString preset = home.filePath(QStringLiteral("vgg.json"));
+        QVERIFY2(w.savePresetFile(preset), qPrintable(page->message()));
+        QVERIFY(page->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")));
+        QVERIFY(page->availabilityMessage().isEmpty());
+        QVERIFY2(w.loadPresetFile(preset), qPrintable(page->message()));
+        QCOMPARE(m->rowCount(), 8);
+        QCOMPARE(m->rows()[m->rowOf(QStringLiteral("G_VGG"))].weight, 2.5);
+        QCOMPARE(m->unavailableLosses(), QStringList { QStringLiteral("G_VGG") });
+
+        // Training it is refused at start by the trainer, with the engine's message.
+        QSignalSpy failed(w.session(), &TrainingSession::failed);
+        QVERIFY(w.startTraining());
+        QVERIFY(failed.wait(120000));
+        const QString error = failed.first().first().toString();
+        QVERIFY2(error.contains(QStringLiteral("VGG19")) && error.contains(QStringLiteral("curl")), qPrintable(error));
+        QTRY_COMPARE(w.session()->state(), TrainingSession::State::Idle);
+
+        // A file appears where the engine looks (here a broken one): the table checks again, edits kept.
+        QVERIFY(QDir().mkpath(home.filePath(QStringLiteral("torch/hub/checkpoints"))));
+        writeFile(home.filePath(QStringLiteral("torch/hub/checkpoints/vgg19-dcbb9e9d.pth")), "not a checkpoint");
+        page->recheckAvailability();
+        const QString now = m->rows()[m->rowOf(QStringLiteral("G_VGG"))].unavailable;
+        QVERIFY2(!now.isEmpty() && now != reason && !now.contains(QStringLiteral("curl")), qPrintable(now));
+        QVERIFY2(page->availabilityMessage().contains(now), qPrintable(page->availabilityMessage()));
+        QCOMPARE(m->rows()[m->rowOf(QStringLiteral("G_VGG"))].weight, 2.5);
     }
 
     void saveAsSpecAppearsAtOnce()

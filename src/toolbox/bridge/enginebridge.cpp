@@ -11,6 +11,7 @@
 #include "objective/preset.h"
 #include "objective/spec_definition.h"
 #include "objective/spec_registry.h"
+#include "scheduling/lr_schedule.h"
 #include "training/checkpoint.h"
 #include "training/experiment.h"
 #pragma pop_macro("slots")
@@ -65,9 +66,23 @@ LossRow rowFromSpec(const nectar::LossSpec& l)
     return r;
 }
 
-LossRow rowFromLoss(const nectar::LMLoss& l)
+/// Rows by name (the engine's loss map order), each built once to see whether it can be built here: a loss
+/// that cannot (e.g. VGG19 weights missing) keeps its row with the engine's message in LossRow::unavailable.
+std::vector<LossRow> rowsWithAvailability(std::vector<nectar::LossSpec> specs, const nectar::Config& config)
 {
-    return rowFromSpec(nectar::spec_of(l));
+    std::sort(specs.begin(), specs.end(),
+        [](const nectar::LossSpec& a, const nectar::LossSpec& b) { return a.name < b.name; });
+    std::vector<LossRow> rows;
+    for (const nectar::LossSpec& l : specs) {
+        LossRow r = rowFromSpec(l);
+        try {
+            (void)nectar::build_loss(l, config);
+        } catch (const std::exception& e) {
+            r.unavailable = q(e.what());
+        }
+        rows.push_back(std::move(r));
+    }
+    return rows;
 }
 
 QString withSource(const QString& path, const QString& message)
@@ -145,11 +160,32 @@ SpecSummary spec(const QString& name)
 
 std::vector<LossRow> buildRows(const QString& spec, const QString& subspec, const nectar::Config& config)
 {
-    const auto losses = nectar::SpecRegistry::instance().build(spec.toStdString(), subspec.toStdString(), config);
-    std::vector<LossRow> rows;
-    for (const auto& [name, l] : losses)
-        rows.push_back(rowFromLoss(l));
-    return rows;
+    return rowsWithAvailability(
+        nectar::SpecRegistry::instance().loss_specs(spec.toStdString(), subspec.toStdString(), config), config);
+}
+
+QString unavailableReason(const LossRow& row, const nectar::Config& config)
+{
+    nectar::LossSpec l;
+    l.name = row.name.toStdString();
+    l.function = row.function.toStdString();
+    l.weight = row.weight;
+    l.schedule = row.schedule;
+    try {
+        (void)nectar::build_loss(l, config);
+    } catch (const std::exception& e) {
+        return q(e.what());
+    }
+    return {};
+}
+
+int lastEpoch(const nectar::Config& config)
+{
+    try {
+        return nectar::make_lr_schedules(config.train).total_epochs();
+    } catch (const std::exception&) {
+        return 0; // an invalid plan: the settings form says why
+    }
 }
 
 QStringList lossFunctionNames()
@@ -270,15 +306,14 @@ bool loadPreset(const QString& path, const nectar::Config& base, PresetContent* 
                          .arg(path, q(subspec), q(specName), qlist(subspecs).join(QStringLiteral(", ")));
             return false;
         }
-        auto losses = registry.build(specName, subspec, config);
+        auto losses = registry.loss_specs(specName, subspec, config);
         std::vector<std::string> warnings;
-        nectar::apply_preset_to_losses(preset, losses, p, &warnings);
+        nectar::apply_preset_to_specs(preset, losses, p, &warnings);
         PresetContent content;
         content.warnings = qlist(warnings);
         content.spec = q(specName);
         content.subspec = q(subspec);
-        for (const auto& [n, l] : losses)
-            content.rows.push_back(rowFromLoss(l));
+        content.rows = rowsWithAvailability(std::move(losses), config);
         content.config = config;
         content.hasSettings = !preset.config.empty();
         *out = std::move(content);
@@ -296,9 +331,10 @@ bool savePreset(const QString& path, const QString& spec, const QString& subspec
         // Only the spec's own losses can be overridden by a preset.
         const auto& registry = nectar::SpecRegistry::instance();
         const auto declared
-            = registry.build(spec.toStdString(), subspec.toStdString(), settings ? *settings : nectar::Config {});
+            = registry.loss_specs(spec.toStdString(), subspec.toStdString(), settings ? *settings : nectar::Config {});
         for (const LossRow& r : rows) {
-            if (!declared.count(r.name.toStdString())) {
+            if (std::none_of(declared.begin(), declared.end(),
+                    [&](const nectar::LossSpec& l) { return l.name == r.name.toStdString(); })) {
                 *error = QCoreApplication::translate(
                     "engine", "Loss \"%1\" is not part of %2 / %3: save the objective as a spec first.")
                              .arg(r.name, spec, subspec);

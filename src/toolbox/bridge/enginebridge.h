@@ -29,9 +29,17 @@ QStringList loadSpecDirectories();
 QStringList specNames();
 /// Throws std::invalid_argument listing the valid names for an unknown spec.
 SpecSummary spec(const QString& name);
-/// The losses of spec/subspec built with `config` (weights from its lambdas), in the spec's order.
-/// Throws std::exception with the engine's message (unknown spec/subspec, missing VGG weights, ...).
+/// Every loss of spec/subspec with `config` (weights from its lambdas), by name. Each is built once to check
+/// that it can be built here: one that cannot (e.g. VGG19 weights missing) is still returned, with the
+/// engine's message (which names the file to get and how) in LossRow::unavailable; training with it stays
+/// refused at start by the trainer. Throws std::invalid_argument for an unknown spec or subspec.
 std::vector<LossRow> buildRows(const QString& spec, const QString& subspec, const nectar::Config& config);
+/// Why `row`'s loss cannot be built with `config` here (the engine's message), empty if it can (also for an
+/// unknown operand: the model reports that).
+QString unavailableReason(const LossRow& row, const nectar::Config& config);
+/// The last epoch (1-based) of the run `config` plans (G's constant + decay epochs, as the trainer's LR plan);
+/// 0 if the plan is invalid.
+int lastEpoch(const nectar::Config& config);
 
 QStringList lossFunctionNames();
 QString lossFunctionDescription(const QString& name);
@@ -63,7 +71,7 @@ QString saveRowsAsSpec(
 struct PresetContent {
     QString spec;
     QString subspec;
-    std::vector<LossRow> rows;
+    std::vector<LossRow> rows; ///< by name; a loss that cannot be built here has LossRow::unavailable set
     nectar::Config config; ///< `base` with the preset's spec/subspec and settings merged in
     bool hasSettings = false;
     QStringList warnings; ///< e.g. a loss of the spec the preset does not list (it keeps its weight)

@@ -89,11 +89,27 @@ QString LossTableModel::scheduleText(const nectar::Schedule& s)
     const QString kind = QString::fromStdString(nectar::Schedule::kind_name(s.kind));
     if (!s.active())
         return kind;
-    return tr("%1 %2 → %3, epochs %4–%5")
+    return tr("%1 %2 → %3, ep %4–%5")
         .arg(kind)
         .arg(s.initial_value, 0, 'g', 6)
         .arg(s.target_value, 0, 'g', 6)
         .arg(s.start_epoch)
+        .arg(s.end_epoch);
+}
+
+QString LossTableModel::scheduleDescription(const nectar::Schedule& s)
+{
+    const QString kind = QString::fromStdString(nectar::Schedule::kind_name(s.kind));
+    if (!s.active())
+        return tr("%1: the loss uses its fixed weight λ").arg(kind);
+    const QString from = QString::number(s.initial_value, 'g', 8);
+    const QString to = QString::number(s.target_value, 'g', 8);
+    if (s.start_epoch == s.end_epoch) // a step (schedule.h)
+        return tr("%1: weight %2 before epoch %3, %4 from epoch %3 on").arg(kind, from).arg(s.start_epoch).arg(to);
+    return tr("%1: weight %2 up to epoch %3, then towards %4, reached at epoch %5")
+        .arg(kind, from)
+        .arg(s.start_epoch)
+        .arg(to)
         .arg(s.end_epoch);
 }
 
@@ -119,6 +135,23 @@ bool LossTableModel::parseTags(const QVariant& value, QStringList* out, QString*
     return true;
 }
 
+bool LossTableModel::checkTrainingTags(const QString& loss, const QStringList& tags, QString* error)
+{
+    // Pix2pixTrainer's steps select losses by these exact tags (in_g = has_tag("G"), in_d = has_tag("D")).
+    if (tags.contains(QStringLiteral("G")) || tags.contains(QStringLiteral("D")))
+        return true;
+    const bool wrongCase = tags.contains(QStringLiteral("G"), Qt::CaseInsensitive)
+        || tags.contains(QStringLiteral("D"), Qt::CaseInsensitive);
+    const QString why = tags.isEmpty()
+        ? tr("%1: a loss without tags trains nothing").arg(loss)
+        : tr("%1: tags \"%2\" have neither G nor D%3, so the loss trains nothing")
+              .arg(loss, tags.join(QStringLiteral(", ")), wrongCase ? tr(" (tags are case-sensitive)") : QString());
+    *error = tr("%1. Keep G (generator step) or D (discriminator step) among its tags; to switch the loss off, "
+                "set its weight to 0.")
+                 .arg(why);
+    return false;
+}
+
 bool LossTableModel::parseWeight(const QVariant& value, double* out, QString* error)
 {
     bool ok = false;
@@ -137,6 +170,7 @@ QVariant LossTableModel::data(const QModelIndex& index, int role) const
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const LossRow& r = m_rows[static_cast<std::size_t>(index.row())];
+    const bool trains = r.tags.contains(QStringLiteral("G")) || r.tags.contains(QStringLiteral("D"));
     switch (role) {
     case NameRole:
         return r.name;
@@ -150,12 +184,16 @@ QVariant LossTableModel::data(const QModelIndex& index, int role) const
         return scheduleToMap(r.schedule);
     case InputsRole:
         return QStringList { r.prediction, r.target };
+    case UnavailableRole:
+        return r.unavailable;
     case Qt::DisplayRole:
     case Qt::EditRole:
         switch (index.column()) {
         case NameColumn:
             return r.name;
         case FunctionColumn:
+            if (role == Qt::DisplayRole && !r.unavailable.isEmpty())
+                return tr("%1 (unavailable)").arg(r.function);
             return r.function;
         case WeightColumn:
             if (role == Qt::EditRole)
@@ -165,6 +203,8 @@ QVariant LossTableModel::data(const QModelIndex& index, int role) const
                 ? QVariant(tr("%1 (scheduled)").arg(QString::number(r.schedule.initial_value, 'g', 8)))
                 : QVariant(QString::number(r.weight, 'g', 8));
         case TagsColumn:
+            if (role == Qt::DisplayRole && r.tags.isEmpty())
+                return tr("(none)");
             return r.tags.join(QStringLiteral(", "));
         case ScheduleColumn:
             return role == Qt::EditRole ? QVariant(scheduleToMap(r.schedule)) : QVariant(scheduleText(r.schedule));
@@ -173,23 +213,43 @@ QVariant LossTableModel::data(const QModelIndex& index, int role) const
         default:
             return {};
         }
-    case Qt::ToolTipRole:
+    case Qt::ToolTipRole: {
+        QString tip;
         switch (index.column()) {
         case WeightColumn:
-            return r.schedule.active() ? tr("λ = %1 (the schedule overrides it while training)").arg(r.weight)
-                                       : tr("λ: the loss is multiplied by this weight; double-click to edit");
+            tip = r.schedule.active()
+                ? tr("Scheduled (%1): the weight follows the schedule and λ = %2 is not used. To use a fixed weight, "
+                     "set the schedule to none.")
+                      .arg(scheduleDescription(r.schedule))
+                      .arg(r.weight)
+                : tr("λ: the loss is multiplied by this weight (0 switches it off); double-click to edit");
+            break;
         case TagsColumn:
-            return tr("Comma-separated tags; G-tagged losses train the generator, D-tagged the discriminator");
+            tip = trains ? tr("Comma-separated tags; G-tagged losses train the generator, D-tagged the discriminator")
+                         : tr("Neither G nor D: this loss is in neither training step and trains nothing. Add G or D "
+                              "(double-click); set the weight to 0 to switch a loss off.");
+            break;
         case ScheduleColumn:
-            return tr("Weight schedule over epochs (1-based); double-click to edit");
+            tip = tr("%1 (epochs are 1-based); double-click to edit").arg(scheduleDescription(r.schedule));
+            break;
         case InputsColumn:
-            return tr("function(%1, %2)").arg(r.prediction, r.target);
+            tip = tr("function(%1, %2)").arg(r.prediction, r.target);
+            break;
         default:
-            return r.name;
+            tip = r.name;
         }
+        if (!r.unavailable.isEmpty())
+            tip = tr("%1 cannot be built here, so training with it is refused:\n%2\n\n%3")
+                      .arg(r.name, r.unavailable, tip);
+        return tip;
+    }
     case Qt::ForegroundRole:
+        if (!r.unavailable.isEmpty())
+            return QVariant::fromValue(QColor(Qt::gray)); // the whole row: it cannot be built here
         if (index.column() == WeightColumn && r.weight == 0.0 && !r.schedule.active())
             return QVariant::fromValue(QColor(Qt::gray)); // weight 0: the trainer skips this loss
+        if (index.column() == TagsColumn && !trains)
+            return QVariant::fromValue(QColor(0xb0, 0x00, 0x20)); // trains nothing (the inline-message red)
         return {};
     default:
         return {};
@@ -248,6 +308,13 @@ bool LossTableModel::setData(const QModelIndex& index, const QVariant& value, in
         double w = 0.0;
         if (!parseWeight(value, &w, &error))
             break;
+        if (r.schedule.active() && w != r.weight) {
+            // The schedule sets the weight while training: a typed λ would silently do nothing.
+            error = tr("the weight follows its schedule (%1), so %2 would not be used. To use a fixed weight, set "
+                       "the schedule to none first.")
+                        .arg(scheduleDescription(r.schedule), QString::number(w, 'g', 8));
+            break;
+        }
         if (w != r.weight) {
             r.weight = w;
             const QModelIndex i = this->index(index.row(), WeightColumn);
@@ -260,6 +327,10 @@ bool LossTableModel::setData(const QModelIndex& index, const QVariant& value, in
         QStringList tags;
         if (!parseTags(value, &tags, &error))
             break;
+        if (tags != r.tags && !checkTrainingTags(r.name, tags, &error)) {
+            Q_EMIT editRejected(error); // names the loss already
+            return false;
+        }
         if (tags != r.tags) {
             r.tags = tags;
             const QModelIndex i = this->index(index.row(), TagsColumn);
@@ -273,8 +344,8 @@ bool LossTableModel::setData(const QModelIndex& index, const QVariant& value, in
         if (!scheduleFromMap(value.toMap(), &s, &error))
             break;
         r.schedule = s;
-        const QModelIndex i = this->index(index.row(), ScheduleColumn);
-        Q_EMIT dataChanged(i, i);
+        // The weight cell shows the schedule's start or λ: it changes with the schedule.
+        Q_EMIT dataChanged(this->index(index.row(), WeightColumn), this->index(index.row(), ScheduleColumn));
         return true;
     }
     default:
@@ -293,6 +364,7 @@ QHash<int, QByteArray> LossTableModel::roleNames() const
     roles.insert(TagsRole, "tags");
     roles.insert(ScheduleRole, "schedule");
     roles.insert(InputsRole, "inputs");
+    roles.insert(UnavailableRole, "unavailable");
     return roles;
 }
 
@@ -309,6 +381,23 @@ int LossTableModel::rowOf(const QString& name) const
         if (m_rows[i].name == name)
             return static_cast<int>(i);
     return -1;
+}
+
+QStringList LossTableModel::unavailableLosses() const
+{
+    QStringList out;
+    for (const LossRow& r : m_rows)
+        if (!r.unavailable.isEmpty())
+            out.append(r.name);
+    return out;
+}
+
+void LossTableModel::setUnavailable(int row, const QString& reason)
+{
+    if (row < 0 || row >= rowCount() || m_rows[static_cast<std::size_t>(row)].unavailable == reason)
+        return;
+    m_rows[static_cast<std::size_t>(row)].unavailable = reason;
+    Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
 }
 
 bool LossTableModel::addLoss(const LossRow& row, QString* error)
@@ -329,7 +418,8 @@ bool LossTableModel::addLoss(const LossRow& row, QString* error)
     }
     double w = 0.0;
     QStringList tags;
-    if (!parseWeight(r.weight, &w, error) || !parseTags(r.tags, &tags, error))
+    if (!parseWeight(r.weight, &w, error) || !parseTags(r.tags, &tags, error)
+        || !checkTrainingTags(r.name, tags, error))
         return false;
     r.tags = tags;
     const int at = rowCount();

@@ -19,13 +19,20 @@ struct LossRow {
     nectar::Schedule schedule;
     QString prediction; ///< operand name (engine's operand_names())
     QString target;
+    /// Why the loss cannot be built on this machine (the engine's message, e.g. missing VGG19 weights);
+    /// empty when it can. Not part of the objective: ignored by ==, presets and specs.
+    QString unavailable;
+    /// The objective's values (everything but `unavailable`) are equal.
     bool operator==(const LossRow& o) const;
 };
 
 /// Rows = losses; columns = name, function, weight, tags, schedule, inputs.
 /// Weight, tags and schedule are editable. setData validates (weight finite and >= 0, tags
-/// trimmed and non-empty, schedule fields valid with ordered epochs); an invalid edit changes
-/// nothing, returns false and emits editRejected() with a message the page shows inline.
+/// trimmed and non-empty and including G or D, schedule fields valid with ordered epochs; a
+/// scheduled loss's weight follows its schedule, so typing another weight there is refused);
+/// an invalid edit changes nothing, returns false and emits editRejected() with a message the
+/// page shows inline. Rows loaded with setRows are shown as they are: an unavailable loss is
+/// greyed with the reason in its tooltip, a loss without G or D says that it trains nothing.
 class LossTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
@@ -37,6 +44,7 @@ public:
         TagsRole, ///< QStringList
         ScheduleRole, ///< QVariantMap {schedule, start_epoch, end_epoch, initial_value, target_value}
         InputsRole, ///< QStringList {prediction, target}
+        UnavailableRole, ///< QString: why the loss cannot be built here; empty when it can
     };
 
     explicit LossTableModel(QObject* parent = nullptr);
@@ -53,16 +61,28 @@ public:
     void setRows(std::vector<LossRow> rows);
     const std::vector<LossRow>& rows() const { return m_rows; }
     int rowOf(const QString& name) const;
-    /// Appends a loss. Returns false (and sets *error) for an empty or duplicate name, bad weight or tags.
+    /// Names of the rows whose loss cannot be built here (LossRow::unavailable set).
+    QStringList unavailableLosses() const;
+    /// Sets LossRow::unavailable of `row` (empty: it can be built now); emits dataChanged for the row.
+    void setUnavailable(int row, const QString& reason);
+    /// Appends a loss. Returns false (and sets *error) for an empty or duplicate name, bad weight or tags
+    /// (as setData: tags without G or D are refused).
     bool addLoss(const LossRow& row, QString* error);
     bool removeLoss(int row);
 
     static QVariantMap scheduleToMap(const nectar::Schedule& s);
     /// Parses and validates; returns false with a message naming the field on error.
     static bool scheduleFromMap(const QVariantMap& map, nectar::Schedule* out, QString* error);
-    static QString scheduleText(const nectar::Schedule& s);
     /// Parses "G, D" or a QStringList into trimmed tags; false with a message if one is empty.
     static bool parseTags(const QVariant& value, QStringList* out, QString* error);
+    /// The trainer's rule (Pix2pixTrainer: G-tagged losses train the generator, D-tagged the
+    /// discriminator, tags are case-sensitive): true if `tags` has G or D. Otherwise false with a
+    /// message naming `loss` that says the loss would train nothing and how to switch a loss off.
+    static bool checkTrainingTags(const QString& loss, const QStringList& tags, QString* error);
+    /// Short schedule text for the table cell ("linear 0 → 5, ep 1–10"); scheduleDescription() is the long one.
+    static QString scheduleText(const nectar::Schedule& s);
+    /// "linear: weight 0 up to epoch 1, then towards 5, reached at epoch 10" (tooltips and messages).
+    static QString scheduleDescription(const nectar::Schedule& s);
     /// Parses a weight (number or text); false with a message unless finite and >= 0.
     static bool parseWeight(const QVariant& value, double* out, QString* error);
 

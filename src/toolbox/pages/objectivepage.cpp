@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pages/objectivepage.h"
 
+#include <QEvent>
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QShortcut>
@@ -19,10 +20,15 @@ ObjectivePage::ObjectivePage(QWidget* parent)
 {
     ui->setupUi(this);
     ui->lossTable->setModel(m_model);
-    ui->lossTable->setItemDelegate(new LossTableDelegate(ui->lossTable));
+    auto* delegate = new LossTableDelegate(ui->lossTable);
+    delegate->setLastEpochSource([this] { return engine::lastEpoch(config()); });
+    ui->lossTable->setItemDelegate(delegate);
     ui->lossTable->setEditTriggers(
         QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed | QAbstractItemView::AnyKeyPressed);
-    ui->lossTable->horizontalHeader()->setStretchLastSection(true);
+    // Every column as wide as its widest text (after each edit too, so nothing is elided); Inputs takes the rest.
+    QHeaderView* header = ui->lossTable->horizontalHeader();
+    header->setSectionResizeMode(QHeaderView::ResizeToContents);
+    header->setStretchLastSection(true);
     ui->lossTable->verticalHeader()->setVisible(false);
     ui->splitter->setStretchFactor(0, 3);
     ui->splitter->setStretchFactor(1, 2);
@@ -42,6 +48,9 @@ ObjectivePage::ObjectivePage(QWidget* parent)
     connect(ui->subspecCombo, &QComboBox::currentIndexChanged, this, &ObjectivePage::onSubspecChanged);
     connect(m_model, &LossTableModel::editRejected, this, &ObjectivePage::showMessage);
     connect(m_model, &LossTableModel::dataChanged, this, [this] { showMessage({}); });
+    connect(m_model, &LossTableModel::modelReset, this, &ObjectivePage::updateAvailability);
+    connect(m_model, &LossTableModel::rowsInserted, this, &ObjectivePage::updateAvailability);
+    connect(m_model, &LossTableModel::rowsRemoved, this, &ObjectivePage::updateAvailability);
     connect(ui->addLossButton, &QPushButton::clicked, this, &ObjectivePage::addLoss);
     connect(ui->newNameEdit, &QLineEdit::returnPressed, this, &ObjectivePage::addLoss);
     connect(ui->removeLossButton, &QPushButton::clicked, this, &ObjectivePage::removeLoss);
@@ -131,11 +140,49 @@ void ObjectivePage::repopulate()
     }
     try {
         m_model->setRows(engine::buildRows(spec(), subspec(), config()));
-    } catch (const std::exception& e) {
+    } catch (const std::exception& e) { // unknown spec or subspec (a loss that cannot be built keeps its row)
         m_model->setRows({});
         showMessage(QString::fromStdString(e.what()));
     }
-    ui->lossTable->resizeColumnsToContents();
+}
+
+void ObjectivePage::updateAvailability()
+{
+    QStringList lines;
+    for (const LossRow& r : m_model->rows())
+        if (!r.unavailable.isEmpty())
+            lines.append(tr("%1 (%2): %3").arg(r.name, r.function, r.unavailable));
+    if (lines.isEmpty()) {
+        ui->availabilityLabel->setMessage({});
+        return;
+    }
+    ui->availabilityLabel->setMessage(
+        tr("Unavailable here, so training with this objective is refused at start (the table can still be edited "
+           "and saved as a preset or spec):\n%1")
+            .arg(lines.join(QLatin1Char('\n'))));
+}
+
+void ObjectivePage::recheckAvailability()
+{
+    const nectar::Config c = config();
+    for (int i = 0; i < m_model->rowCount(); ++i) {
+        const LossRow& r = m_model->rows()[static_cast<std::size_t>(i)];
+        if (!r.unavailable.isEmpty()) // only these: building an available VGG loss loads its weights
+            m_model->setUnavailable(i, engine::unavailableReason(r, c));
+    }
+    updateAvailability();
+}
+
+void ObjectivePage::changeEvent(QEvent* event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::ActivationChange && isActiveWindow() && !m_model->unavailableLosses().isEmpty())
+        recheckAvailability();
+}
+
+QString ObjectivePage::availabilityMessage() const
+{
+    return ui->availabilityLabel->message();
 }
 
 bool ObjectivePage::selectSpec(const QString& specName, const QString& subspecName)
@@ -179,7 +226,6 @@ void ObjectivePage::applyPreset(const engine::PresetContent& preset)
     selectSpec(preset.spec, preset.subspec);
     m_updating = false;
     m_model->setRows(preset.rows);
-    ui->lossTable->resizeColumnsToContents();
     showMessage({});
 }
 
@@ -219,6 +265,7 @@ void ObjectivePage::addLoss()
     }
     row.weight = w;
     row.tags = tags;
+    row.unavailable = engine::unavailableReason(row, config());
     if (!m_model->addLoss(row, &error)) {
         showMessage(error);
         return;

@@ -40,16 +40,25 @@ public:
     /// Shows an inline message (empty hides it).
     void showMessage(const QString& text);
     QString message() const;
+    /// The line above the table naming the losses that cannot be built here and why; empty when all can.
+    QString availabilityMessage() const;
+    /// Checks again whether the losses marked unavailable can be built now (e.g. the VGG19 file was
+    /// downloaded meanwhile); done whenever the window becomes active. Edits are kept.
+    void recheckAvailability();
     /// While training, the table stays editable (weights/tags go to the run) but structure is locked.
     void setTrainingActive(bool active);
 
 Q_SIGNALS:
     void statusMessage(const QString& text);
 
+protected:
+    void changeEvent(QEvent* event) override;
+
 private:
     void onSpecChanged();
     void onSubspecChanged();
     void repopulate();
+    void updateAvailability();
     void addLoss();
     void removeLoss();
     void saveAsSpec();
