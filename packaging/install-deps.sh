@@ -55,6 +55,8 @@ PACKAGES=(
   nlohmann-json3-dev
   qt6-qpa-plugins         # offscreen platform plugin for GUI tests
   libgl-dev
+  xvfb xauth              # X server for the real-X GUI tests (tests/run-xvfb.sh: tst_tour, *_x11)
+  openbox                 # window manager in that server: real WM sizing, activation and focus
 )
 if [ "$RELEASE" = 13 ]; then
   # minbase roots and containers lack these; Debian 12 images used here have them.

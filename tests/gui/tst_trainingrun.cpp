@@ -420,7 +420,8 @@ private Q_SLOTS:
             w.trainingPage()->charts()->replotAll();
             QCOMPARE(lastValue(charts->chart(ChartPanel::weightsTitle()), QStringLiteral("G_L1")), 50.0);
             w.session()->stop();
-            QTRY_VERIFY_WITH_TIMEOUT(!w.session()->isActive(), 2000);
+            // Stop + checkpoint took 2.8 s under xcb on the loaded 2-core machine: 2 s was a flaky bound.
+            QTRY_VERIFY_WITH_TIMEOUT(!w.session()->isActive(), 30000);
             QVERIFY(w.savePresetFile(preset));
         }
         MainWindow restarted;
