@@ -10,6 +10,7 @@
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QThread>
 #include <QToolBar>
 #include <QtTest>
 
@@ -213,7 +214,7 @@ private Q_SLOTS:
         MainWindow w;
         w.resize(1280, 860);
         w.show();
-        QApplication::setActiveWindow(&w);
+        w.activateWindow();
         QVERIFY(QTest::qWaitForWindowActive(&w));
         auto* epochs = w.findChild<QSpinBox*>(QStringLiteral("epochsSpin"));
         auto* direction = w.findChild<QComboBox*>(QStringLiteral("directionCombo"));
