@@ -114,9 +114,7 @@ MainWindow::MainWindow(QWidget* parent)
         m_objective->showMessage((restored.isEmpty() ? QString() : QString(restored + QLatin1Char('\n')))
             + tr("Some spec files could not be loaded:\n%1").arg(specErrors.join(QLatin1Char('\n'))));
     }
-    auto updateRunsFolder = [this] { m_review->setRunsFolder(runsFolder()); };
-    connect(m_objective->settings(), &SettingsForm::changed, this, updateRunsFolder);
-    updateRunsFolder();
+    m_review->setRunsFolder([this] { return runsFolder(); });
     guardWheelOnValueFields(this, /*onlyInScrollAreas=*/true);
     statusBar()->showMessage(tr("Ready — sample dataset: %1").arg(engine::sampleDatasetDirectory()), 10000);
 }

@@ -548,7 +548,7 @@ private Q_SLOTS:
         tooSmall.dataloader.load.load_size = 8;
         tooSmall.dataloader.load.crop_size = 8;
         tooSmall.train.discriminator.n_layers = 3;
-        fails(tooSmall, "crop_size");
+        fails(tooSmall, "input size 8");
         QVERIFY(existing_experiment_versions(out, "tiny").empty());
         QVERIFY(fs::is_empty(out)); // nothing at all was written
 

@@ -168,18 +168,14 @@ void ReviewPage::showError(const QString& text)
     ui->messageLabel->setMessage(text);
 }
 
-void ReviewPage::setRunsFolder(const QString& dir)
-{
-    m_runsFolder = dir;
-}
-
 QString ReviewPage::browseStartFolder() const
 {
     const QString last = QSettings().value(QStringLiteral("paths/review")).toString();
     if (!last.isEmpty() && QFileInfo(last).isDir())
         return last;
-    if (!m_runsFolder.isEmpty() && QFileInfo(m_runsFolder).isDir())
-        return m_runsFolder;
+    const QString runs = m_runsFolder ? m_runsFolder() : QString();
+    if (!runs.isEmpty() && QFileInfo(runs).isDir())
+        return runs;
     return QDir::homePath();
 }
 

@@ -7,6 +7,7 @@
 #include <QMap>
 #include <QWidget>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -49,8 +50,9 @@ public:
     static constexpr int kSupersededRun = 2;
     std::size_t supersededCount() const;
     void setShowSuperseded(bool show);
-    /// Where "Open run…" starts when no run was opened before: the runs folder (the settings' output folder).
-    void setRunsFolder(const QString& dir);
+    /// Where "Open run…" starts when no run was opened before: `folder` returns the runs folder (the
+    /// settings' output folder), asked each time so it follows the settings.
+    void setRunsFolder(std::function<QString()> folder) { m_runsFolder = std::move(folder); }
     /// The folder the open dialogs start in: the folder of the last opened run, else the runs folder, else $HOME.
     QString browseStartFolder() const;
     /// The hint shown until a run is opened ("" once hidden).
@@ -78,7 +80,7 @@ private:
     std::unique_ptr<Pending> m_pending;
     QTimer* m_sliceTimer;
     QString m_runDir;
-    QString m_runsFolder;
+    std::function<QString()> m_runsFolder;
     QLabel* m_emptyHint;
     QMap<int, QStringList> m_examples; // epoch -> files
     QString m_shownImage;
