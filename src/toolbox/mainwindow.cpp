@@ -3,12 +3,15 @@
 
 #include <QCloseEvent>
 #include <QDir>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMessageBox>
 #include <QSettings>
 #include <QStandardPaths>
+
+#include <algorithm>
 
 #include "bridge/enginebridge.h"
 #include "objective/losstablemodel.h"
@@ -18,6 +21,8 @@
 #include "pages/trainingpage.h"
 #include "session/trainingsession.h"
 #include "ui_mainwindow.h"
+#include "util/paths.h"
+#include "widgets/wheelguard.h"
 
 // Resources of a static library must be registered explicitly (outside any namespace).
 static void initToolboxResources()
@@ -54,6 +59,13 @@ MainWindow::MainWindow(QWidget* parent)
                    QMessageBox::No)
             == QMessageBox::Yes;
     };
+    m_confirmReplaceTable = [this] {
+        return QMessageBox::question(this, tr("Replace the edited loss table?"),
+                   tr("The loss table has edits (weights, tags, schedules or losses) that the config's spec and "
+                      "lambdas would replace. Load the config and replace the table?"),
+                   QMessageBox::Yes | QMessageBox::No, QMessageBox::No)
+            == QMessageBox::Yes;
+    };
 
     auto status = [this](const QString& text) { statusBar()->showMessage(text, 10000); };
     connect(m_objective, &ObjectivePage::statusMessage, this, status);
@@ -71,7 +83,6 @@ MainWindow::MainWindow(QWidget* parent)
         m_objective->settings()->setConfig(next);
         m_objective->showMessage({});
     });
-    connect(m_training, &TrainingPage::startRequested, this, &MainWindow::startTraining);
     connect(m_session, &TrainingSession::stateChanged, this, &MainWindow::onSessionStateChanged);
     connect(m_objective->model(), &LossTableModel::lossEdited, this, &MainWindow::onLossEdited);
     auto closeIfAsked = [this] {
@@ -90,10 +101,21 @@ MainWindow::MainWindow(QWidget* parent)
     rebuildPresetMenus();
     onSessionStateChanged();
     const QStringList specErrors = engine::loadSpecDirectories();
-    if (!specErrors.isEmpty())
-        m_objective->showMessage(
-            tr("Some spec files could not be loaded:\n%1").arg(specErrors.join(QLatin1Char('\n'))));
     m_objective->refreshSpecs();
+    // A first F5 shows curves within seconds: nectar-train's small model, NectarGAN's full size one click
+    // away (settings ▸ Defaults). The last session, if any, replaces this.
+    nectar::Config first = SettingsForm::defaults(SettingsForm::Defaults::Quick);
+    first.dataloader.dataroot = engine::sampleDatasetDirectory().toStdString();
+    first.train.loss = m_objective->config().train.loss;
+    m_objective->settings()->setConfig(first);
+    restoreSession();
+    if (!specErrors.isEmpty()) {
+        const QString restored = m_objective->message();
+        m_objective->showMessage((restored.isEmpty() ? QString() : QString(restored + QLatin1Char('\n')))
+            + tr("Some spec files could not be loaded:\n%1").arg(specErrors.join(QLatin1Char('\n'))));
+    }
+    m_review->setRunsFolder([this] { return runsFolder(); });
+    guardWheelOnValueFields(this, /*onlyInScrollAreas=*/true);
     statusBar()->showMessage(tr("Ready — sample dataset: %1").arg(engine::sampleDatasetDirectory()), 10000);
 }
 
@@ -140,7 +162,7 @@ void MainWindow::setupActions()
     });
     connect(ui->actionStop, &QAction::triggered, m_session, &TrainingSession::stop);
     connect(ui->actionOpenRun, &QAction::triggered, this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open run"), lastPath(QStringLiteral("review")));
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open run"), m_review->browseStartFolder());
         if (dir.isEmpty())
             return;
         setLastPath(QStringLiteral("review"), dir);
@@ -171,6 +193,86 @@ QString MainWindow::lastPath(const QString& key) const
 void MainWindow::setLastPath(const QString& key, const QString& file)
 {
     QSettings().setValue(QString(QStringLiteral("paths/") + key), QFileInfo(file).absolutePath());
+}
+
+QString MainWindow::runsFolder() const
+{
+    const std::string out = m_objective->config().common.output_directory;
+    if (out.empty())
+        return QDir(QStandardPaths::writableLocation(QStandardPaths::HomeLocation))
+            .filePath(QStringLiteral("nectar-runs"));
+    return QFileInfo(QString::fromStdString(out)).absoluteFilePath();
+}
+
+QString MainWindow::sessionFile()
+{
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation))
+        .filePath(QStringLiteral("session.json"));
+}
+
+bool MainWindow::saveSession()
+{
+    const QString path = sessionFile();
+    const nectar::Config config = m_objective->config();
+    // A preset holds the spec's losses only: a hand-added loss (not saved as a spec) is left out, the rest kept.
+    std::vector<LossRow> rows;
+    QStringList left;
+    std::vector<LossRow> declared;
+    try {
+        declared = engine::buildRows(m_objective->spec(), m_objective->subspec(), config);
+    } catch (const std::exception&) {
+        declared.clear(); // e.g. +vgg without weights: savePreset names the reason
+    }
+    for (const LossRow& r : m_objective->model()->rows()) {
+        const bool known
+            = std::any_of(declared.begin(), declared.end(), [&r](const LossRow& d) { return d.name == r.name; });
+        if (known || declared.empty())
+            rows.push_back(r);
+        else
+            left << r.name;
+    }
+    QString error;
+    if (!QDir().mkpath(QFileInfo(path).absolutePath())) {
+        error = tr("cannot create the folder %1").arg(QFileInfo(path).absolutePath());
+    } else if (engine::savePreset(path, m_objective->spec(), m_objective->subspec(), rows, &config, &error)) {
+        if (!left.isEmpty())
+            qWarning("nectar-toolbox: the session in %s leaves out %s (not losses of %s / %s; save them as a spec)",
+                qPrintable(path), qPrintable(left.join(QStringLiteral(", "))), qPrintable(m_objective->spec()),
+                qPrintable(m_objective->subspec()));
+        return true;
+    }
+    QFile::remove(path); // an older session must not come back instead of this one
+    qWarning("nectar-toolbox: the session was not saved to %s: %s", qPrintable(path), qPrintable(error));
+    return false;
+}
+
+void MainWindow::restoreSession()
+{
+    const QString path = sessionFile();
+    if (!QFileInfo::exists(path))
+        return;
+    engine::PresetContent content;
+    QString error;
+    if (!engine::loadPreset(path, m_objective->config(), &content, &error)) {
+        m_objective->showMessage(tr("The last session was not restored, the defaults are shown: %1").arg(error));
+        return;
+    }
+    m_objective->applyPreset(content);
+    if (!content.warnings.isEmpty())
+        m_objective->showMessage(
+            tr("The last session was restored with warnings: %1").arg(content.warnings.join(QStringLiteral("; "))));
+}
+
+bool MainWindow::tableEdited() const
+{
+    const std::vector<LossRow>& rows = m_objective->model()->rows();
+    if (rows.empty())
+        return false;
+    try {
+        return rows != engine::buildRows(m_objective->spec(), m_objective->subspec(), m_objective->config());
+    } catch (const std::exception&) {
+        return true; // the spec cannot build now: what the table shows is all there is
+    }
 }
 
 void MainWindow::setPresetsIncludeSettings(bool on)
@@ -300,6 +402,17 @@ bool MainWindow::loadConfigFile(const QString& path)
         m_objective->showMessage(tr("Config not loaded: %1").arg(error));
         return false;
     }
+    if (tableEdited() && !m_confirmReplaceTable()) {
+        statusBar()->showMessage(tr("Config not loaded (the edited loss table is kept): %1").arg(path), 10000);
+        return false;
+    }
+    if (config.dataloader.dataroot.empty()) {
+        // NectarGAN's own configs ship with "dataroot": "": the dataset chosen here stays.
+        config.dataloader.dataroot = m_objective->config().dataloader.dataroot;
+        warnings << tr("%1 has no dataset root (dataloader.dataroot is empty): kept the current one, %2.")
+                        .arg(QFileInfo(path).fileName(),
+                            QString::fromStdString(nectar::display_path(config.dataloader.dataroot)));
+    }
     m_objective->setConfig(config);
     setLastPath(QStringLiteral("config"), path);
     if (!warnings.isEmpty())
@@ -326,11 +439,8 @@ bool MainWindow::startTraining()
         return false;
     TrainingJob job;
     job.config = m_objective->config();
-    if (job.config.common.output_directory.empty()) {
-        job.config.common.output_directory = QDir(QStandardPaths::writableLocation(QStandardPaths::HomeLocation))
-                                                 .filePath(QStringLiteral("nectar-runs"))
-                                                 .toStdString();
-    }
+    if (job.config.common.output_directory.empty())
+        job.config.common.output_directory = runsFolder().toStdString();
     QString error;
     if (!engine::validateConfig(job.config, &error)) {
         m_training->showError(tr("Cannot start: %1").arg(error));
@@ -340,7 +450,11 @@ bool MainWindow::startTraining()
     job.rows = m_objective->model()->rows();
     m_training->showError({});
     showPage(1);
-    return m_session->start(std::move(job));
+    if (!m_session->start(std::move(job)))
+        return false;
+    statusBar()->clearMessage(); // an old error is stale once a run starts
+    saveSession(); // what this run trains survives a crash of the app
+    return true;
 }
 
 void MainWindow::onSessionStateChanged()
@@ -391,6 +505,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
         event->ignore(); // closes from the session's finished/failed signal
         return;
     }
+    saveSession();
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());

@@ -32,6 +32,9 @@ public:
     bool loadPresetFile(const QString& path);
     /// Saves the current objective (and settings if enabled) as a preset; false + inline error.
     bool savePresetFile(const QString& path);
+    /// Loads a NectarGAN config into the settings and the table (its spec, subspec and lambdas). When the
+    /// table has edits, asks first (setReplaceTableConfirmation); declined: nothing changes, false. An empty
+    /// dataloader.dataroot keeps the shown dataset root, with a note. False + inline error on a bad file.
     bool loadConfigFile(const QString& path);
     bool saveConfigFile(const QString& path);
     /// Loads a saved run into the Objective page to continue it: its newest config copy set to continue
@@ -44,7 +47,18 @@ public:
     QStringList recentPresets() const;
     /// Asked when the window is closed during training (default: a message box). Tests replace it.
     void setStopConfirmation(std::function<bool()> ask) { m_confirmStop = std::move(ask); }
+    /// Asked before a loaded config replaces an edited loss table (default: a message box). Tests replace it.
+    void setReplaceTableConfirmation(std::function<bool()> ask) { m_confirmReplaceTable = std::move(ask); }
+    /// True when the table differs from what the chosen spec/subspec builds from the settings' lambdas.
+    bool tableEdited() const;
     void showPage(int index);
+    /// Where runs go: the settings' output folder, else ~/nectar-runs (what a run started now uses).
+    QString runsFolder() const;
+    /// The objective and settings of the last session, restored at start and written (atomically, as a
+    /// preset with settings) on close and when a run starts: <AppConfigLocation>/session.json.
+    static QString sessionFile();
+    /// Writes sessionFile(); false (and a warning on stderr) when it cannot be written.
+    bool saveSession();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -55,6 +69,7 @@ private:
     void addRecentPreset(const QString& path);
     void onSessionStateChanged();
     void onLossEdited(const QString& name);
+    void restoreSession();
     QString lastPath(const QString& key) const;
     void setLastPath(const QString& key, const QString& file);
 
@@ -65,5 +80,6 @@ private:
     ReviewPage* m_review;
     QLabel* m_stateLabel;
     std::function<bool()> m_confirmStop;
+    std::function<bool()> m_confirmReplaceTable;
     bool m_closeAfterStop = false;
 };

@@ -20,6 +20,8 @@ inline void isolate(QTemporaryDir& scratch)
     QCoreApplication::setOrganizationName(QStringLiteral("NectarToolboxTest"));
     QCoreApplication::setApplicationName(QStringLiteral("nectar-toolbox-test"));
     QSettings().clear();
+    // The last session (MainWindow::sessionFile) of an earlier test run must not be restored.
+    QDir(QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation)).removeRecursively();
     QDir(scratch.path()).mkpath(QStringLiteral("user-specs"));
     qputenv("NECTAR_SPECS_DIR", QDir(scratch.path()).filePath(QStringLiteral("user-specs")).toLocal8Bit());
 }

@@ -515,6 +515,80 @@ private Q_SLOTS:
         QCOMPARE(rec.iters.at("G_L1"), (std::vector<std::int64_t> { 0, 1, 2, 3, 4, 5, 6, 7 }));
     }
 
+    void failedStartsLeaveNoRunFolder()
+    {
+        // Every pre-flight check runs before the experiment folder exists: a missing dataset, missing VGG19
+        // weights or a crop too small for D leave no <name>_v<N>, and the next good run gets v1 (it got v4
+        // after three failed starts when the folder was created first).
+        QTemporaryDir tmp;
+        const std::string out = tmp.path().toStdString();
+        auto fails = [&](Config c, const std::string& expected) {
+            Pix2pixTrainer t(std::move(c));
+            try {
+                t.setup();
+            } catch (const std::exception& e) {
+                QVERIFY2(std::string(e.what()).find(expected) != std::string::npos, e.what());
+                return;
+            }
+            QFAIL("setup() did not throw");
+        };
+        Config missingData = tiny_config(out, 1, 0);
+        missingData.dataloader.dataroot = out + "/no-such-dataset";
+        fails(missingData, "no-such-dataset");
+        QVERIFY(existing_experiment_versions(out, "tiny").empty());
+        QVERIFY(!fs::exists(out + "/tiny_v1"));
+
+        Config missingVgg = tiny_config(out, 1, 0);
+        missingVgg.train.loss.subspec = "basic+vgg";
+        missingVgg.train.loss.vgg_weights = out + "/no-vgg19.pth";
+        fails(missingVgg, "no-vgg19.pth");
+        QVERIFY(existing_experiment_versions(out, "tiny").empty());
+
+        Config tooSmall = tiny_config(out, 1, 0);
+        tooSmall.dataloader.load.load_size = 8;
+        tooSmall.dataloader.load.crop_size = 8;
+        tooSmall.train.discriminator.n_layers = 3;
+        fails(tooSmall, "input size 8");
+        QVERIFY(existing_experiment_versions(out, "tiny").empty());
+        QVERIFY(fs::is_empty(out)); // nothing at all was written
+
+        Pix2pixTrainer good(tiny_config(out, 1, 0));
+        const TrainResult r = good.run();
+        QCOMPARE(fs::path(r.experiment_dir).filename().string(), std::string("tiny_v1"));
+        QVERIFY(fs::is_regular_file(r.experiment_dir + "/train1_config.json"));
+        QVERIFY(fs::is_directory(r.experiment_dir + "/examples"));
+        // And a failure after a good run does not take v2 either.
+        fails(missingData, "no-such-dataset");
+        QCOMPARE(existing_experiment_versions(out, "tiny"), (std::vector<int> { 1 }));
+    }
+
+    void firstReportAfterTheFirstIteration()
+    {
+        // A chart gets its first values after iteration 1, not after `update_rate` iterations; then every
+        // update_rate iterations (and at each epoch end).
+        struct Reports : TrainingObserver {
+            std::vector<std::vector<std::int64_t>> iterations; // G_L1's per report
+            void on_progress(const ProgressReport& r) override
+            {
+                for (const auto& c : r.losses)
+                    if (c.name == "G_L1")
+                        iterations.push_back(c.iterations);
+            }
+        } rec;
+        QTemporaryDir tmp;
+        Config c = tiny_config(tmp.path().toStdString(), 2, 0); // 4 iterations per epoch
+        c.train.update_rate = 3;
+        Pix2pixTrainer t(c, &rec);
+        t.run();
+        const std::vector<std::vector<std::int64_t>> expected {
+            { 0 }, // after the first iteration
+            { 1, 2, 3 }, // 3 later
+            {}, // epoch 1's end (nothing new)
+            { 4, 5, 6 }, { 7 }, // epoch 2's end
+        };
+        QCOMPARE(rec.iterations, expected);
+    }
+
     void runRecordsItsObjective()
     {
         // The objective a run trains (here a preset's G_L1 = 50 over the config's lambda_l1 = 100, then a live

@@ -7,10 +7,13 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QProcess>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QStatusBar>
 #include <QTreeWidget>
 #include <QtTest>
 
@@ -149,6 +152,9 @@ private Q_SLOTS:
         QVERIFY(!charts->chartTitles().contains(ChartPanel::untaggedTitle()));
         QVERIFY(progress.count() >= kIterations); // update rate 1: a report per iteration
         QVERIFY(w.trainingPage()->errorText().isEmpty());
+        QCOMPARE(w.trainingPage()->speedText(), QStringLiteral("– it/s"));
+        QVERIFY2(w.trainingPage()->etaText().startsWith(QStringLiteral("finished after ")),
+            qPrintable(w.trainingPage()->etaText()));
         w.showPage(1);
         charts->replotAll();
         QVERIFY(testenv::screenshot(&w, QStringLiteral("page_training")));
@@ -348,7 +354,7 @@ private Q_SLOTS:
         QVERIFY(failed.first().first().toString().contains(QStringLiteral("injected failure")));
         QCOMPARE(w.session()->state(), TrainingSession::State::Idle);
         QVERIFY(w.trainingPage()->errorText().contains(QStringLiteral("injected failure")));
-        QVERIFY(w.trainingPage()->findChild<QPushButton*>(QStringLiteral("startButton"))->isEnabled());
+        QVERIFY(w.findChild<QAction*>(QStringLiteral("actionStart"))->isEnabled());
 
         // A real failure: a dataset folder that does not exist.
         nectar::Config c = w.objectivePage()->config();
@@ -365,6 +371,59 @@ private Q_SLOTS:
         QVERIFY(w.startTraining());
         QVERIFY(finished.wait(kRunTimeoutMs) || finished.count() == 1);
         QVERIFY(w.trainingPage()->errorText().isEmpty());
+    }
+
+    void staleNumbersClearAtStopAndNextStart()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")));
+        useTinySettings(w, m_scratch.filePath(QStringLiteral("runs")), 500);
+        TrainingPage* page = w.trainingPage();
+        auto* input = page->findChild<QLabel*>(QStringLiteral("inputImage"));
+        QSignalSpy progress(w.session(), &TrainingSession::progress);
+        QSignalSpy finished(w.session(), &TrainingSession::finished);
+        QVERIFY(w.startTraining());
+        QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 3, kRunTimeoutMs);
+        QVERIFY2(
+            page->speedText().contains(QStringLiteral("it/s")) && !page->speedText().startsWith(QStringLiteral("–")),
+            qPrintable(page->speedText()));
+        QVERIFY(page->etaText().startsWith(QStringLiteral("ETA ")));
+        QVERIFY(!input->pixmap().isNull());
+        w.session()->stop();
+        QVERIFY(finished.wait(kRunTimeoutMs) || finished.count() == 1);
+        // Nothing is measured once stopped: no speed, and the ETA says how it ended.
+        QCOMPARE(page->speedText(), QStringLiteral("– it/s"));
+        QVERIFY2(page->etaText().startsWith(QStringLiteral("stopped after ")), qPrintable(page->etaText()));
+
+        // A failed run: the status bar says so, the ETA too.
+        nectar::Config bad = w.objectivePage()->config();
+        bad.dataloader.dataroot = "/nonexistent/dataset";
+        w.objectivePage()->setConfig(bad);
+        QSignalSpy failed(w.session(), &TrainingSession::failed);
+        QVERIFY(w.startTraining());
+        QVERIFY(failed.wait(kRunTimeoutMs) || failed.count() == 1);
+        QVERIFY2(w.statusBar()->currentMessage().contains(QStringLiteral("failed")),
+            qPrintable(w.statusBar()->currentMessage()));
+        QCOMPARE(page->speedText(), QStringLiteral("– it/s"));
+        QVERIFY2(page->etaText().startsWith(QStringLiteral("failed")), qPrintable(page->etaText()));
+
+        // The next run starts clean, before its first report: the cause is fixed, the old error goes.
+        useTinySettings(w, m_scratch.filePath(QStringLiteral("runs")), 500);
+        progress.clear();
+        QVERIFY(w.startTraining());
+        QCOMPARE(progress.count(), 0);
+        QCOMPARE(page->speedText(), QStringLiteral("– it/s"));
+        QVERIFY2(page->etaText().contains(QStringLiteral("setting up")), qPrintable(page->etaText()));
+        QVERIFY(input->pixmap().isNull());
+        QCOMPARE(page->charts()->pointCount(QStringLiteral("G"), QStringLiteral("G_L1")), 0);
+        QCOMPARE(page->findChild<QProgressBar*>(QStringLiteral("runProgress"))->value(), 0);
+        QVERIFY(page->errorText().isEmpty());
+        QVERIFY2(w.statusBar()->currentMessage().isEmpty(), qPrintable(w.statusBar()->currentMessage()));
+        QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 1, kRunTimeoutMs);
+        finished.clear();
+        w.session()->stop();
+        QVERIFY(finished.wait(kRunTimeoutMs) || finished.count() == 1);
     }
 
     void closeDuringTrainingAsksThenStops()

@@ -436,6 +436,36 @@ private Q_SLOTS:
         QVERIFY2(v.err.contains(QStringLiteral("/nonexistent/vgg19.pth")), qPrintable(v.err));
     }
 
+    void failedStartsLeaveNoRunFolder()
+    {
+        // A missing dataset and missing VGG19 weights are bad input (exit 2) and leave no cli_v<N>; the next
+        // good run is cli_v1 (it was cli_v3 when the folder was created before the checks).
+        QTemporaryDir tmp;
+        const std::string runs = tmp.path().toStdString() + "/runs";
+        const std::string missingData = write_config(tmp.path(),
+            { { "config", { { "dataloader", { { "dataroot", tmp.path().toStdString() + "/no-such-data" } } } } } });
+        const Result d = run(kTrain, { QStringLiteral("--config"), QString::fromStdString(missingData) });
+        QCOMPARE(d.code, 2);
+        QVERIFY2(d.err.contains(QStringLiteral("no-such-data")), qPrintable(d.err));
+        QVERIFY(!fs::exists(runs + "/cli_v1"));
+        const std::string missingVgg = write_config(tmp.path(),
+            { { "config",
+                { { "train", { { "loss", { { "vgg_weights", tmp.path().toStdString() + "/no-vgg19.pth" } } } } } } } });
+        const Result v = run(kTrain,
+            { QStringLiteral("--config"), QString::fromStdString(missingVgg), QStringLiteral("--subspec"),
+                QStringLiteral("basic+vgg") });
+        QCOMPARE(v.code, 2);
+        QVERIFY2(v.err.contains(QStringLiteral("no-vgg19.pth")), qPrintable(v.err));
+        QVERIFY(!fs::exists(runs + "/cli_v1"));
+        QVERIFY(!fs::exists(runs) || fs::is_empty(runs));
+        const std::string good = write_config(tmp.path());
+        const Result g
+            = run(kTrain, { QStringLiteral("--config"), QString::fromStdString(good), QStringLiteral("--quiet") });
+        QVERIFY2(g.code == 0, qPrintable(g.err));
+        QVERIFY(fs::is_regular_file(runs + "/cli_v1/train1_config.json"));
+        QVERIFY(!fs::exists(runs + "/cli_v2"));
+    }
+
     void experimentNamedAfterDataroot()
     {
         QTemporaryDir tmp;

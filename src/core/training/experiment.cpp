@@ -51,7 +51,7 @@ std::vector<int> existing_experiment_versions(const std::string& output_director
     return versions;
 }
 
-ExperimentPaths prepare_experiment_dir(const Config& config)
+ExperimentPaths plan_experiment_dir(const Config& config)
 {
     const fs::path root
         = config.common.output_directory.empty() ? fs::current_path() : fs::path(config.common.output_directory);
@@ -90,8 +90,19 @@ ExperimentPaths prepare_experiment_dir(const Config& config)
     p.version = version;
     p.dir = fs::absolute(dir_of(version)).lexically_normal().string();
     p.examples = (fs::path(p.dir) / "examples").string();
-    make_dir(p.dir);
-    make_dir(p.examples);
+    return p;
+}
+
+void create_experiment_dir(const ExperimentPaths& paths)
+{
+    make_dir(paths.dir);
+    make_dir(paths.examples);
+}
+
+ExperimentPaths prepare_experiment_dir(const Config& config)
+{
+    ExperimentPaths p = plan_experiment_dir(config);
+    create_experiment_dir(p);
     return p;
 }
 

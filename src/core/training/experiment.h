@@ -27,13 +27,21 @@ struct ExperimentPaths {
 /// Versions N of existing folders `<name>_v<N>` in `output_directory`, ascending (numeric order).
 std::vector<int> existing_experiment_versions(const std::string& output_directory, const std::string& name);
 
-/// Chooses and creates the experiment folder for a run.
+/// Chooses the experiment folder for a run without creating anything (the checks and the version of
+/// prepare_experiment_dir), so a run can check everything else before its folder exists.
 ///  - continue_train: uses `<name>_v<experiment_version>`, which must exist (std::runtime_error listing
 ///    the versions that exist otherwise);
 ///  - fresh run: `<name>_v<experiment_version>` if free, else with auto_increment_version the next
 ///    version after the largest existing one, else std::runtime_error naming the folder.
 /// An empty output_directory means the current directory. Throws std::runtime_error if a folder
 /// cannot be created (naming it).
+ExperimentPaths plan_experiment_dir(const Config& config);
+
+/// Creates `paths.dir` and its examples/ folder (existing ones are kept). Throws std::runtime_error naming
+/// the folder that cannot be created.
+void create_experiment_dir(const ExperimentPaths& paths);
+
+/// Chooses and creates the experiment folder for a run: plan_experiment_dir + create_experiment_dir.
 ExperimentPaths prepare_experiment_dir(const Config& config);
 
 /// Path of the next free `train<K>_config.json` in `experiment_dir` (K = 1, 2, ...).

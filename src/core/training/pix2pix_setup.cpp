@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Pix2pixTrainer::setup() and its phases: device and LR plan, models, experiment folder, objective, data,
-// resume from a checkpoint, and the run's record (config copy + objective) in the experiment folder.
+// Pix2pixTrainer::setup() and its phases: device and LR plan, models, the experiment folder's name, objective,
+// data, resume from a checkpoint, then the folder and the run's record (config copy + objective) in it.
 #include <algorithm>
 #include <filesystem>
 
@@ -67,13 +67,13 @@ void Pix2pixTrainer::Impl::build_models(const Config& c)
     scaler_d = std::make_unique<LossScaler>(amp, device);
 }
 
-void Pix2pixTrainer::Impl::prepare_folder(Config& c)
+void Pix2pixTrainer::Impl::plan_folder(Config& c)
 {
     if (c.dataloader.dataroot.empty())
         throw std::invalid_argument("dataloader.dataroot is empty: expected a folder with train/ (and val/, test/)");
-    const ExperimentPaths paths = prepare_experiment_dir(c);
-    q->m_experiment_dir = paths.dir;
-    c.common.experiment_version = paths.version;
+    folder = plan_experiment_dir(c);
+    q->m_experiment_dir = folder.dir;
+    c.common.experiment_version = folder.version;
 }
 
 void Pix2pixTrainer::Impl::build_objective(const Config& c)
@@ -174,13 +174,17 @@ void Pix2pixTrainer::setup()
     validate_config(c);
     d->setup_device_and_plan(c);
     d->build_models(c);
+    // Pre-flight first: the folder is only chosen here and created once the models, the objective (e.g.
+    // VGG19 weights), the data and the checkpoint to continue from have loaded, so a failed start leaves
+    // no empty <name>_v<N> behind and does not use up a version.
     if (d->mode == Mode::Train)
-        d->prepare_folder(c);
+        d->plan_folder(c);
     d->build_objective(c);
     if (d->mode == Mode::Train) {
         d->build_data(c);
         if (c.train.load.continue_train)
             d->resume(c);
+        create_experiment_dir(d->folder);
         d->record_run(c);
     }
     d->is_setup = true;

@@ -23,6 +23,7 @@
 #include "objective/preset.h"
 #include "training/autocast.h"
 #include "training/checkpoint.h"
+#include "training/experiment.h"
 #include "training/fused_adam.h"
 #include "training/loss_scaler.h"
 #include "training/nonfinite.h"
@@ -88,6 +89,7 @@ struct Pix2pixTrainer::Impl {
     /// What this run trains, as written to train<K>_objective.json; rewritten after live edits.
     Preset objective_record;
     std::string objective_path; ///< empty in benchmark mode
+    ExperimentPaths folder; ///< chosen by plan_folder (train mode)
     Mode mode = Mode::Train;
     bool is_setup = false;
     bool new_log = false; // continuing: move the old loss log aside (Pix2pixTrainer::set_new_log)
@@ -348,8 +350,9 @@ struct Pix2pixTrainer::Impl {
     /// G, D, their Adam optimizers and loss scalers (the generator checks its input size first).
     void build_models(const Config& c);
 
-    /// The experiment folder (before the LossManager, which logs into it).
-    void prepare_folder(Config& c);
+    /// Chooses the experiment folder (`folder`; created by setup() after the pre-flight phases; the
+    /// LossManager writes into it only from the first log dump).
+    void plan_folder(Config& c);
 
     /// The objective (given, else the config's spec) built and registered in a new LossManager.
     void build_objective(const Config& c);

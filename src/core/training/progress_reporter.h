@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// @file Progress reports for a TrainingObserver every train.update_rate iterations. The values are the
+/// @file Progress reports for a TrainingObserver after the run's first iteration, then every
+/// train.update_rate iterations. The values are the
 /// LossManager's own (LossManager::take_unreported: measured raw batch means and the weights applied, synced
 /// in one transfer), so the charts and the loss log show one history; the reporter adds only the iteration
 /// of each value. Keeps the epoch's raw sums for EpochSummary.
@@ -31,7 +32,8 @@ public:
     /// Notes that `loss` was computed (one LossManager::compute_loss_xy call) at the 0-based global iteration.
     void record(const std::string& loss, std::int64_t global_iteration);
 
-    /// Counts an iteration; true when `rate` iterations have passed since the last report.
+    /// Counts an iteration; true when `rate` iterations have passed since the last report, and after the
+    /// first iteration of this reporter (the first values show at once).
     bool iteration_done(int rate);
     /// Takes the LossManager's new values (one device sync) and sends `r` (epoch, LRs, ... filled by the
     /// caller) with a chunk per loss of `losses`. Adds the raw values to the epoch sums.
@@ -48,6 +50,7 @@ private:
     std::map<std::string, double> m_epoch_sum;
     std::map<std::string, std::int64_t> m_epoch_count;
     std::int64_t m_since_report = 0;
+    bool m_reported = false; // a report was sent: from now on every `rate` iterations
 };
 
 } // namespace nectar

@@ -7,6 +7,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
+#include <QLabel>
 #include <QRegularExpression>
 #include <QSettings>
 #include <QThread>
@@ -49,6 +50,21 @@ ReviewPage::ReviewPage(QWidget* parent)
     , m_sliceTimer(new QTimer(this))
 {
     ui->setupUi(this);
+    // Until a run is opened the page says what it is for instead of showing empty charts.
+    m_emptyHint = new QLabel(tr("No run open. Open a run folder (Ctrl+R, or Open run… above): one of ours from "
+                                "the runs folder or a NectarGAN experiment folder, to see its loss curves, "
+                                "example images by epoch and the objective it trained."),
+        this);
+    m_emptyHint->setObjectName(QStringLiteral("emptyHint"));
+    m_emptyHint->setAlignment(Qt::AlignCenter);
+    m_emptyHint->setWordWrap(true);
+    m_emptyHint->setMargin(24);
+    m_emptyHint->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Expanding);
+    QFont hintFont = m_emptyHint->font();
+    hintFont.setPointSizeF(hintFont.pointSizeF() * 1.2);
+    m_emptyHint->setFont(hintFont);
+    ui->pageLayout->insertWidget(ui->pageLayout->indexOf(ui->splitter), m_emptyHint, 1);
+    ui->splitter->hide();
     ui->loadProgress->hide();
     ui->splitter->setStretchFactor(0, 4);
     ui->splitter->setStretchFactor(1, 1);
@@ -152,10 +168,26 @@ void ReviewPage::showError(const QString& text)
     ui->messageLabel->setMessage(text);
 }
 
+QString ReviewPage::browseStartFolder() const
+{
+    const QString last = QSettings().value(QStringLiteral("paths/review")).toString();
+    if (!last.isEmpty() && QFileInfo(last).isDir())
+        return last;
+    const QString runs = m_runsFolder ? m_runsFolder() : QString();
+    if (!runs.isEmpty() && QFileInfo(runs).isDir())
+        return runs;
+    return QDir::homePath();
+}
+
+QString ReviewPage::emptyHint() const
+{
+    return m_emptyHint->isHidden() ? QString() : m_emptyHint->text();
+}
+
 void ReviewPage::browse(int run)
 {
     QSettings settings;
-    const QString start = settings.value(QStringLiteral("paths/review")).toString();
+    const QString start = browseStartFolder();
     const QString dir = QFileDialog::getExistingDirectory(this, run == 0 ? tr("Open run") : tr("Overlay run"), start);
     if (dir.isEmpty())
         return;
@@ -208,6 +240,8 @@ void ReviewPage::onReadDone()
     }
     const QString& tagSource = p.tagSource;
     if (p.run == 0) {
+        m_emptyHint->hide();
+        ui->splitter->show();
         ui->charts->clear();
         m_runDir = p.dir;
         m_superseded = p.data.superseded;

@@ -7,10 +7,12 @@
 #include <QMap>
 #include <QWidget>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
 class ChartPanel;
+class QLabel;
 class QThread;
 class QTimer;
 namespace nectar {
@@ -48,6 +50,13 @@ public:
     static constexpr int kSupersededRun = 2;
     std::size_t supersededCount() const;
     void setShowSuperseded(bool show);
+    /// Where "Open run…" starts when no run was opened before: `folder` returns the runs folder (the
+    /// settings' output folder), asked each time so it follows the settings.
+    void setRunsFolder(std::function<QString()> folder) { m_runsFolder = std::move(folder); }
+    /// The folder the open dialogs start in: the folder of the last opened run, else the runs folder, else $HOME.
+    QString browseStartFolder() const;
+    /// The hint shown until a run is opened ("" once hidden).
+    QString emptyHint() const;
 
 Q_SIGNALS:
     void loaded(const QString& dir, int run);
@@ -71,6 +80,8 @@ private:
     std::unique_ptr<Pending> m_pending;
     QTimer* m_sliceTimer;
     QString m_runDir;
+    std::function<QString()> m_runsFolder;
+    QLabel* m_emptyHint;
     QMap<int, QStringList> m_examples; // epoch -> files
     QString m_shownImage;
     bool m_canContinue = false; // the opened run is one of ours

@@ -2,13 +2,17 @@
 #include "pages/settingsform.h"
 
 #include <QFileDialog>
-
+#include <QHBoxLayout>
+#include <QMenu>
 #include <QStandardItemModel>
+#include <QToolButton>
+
 #include <algorithm>
 
 #include "bridge/enginebridge.h"
 #include "ui_settingsform.h"
 #include "util/paths.h"
+#include "widgets/wheelguard.h"
 
 namespace {
 
@@ -48,6 +52,30 @@ SettingsForm::SettingsForm(QWidget* parent)
         c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
         c->setMinimumContentsLength(12);
     }
+    // A row of its own above the groups: the two starting points, named by what they cost.
+    auto* defaultsButton = new QToolButton(this);
+    defaultsButton->setObjectName(QStringLiteral("defaultsButton"));
+    defaultsButton->setText(tr("Defaults"));
+    defaultsButton->setToolTip(tr("Replace the model, data and epoch settings (the dataset root, output folder, "
+                                  "experiment name and device are kept)"));
+    defaultsButton->setPopupMode(QToolButton::InstantPopup);
+    defaultsButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    auto* menu = new QMenu(defaultsButton);
+    QAction* quick = menu->addAction(tr("Quick look (small model): 128 px, 32 features, 3 + 2 epochs"));
+    quick->setObjectName(QStringLiteral("actionQuickDefaults"));
+    quick->setToolTip(tr("nectar-train's built-in settings: curves within seconds on a CPU"));
+    QAction* full = menu->addAction(tr("NectarGAN full size: 256 px, 64 features, 100 + 100 epochs"));
+    full->setObjectName(QStringLiteral("actionFullSizeDefaults"));
+    full->setToolTip(tr("NectarGAN's own defaults: hours per epoch on a CPU, meant for a GPU"));
+    menu->setToolTipsVisible(true);
+    defaultsButton->setMenu(menu);
+    connect(quick, &QAction::triggered, this, [this] { applyDefaults(Defaults::Quick); });
+    connect(full, &QAction::triggered, this, [this] { applyDefaults(Defaults::FullSize); });
+    auto* defaultsRow = new QHBoxLayout;
+    defaultsRow->addWidget(defaultsButton);
+    defaultsRow->addStretch(1);
+    ui->settingsLayout->insertLayout(0, defaultsRow);
+
     connect(ui->datarootBrowse, &QToolButton::clicked, this, &SettingsForm::browseDataroot);
     connect(ui->outputBrowse, &QToolButton::clicked, this, &SettingsForm::browseOutput);
     for (QSpinBox* s : findChildren<QSpinBox*>())
@@ -58,10 +86,43 @@ SettingsForm::SettingsForm(QWidget* parent)
         connect(c, &QComboBox::currentIndexChanged, this, &SettingsForm::changed);
     for (QLineEdit* l : findChildren<QLineEdit*>())
         connect(l, &QLineEdit::textChanged, this, &SettingsForm::changed);
+    guardWheelOnValueFields(this);
     setConfig(nectar::Config {});
 }
 
 SettingsForm::~SettingsForm() = default;
+
+nectar::Config SettingsForm::defaults(Defaults which)
+{
+    nectar::Config c;
+    if (which == Defaults::FullSize)
+        return c;
+    // As nectar-train without --config (src/cli/nectar_train.cpp default_config).
+    c.dataloader.load.load_size = 143;
+    c.dataloader.load.crop_size = 128;
+    c.train.generator.features = 32;
+    c.train.generator.n_downs = 5;
+    c.train.discriminator.base_channels = 32;
+    for (nectar::LearningRateConfig* lr : { &c.train.generator.learning_rate, &c.train.discriminator.learning_rate }) {
+        lr->epochs = 3;
+        lr->epochs_decay = 2;
+    }
+    c.save.model_save_rate = 5;
+    c.train.update_rate = 5;
+    return c;
+}
+
+void SettingsForm::applyDefaults(Defaults which)
+{
+    const nectar::Config shown = config();
+    nectar::Config c = defaults(which);
+    c.dataloader.dataroot = shown.dataloader.dataroot;
+    c.common.output_directory = shown.common.output_directory;
+    c.common.experiment_name = shown.common.experiment_name;
+    c.common.device = shown.common.device;
+    c.train.loss = shown.train.loss; // the objective is the table's, not a settings default
+    setConfig(c);
+}
 
 void SettingsForm::setConfig(const nectar::Config& c)
 {

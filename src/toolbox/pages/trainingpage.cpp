@@ -2,7 +2,9 @@
 #include "pages/trainingpage.h"
 
 #include <QImage>
+#include <QLabel>
 #include <QPixmap>
+#include <QProgressBar>
 
 #include <algorithm>
 #include <climits>
@@ -39,9 +41,11 @@ TrainingPage::TrainingPage(TrainingSession* session, QWidget* parent)
     ui->splitter->setStretchFactor(0, 4);
     ui->splitter->setStretchFactor(1, 1);
     ui->charts->setShowWeights(true);
-    connect(ui->startButton, &QPushButton::clicked, this, &TrainingPage::startRequested);
-    connect(ui->pauseButton, &QPushButton::clicked, this, &TrainingPage::onPauseClicked);
-    connect(ui->stopButton, &QPushButton::clicked, m_session, &TrainingSession::stop);
+    QFont hintFont = ui->emptyHint->font();
+    hintFont.setPointSizeF(hintFont.pointSizeF() * 1.2);
+    ui->emptyHint->setFont(hintFont);
+    ui->splitter->hide(); // until a run starts: the hint says what to do instead of empty charts
+    connect(m_session, &TrainingSession::starting, this, &TrainingPage::onStarting);
     connect(m_session, &TrainingSession::stateChanged, this, &TrainingPage::onStateChanged);
     connect(m_session, &TrainingSession::runStarted, this, &TrainingPage::onRunStarted);
     connect(m_session, &TrainingSession::progress, this, &TrainingPage::onProgress);
@@ -75,13 +79,52 @@ void TrainingPage::showError(const QString& text)
     ui->messageLabel->setMessage(text);
 }
 
+QString TrainingPage::emptyHint() const
+{
+    return ui->emptyHint->isHidden() ? QString() : ui->emptyHint->text();
+}
+
+QString TrainingPage::speedText() const
+{
+    return ui->speedLabel->text();
+}
+
+QString TrainingPage::etaText() const
+{
+    return ui->etaLabel->text();
+}
+
+void TrainingPage::onStarting()
+{
+    // Nothing of the previous run stays on screen while this one sets up (seconds for a large model).
+    ui->emptyHint->hide();
+    ui->splitter->show();
+    showError({});
+    ui->charts->clear();
+    m_elapsed = -1.0;
+    ui->speedLabel->setText(tr("– it/s"));
+    ui->etaLabel->setText(tr("ETA – (setting up)"));
+    ui->lrLabel->setText(tr("LR G – / D –"));
+    ui->epochLabel->setText(tr("Epoch:"));
+    ui->deviceLabel->clear();
+    ui->experimentLabel->clear();
+    for (QProgressBar* bar : { ui->epochProgress, ui->runProgress }) {
+        bar->setRange(0, 1);
+        bar->setValue(0);
+    }
+    for (QLabel* image : { ui->inputImage, ui->generatedImage, ui->targetImage })
+        image->clear();
+}
+
+void TrainingPage::showEnded(const QString& how)
+{
+    ui->speedLabel->setText(tr("– it/s"));
+    ui->etaLabel->setText(m_elapsed < 0 ? how : tr("%1 after %2").arg(how, duration(m_elapsed)));
+}
+
 void TrainingPage::onStateChanged(TrainingSession::State state)
 {
     using S = TrainingSession::State;
-    ui->startButton->setEnabled(state == S::Idle);
-    ui->pauseButton->setEnabled(state == S::Running || state == S::Paused);
-    ui->pauseButton->setText(state == S::Paused ? tr("&Resume") : tr("&Pause"));
-    ui->stopButton->setEnabled(state == S::Running || state == S::Paused);
     switch (state) {
     case S::Idle:
         ui->stateLabel->setText(tr("Idle"));
@@ -98,14 +141,6 @@ void TrainingPage::onStateChanged(TrainingSession::State state)
     }
     if (state == S::Running)
         showError({});
-}
-
-void TrainingPage::onPauseClicked()
-{
-    if (m_session->state() == TrainingSession::State::Paused)
-        m_session->resume();
-    else
-        m_session->pause();
 }
 
 void TrainingPage::onRunStarted(const nectar::RunInfo& info)
@@ -133,6 +168,7 @@ void TrainingPage::onProgress(const nectar::ProgressReport& r)
     ui->runProgress->setValue(static_cast<int>(std::min<std::int64_t>(r.global_iteration, ui->runProgress->maximum())));
     ui->speedLabel->setText(tr("%1 it/s").arg(r.iterations_per_second, 0, 'f', 2));
     ui->etaLabel->setText(tr("ETA %1 (elapsed %2)").arg(duration(r.eta_seconds), duration(r.elapsed_seconds)));
+    m_elapsed = r.elapsed_seconds;
     ui->lrLabel->setText(tr("LR G %1 / D %2").arg(r.lr_g, 0, 'g', 4).arg(r.lr_d, 0, 'g', 4));
     if (r.example_input) {
         const int h = ui->inputImage->height();
@@ -150,12 +186,14 @@ void TrainingPage::onProgress(const nectar::ProgressReport& r)
 void TrainingPage::onFinished(bool stopped, const QString& dir)
 {
     ui->charts->replotAll();
+    showEnded(stopped ? tr("stopped") : tr("finished"));
     Q_EMIT statusMessage(stopped ? tr("Training stopped; checkpoint and log saved in %1").arg(dir)
                                  : tr("Training finished: %1").arg(dir));
 }
 
 void TrainingPage::onFailed(const QString& error)
 {
+    showEnded(tr("failed"));
     showError(tr("Training failed: %1").arg(error));
     Q_EMIT statusMessage(tr("Training failed"));
 }

@@ -51,6 +51,7 @@ bool TrainingSession::start(TrainingJob job)
         return false;
     m_control = std::make_shared<nectar::TrainingControl>();
     job.control = m_control;
+    Q_EMIT starting();
     setState(State::Running);
     Q_EMIT runRequested(job);
     return true;

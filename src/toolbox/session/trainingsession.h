@@ -36,6 +36,8 @@ public:
     bool waitForIdle(int ms);
 
 Q_SIGNALS:
+    /// start() accepted a run, before its setup: what showed the previous run is stale from here.
+    void starting();
     void stateChanged(TrainingSession::State state);
     void runStarted(const nectar::RunInfo& info);
     void progress(const nectar::ProgressReport& report);
