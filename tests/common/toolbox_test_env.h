@@ -10,6 +10,8 @@
 
 #include <qcustomplot.h>
 
+#include "config/config.h"
+
 namespace testenv {
 
 /// Call first in initTestCase(): settings go to Qt's test location and are cleared; the user spec
@@ -43,6 +45,22 @@ inline bool screenshot(QWidget* w, const QString& name)
         plot->replot(QCustomPlot::rpImmediateRefresh);
     QCoreApplication::processEvents();
     return w->grab().save(QDir(artifactDir()).filePath(name + QStringLiteral(".png")));
+}
+
+/// The tiny dataset (tests/data/tiny) and a tiny UNet/PatchGAN on the CPU: a run of a few iterations in
+/// seconds. The caller sets epochs, batch size, rates and folders.
+inline void useTinyModel(nectar::Config& c)
+{
+    c.dataloader.dataroot = NECTAR_TEST_DATA_DIR "/tiny";
+    c.dataloader.load.load_size = 32;
+    c.dataloader.load.crop_size = 32;
+    c.dataloader.num_workers = 0;
+    c.train.generator.features = 4;
+    c.train.generator.n_downs = 2;
+    c.train.discriminator.n_layers = 2;
+    c.train.discriminator.base_channels = 4;
+    c.train.discriminator.max_channels = 8;
+    c.common.device = "cpu";
 }
 
 } // namespace testenv

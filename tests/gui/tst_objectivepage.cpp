@@ -564,16 +564,7 @@ private Q_SLOTS:
         nectar::Config c = page->config();
         c.train.loss.vgg_weights.clear();
         c.train.loss.subspec = "extended+vgg";
-        c.dataloader.dataroot = NECTAR_TEST_DATA_DIR "/tiny";
-        c.dataloader.load.load_size = 32;
-        c.dataloader.load.crop_size = 32;
-        c.dataloader.num_workers = 0;
-        c.train.generator.features = 4;
-        c.train.generator.n_downs = 2;
-        c.train.discriminator.n_layers = 2;
-        c.train.discriminator.base_channels = 4;
-        c.train.discriminator.max_channels = 8;
-        c.common.device = "cpu";
+        testenv::useTinyModel(c);
         c.common.output_directory = home.filePath(QStringLiteral("runs")).toStdString();
         page->setConfig(c);
         QCOMPARE(page->subspec(), QStringLiteral("extended+vgg"));

@@ -36,22 +36,13 @@ constexpr int kRunTimeoutMs = 180000;
 void useTinySettings(MainWindow& w, const QString& output, int epochs)
 {
     nectar::Config c = w.objectivePage()->config();
-    c.dataloader.dataroot = NECTAR_TEST_DATA_DIR "/tiny";
-    c.dataloader.load.load_size = 32;
-    c.dataloader.load.crop_size = 32;
+    testenv::useTinyModel(c);
     c.dataloader.batch_size = 2;
-    c.dataloader.num_workers = 0;
-    c.train.generator.features = 4;
-    c.train.generator.n_downs = 2;
-    c.train.discriminator.n_layers = 2;
-    c.train.discriminator.base_channels = 4;
-    c.train.discriminator.max_channels = 8;
     for (auto* lr : { &c.train.generator.learning_rate, &c.train.discriminator.learning_rate }) {
         lr->epochs = epochs;
         lr->epochs_decay = 0;
     }
     c.train.update_rate = 1;
-    c.common.device = "cpu";
     c.common.seed = 1;
     c.common.output_directory = output.toStdString();
     c.common.experiment_name = "gui";
