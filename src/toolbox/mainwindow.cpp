@@ -169,6 +169,14 @@ void MainWindow::setupActions()
         showPage(2);
         m_review->openRun(dir);
     });
+    connect(ui->actionFollowRun, &QAction::triggered, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Follow run"), m_review->browseStartFolder());
+        if (dir.isEmpty())
+            return;
+        setLastPath(QStringLiteral("review"), dir);
+        showPage(2);
+        m_review->followRun(dir);
+    });
     connect(ui->actionObjectivePage, &QAction::triggered, this, [this] { showPage(0); });
     connect(ui->actionTrainingPage, &QAction::triggered, this, [this] { showPage(1); });
     connect(ui->actionReviewPage, &QAction::triggered, this, [this] { showPage(2); });

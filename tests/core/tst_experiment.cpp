@@ -7,7 +7,9 @@
 #include <limits>
 
 #include "config/config.h"
+#include "objective/preset.h"
 #include "training/experiment.h"
+#include "training/run_compare.h"
 
 using namespace nectar;
 namespace fs = std::filesystem;
@@ -131,6 +133,59 @@ private Q_SLOTS:
         QCOMPARE(write_config_copy(c, dir), dir + "/train2_config.json");
         const Config back = load_config_file(dir + "/train2_config.json");
         QCOMPARE(back.dataloader.dataroot, std::string("/somewhere"));
+    }
+
+    // #12: the Review page's Compare: a loss-aware diff of two saved runs with different objectives.
+    void diffOfTwoRuns()
+    {
+        QTemporaryDir tmp;
+        const std::string a = tmp.path().toStdString() + "/edges_v1";
+        const std::string b = tmp.path().toStdString() + "/edges_v2";
+        fs::create_directories(a);
+        fs::create_directories(b);
+        Config ca;
+        ca.dataloader.batch_size = 1;
+        Config cb = ca;
+        cb.dataloader.batch_size = 4;
+        cb.common.experiment_name = "other"; // names the run itself: not a difference
+        write_config_copy(ca, a);
+        write_config_copy(cb, b);
+        Preset pa, pb;
+        pa.spec = pb.spec = "pix2pix";
+        pa.subspec = "extended";
+        pb.subspec = "extended";
+        pa.losses["G_L1"].weight = 100.0;
+        pb.losses["G_L1"].weight = 50.0;
+        pa.losses["G_SOBEL"].weight = 0.0;
+        pb.losses["G_SOBEL"].weight = 0.0;
+        pb.losses["G_SOBEL"].schedule = Schedule::linear(1, 10, 0.0, 10.0);
+        pa.losses["G_GAN"].tags = std::vector<std::string> { "G" };
+        pb.losses["G_GAN"].tags = std::vector<std::string> { "G", "D" };
+        pa.losses["G_L2"].weight = 1.0; // only in A
+        save_preset_file(pa, objective_copy_path(a + "/train1_config.json"));
+        save_preset_file(pb, objective_copy_path(b + "/train1_config.json"));
+        const RunRecord ra = read_run_record(a);
+        const RunRecord rb = read_run_record(b);
+        QVERIFY2(ra.warnings.empty(), ra.warnings.empty() ? "" : ra.warnings[0].c_str());
+        QCOMPARE(ra.name, std::string("edges_v1"));
+        QCOMPARE(ra.functions.at("G_SOBEL"), std::string("Sobel"));
+        QCOMPARE(ra.functions.at("G_L1"), std::string("L1"));
+        std::vector<std::string> got;
+        for (const auto& d : diff_runs(ra, rb))
+            got.push_back(d.loss + "|" + d.field + "|" + d.a + "|" + d.b);
+        const std::vector<std::string> want {
+            "G_GAN|tags|G|G, D",
+            "G_L1|weight|100|50",
+            "G_L2|loss|present|(absent)",
+            "G_SOBEL|schedule|none|linear 0 to 10 over epochs 1-10",
+            "|/config/dataloader/batch_size|1|4",
+        };
+        QCOMPARE(got, want);
+        // The same run against itself: no difference. A folder without records (NectarGAN's): warnings only.
+        QVERIFY(diff_runs(ra, ra).empty());
+        const RunRecord empty = read_run_record(tmp.path().toStdString());
+        QVERIFY(!empty.has_objective);
+        QVERIFY(!diff_runs(ra, empty).empty());
     }
 };
 

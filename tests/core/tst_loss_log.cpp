@@ -2,12 +2,14 @@
 // Loss log: NectarGAN layout (reference f_loss_log and its example file), reading NectarGAN's log,
 // non-finite encoding, and crash safety (a child writing dumps is SIGKILLed, then we reread).
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +21,7 @@
 
 #include "config/config.h"
 #include "losses/loss_log.h"
+#include "losses/loss_log_follower.h"
 #include "losses/loss_manager.h"
 #include "losses/loss_registry.h"
 #include "reference_data.h"
@@ -82,11 +85,13 @@ private Q_SLOTS:
 
         std::ifstream oin(exp + "/loss_log.json");
         const ojson ours = ojson::parse(oin);
-        // Same structure as NectarGAN's file, plus our raw_loss per loss.
+        // Same structure as NectarGAN's file, plus our raw_loss and wall_time per loss.
         ojson ours_shape = shape_of(ours);
         for (auto& [name, e] : ours_shape["LOSSMANAGER_LOG"]["loss_functions"].items()) {
             QCOMPARE(e["raw_loss"].get<std::string>(), std::string("array[3]"));
+            QCOMPARE(e["wall_time"].get<std::string>(), std::string("array[3]"));
             e.erase("raw_loss");
+            e.erase("wall_time");
         }
         QCOMPARE(QString::fromStdString(ours_shape.dump()), QString::fromStdString(shape_of(example).dump()));
         const auto& ol = ours["LOSSMANAGER_LOG"];
@@ -375,6 +380,204 @@ private Q_SLOTS:
             "t.jsonl");
         QCOMPARE(torn.losses.at("G").weighted, std::vector<float> { 7 });
         QCOMPARE(torn.warnings.size(), size_t(1));
+    }
+
+    // #12: a wall time per value and live edits in the journal, both carried into loss_log.json.
+    void wallTimesAndEditsRoundTrip()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string d = dir.path().toStdString();
+        {
+            LossLog log(d);
+            log.set_position(1, 0);
+            log.append({ { "G_L1", { 0.5f, 0.25f }, { 100.0f, 100.0f }, {}, { 1764700000.1234, 1764700001.5 } },
+                { "D_real", { 0.7f }, { 1.0f }, {}, {} } });
+            LossEdit e;
+            e.iteration = 2;
+            e.epoch = 1;
+            e.wall_time = 1764700002.25;
+            e.loss = "G_L1";
+            e.field = "weight";
+            e.old_value = "100";
+            e.new_value = "50";
+            e.source = "table";
+            log.append_edit(e);
+            log.append({ { "G_L1", { 0.125f }, { 50.0f }, {}, { 1764700003.0 } } });
+            QVERIFY_THROWS_EXCEPTION(
+                std::invalid_argument, log.append_edit(LossEdit { 0, 1, 0.0, "G_L1", "colour", "a", "b", "" }));
+            QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                log.append({ { "G_L1", { 1.0f, 2.0f }, { 1.0f, 1.0f }, {}, { 1.0 } } })); // 2 values, 1 time
+            log.export_base_log();
+        }
+        for (const std::string& path : { d, d + "/" + LossLog::kLogFileName }) {
+            const LossLogData r = LossLog::read(path);
+            const auto& g = r.losses.at("G_L1");
+            QCOMPARE(g.wall_time.size(), size_t(3));
+            QCOMPARE(g.wall_time[0], 1764700000.123); // millisecond precision
+            QCOMPARE(g.wall_time[1], 1764700001.5);
+            QCOMPARE(g.wall_time[2], 1764700003.0);
+            QVERIFY(r.losses.at("D_real").wall_time.empty()); // none written: none read
+            QCOMPARE(r.edits.size(), size_t(1));
+            QCOMPARE(r.edits[0].iteration, std::int64_t(2));
+            QCOMPARE(r.edits[0].epoch, 1);
+            QCOMPARE(r.edits[0].wall_time, 1764700002.25);
+            QCOMPARE(r.edits[0].loss, std::string("G_L1"));
+            QCOMPARE(r.edits[0].field, std::string("weight"));
+            QCOMPARE(r.edits[0].old_value, std::string("100"));
+            QCOMPARE(r.edits[0].new_value, std::string("50"));
+            QCOMPARE(r.edits[0].source, std::string("table"));
+            QVERIFY2(r.warnings.empty(), r.warnings.empty() ? "" : r.warnings[0].c_str());
+        }
+        // Bad edit lines are errors naming the line and the key.
+        for (const char* bad : { R"({"edit": {"iteration": 1, "loss": "G", "field": "weight", "old": "1"}})",
+                 R"({"edit": {"iteration": 1, "loss": "G", "field": "lr", "old": "1", "new": "2"}})",
+                 R"({"edit": {"iteration": -1, "loss": "G", "field": "weight", "old": "1", "new": "2"}})",
+                 R"({"edit": {"iteration": 1, "loss": "G", "field": "weight", "old": "1", "new": "2", "x": 1}})" }) {
+            try {
+                LossLog::parse_journal_text(std::string(bad) + "\n", "e.jsonl");
+                QFAIL(bad);
+            } catch (const LossLogError& e) {
+                QVERIFY2(std::string(e.what()).find("e.jsonl: line 1 /edit") != std::string::npos, e.what());
+            }
+        }
+        // Edits of superseded epochs go with their values.
+        const std::string text
+            = std::string(
+                  R"({"dump": 0, "epoch": 1, "iteration": 2, "losses": {"G": {"loss": [1, 2], "weights": [1, 1]}}})")
+            + "\n" + R"({"edit": {"iteration": 1, "epoch": 1, "loss": "G", "field": "weight", "old": "1", "new": "2"}})"
+            + "\n"
+            + R"({"edit": {"iteration": 3, "epoch": 2, "loss": "G", "field": "tags", "old": "G", "new": "G, D"}})"
+            + "\n" + R"({"resume": {"epoch": 1, "iteration": 2}})" + "\n";
+        const auto sup = LossLog::parse_journal_text(text, "s.jsonl");
+        QCOMPARE(sup.edits.size(), size_t(1));
+        QCOMPARE(sup.edits[0].iteration, std::int64_t(1));
+    }
+
+    // #12: the trainer's LossManager records each value's wall time, and record_edit journals an edit.
+    void lossManagerRecordsWallTimes()
+    {
+        QTemporaryDir dir;
+        Config cfg;
+        LossManager lm(cfg, dir.path().toStdString());
+        LMLoss l;
+        l.name = "G_L1";
+        l.function = [](const torch::Tensor& x, const torch::Tensor& y) { return (x - y).abs().mean(); };
+        l.loss_weight = 2.0;
+        l.tags = { "G" };
+        lm.register_loss(l);
+        const double before
+            = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+        for (int i = 0; i < 3; ++i)
+            lm.compute_loss_xy("G_L1", torch::ones({ 2 }), torch::zeros({ 2 }), 1);
+        lm.record_edit(LossEdit { 3, 1, std::numeric_limits<double>::quiet_NaN(), "G_L1", "weight", "2", "4", "" });
+        lm.update_loss_log();
+        const double after = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+        const auto r = LossLog::read(dir.path().toStdString());
+        const auto& t = r.losses.at("G_L1").wall_time;
+        QCOMPARE(t.size(), size_t(3));
+        for (double v : t)
+            QVERIFY2(v >= before - 0.001 && v <= after + 0.001, std::to_string(v).c_str());
+        QVERIFY(t[0] <= t[1] && t[1] <= t[2]);
+        QCOMPARE(r.edits.size(), size_t(1));
+        QVERIFY(r.edits[0].wall_time >= before - 0.001 && r.edits[0].wall_time <= after + 0.001);
+    }
+
+    // #12: the follow mode reads a journal a second process writes (torn last line, then a replacement),
+    // from the last offset only, and sees every value exactly once.
+    void followerReadsConcurrentWriter()
+    {
+        QTemporaryDir dir;
+        const std::string d = dir.path().toStdString();
+        const std::string journal = d + "/" + LossLog::kJournalFileName;
+        int ready[2];
+        QCOMPARE(::pipe(ready), 0);
+        const pid_t pid = ::fork();
+        QVERIFY(pid >= 0);
+        if (pid == 0) {
+            // Child: 40 dumps of 5 values, one torn write in the middle that a later write terminates.
+            ::close(ready[0]);
+            {
+                LossLog log(d);
+                float v = 0.0f;
+                for (int k = 0; k < 40; ++k) {
+                    std::vector<float> raw, w;
+                    std::vector<double> t;
+                    for (int i = 0; i < 5; ++i) {
+                        raw.push_back(v++);
+                        w.push_back(1.0f);
+                        t.push_back(1000.0 + v);
+                    }
+                    log.append({ { "G", raw, w, {}, t } });
+                    if (k == 20) {
+                        // A torn line (a killed writer's prefix), completed by the newline the next writer adds.
+                        std::ofstream(journal, std::ios::app) << R"({"dump": 99, "losses": {"G": {"loss": [1)";
+                        ::usleep(30000);
+                        std::ofstream(journal, std::ios::app) << "\n";
+                    }
+                    ::usleep(3000);
+                }
+            }
+            const char c = 'x';
+            (void)!::write(ready[1], &c, 1);
+            ::_exit(0);
+        }
+        ::close(ready[1]);
+        LossLogFollower f(d);
+        std::vector<float> seen;
+        int polls = 0, tornWarnings = 0;
+        bool childDone = false;
+        std::uint64_t lastOffset = 0;
+        while (true) {
+            auto u = f.poll(1 << 10); // small reads: lines are split across polls
+            ++polls;
+            QVERIFY(!u.reset);
+            QVERIFY(f.offset() >= lastOffset);
+            lastOffset = f.offset();
+            if (u.data.losses.count("G"))
+                for (float v : u.data.losses.at("G").raw)
+                    seen.push_back(v);
+            for (const auto& w : u.data.warnings)
+                tornWarnings += w.find("torn") != std::string::npos;
+            if (childDone && u.bytes_read == 0)
+                break;
+            if (!childDone) {
+                pollfd p { ready[0], POLLIN, 0 };
+                childDone = ::poll(&p, 1, 2) > 0;
+            }
+        }
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        QVERIFY(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        QCOMPARE(seen.size(), size_t(200));
+        for (size_t i = 0; i < seen.size(); ++i)
+            QCOMPARE(seen[i], float(i)); // every value once, in order
+        QCOMPARE(tornWarnings, 1);
+        QVERIFY(polls > 10);
+        QCOMPARE(f.offset(), std::uint64_t(fs::file_size(journal)));
+
+        // Replaced (new inode, e.g. a new run with the same name after a delete): a reset with the new content.
+        const std::string tmp = journal + ".new";
+        std::ofstream(tmp) << R"({"dump": 0, "losses": {"G": {"loss": [7, 8], "weights": [1, 1]}}})"
+                           << "\n";
+        fs::rename(tmp, journal);
+        auto u = f.poll();
+        QVERIFY(u.reset);
+        QCOMPARE(u.data.losses.at("G").raw, (std::vector<float> { 7, 8 }));
+        // Appended resume line: the continued run supersedes shown values, so the whole file comes again.
+        std::ofstream(journal, std::ios::app) << R"({"resume": {"epoch": 0}})"
+                                              << "\n"
+                                              << R"({"dump": 1, "losses": {"G": {"loss": [9], "weights": [1]}}})"
+                                              << "\n";
+        u = f.poll();
+        QVERIFY(u.reset);
+        QCOMPARE(u.data.losses.at("G").raw, (std::vector<float> { 7, 8, 9 }));
+        // Nothing new: an empty update that reads nothing.
+        u = f.poll();
+        QVERIFY(!u.reset && u.bytes_read == 0 && u.data.order.empty());
+        // A missing journal is not an error: the run has not written one yet.
+        LossLogFollower missing(d + "/nothing-here");
+        QVERIFY(!missing.poll().exists);
     }
 
     // Item 3 (#10): --continue with loss_log.json but no journal kept only the new values (16 -> 8).

@@ -179,9 +179,9 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QStringList lines = QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 7);
-        QCOMPARE(lines[0], QStringLiteral("run,loss,tags,iteration,epoch,raw,weight,weighted"));
-        QCOMPARE(lines[1], QStringLiteral("0,G_L1,G,0,0.5,0.5,100,50"));
-        QCOMPARE(lines[2], QStringLiteral("0,G_L1,G,1,1,nan,100,nan"));
+        QCOMPARE(lines[0], QStringLiteral("run,loss,tags,iteration,epoch,raw,weight,weighted,wall_time"));
+        QCOMPARE(lines[1], QStringLiteral("0,G_L1,G,0,0.5,0.5,100,50,"));
+        QCOMPARE(lines[2], QStringLiteral("0,G_L1,G,1,1,nan,100,nan,"));
         const QString png = outDir() + QStringLiteral("/charts_export.png");
         QVERIFY2(panel.exportPng(png, &error), qPrintable(error));
         QImage img(png);
@@ -251,6 +251,167 @@ private Q_SLOTS:
         QCOMPARE(
             ChartPanel::withSuffix(QStringLiteral("/tmp/c.PNG"), QStringLiteral("png")), QStringLiteral("/tmp/c.PNG"));
         QCOMPARE(ChartPanel::withSuffix(QStringLiteral("/tmp/s"), QStringLiteral("csv")), QStringLiteral("/tmp/s.csv"));
+    }
+
+    // #12: wall-time and time-since-start axes from the per-value timestamps; runs without any are left out
+    // of them and the axis says so; the same loss keeps its colour in every run; runs can be hidden.
+    void timeAxesAndRuns()
+    {
+        ChartPanel panel;
+        panel.resize(1000, 600);
+        auto a = chunk("G_L1", { "G" }, 0, 4, 1.0f, 1.0f);
+        a.wall_time = { 1000.0, 1001.0, 1003.0, 1010.0 }; // a pause before the last value
+        panel.appendChunk(a);
+        auto b = chunk("G_L1", { "G" }, 0, 4, 2.0f, 1.0f);
+        b.wall_time = { 5000.0, 5002.0, 5004.0, 5006.0 };
+        panel.setRunLabel(1, QStringLiteral("other"));
+        panel.setRunStyle(1, Qt::DashDotLine);
+        panel.appendChunk(b, 1);
+        panel.appendChunk(chunk("G_L1", { "G" }, 0, 4, 3.0f, 1.0f), 2); // NectarGAN-like: no timestamps
+        panel.show();
+        LossChart* g = panel.chart(QStringLiteral("G"));
+        QVERIFY(g);
+        const charts::SeriesStore* sa = g->store(QStringLiteral("0/G_L1"));
+        QCOMPARE(sa->x(3), 3.0); // iterations
+        panel.setXMode(ChartPanel::XMode::WallTime);
+        sa = g->store(QStringLiteral("0/G_L1"));
+        QCOMPARE(sa->size(), std::int64_t(4));
+        QCOMPARE(sa->x(3), 1010.0);
+        QCOMPARE(g->xKind(), LossChart::XKind::DateTime);
+        QCOMPARE(g->pointCount(QStringLiteral("2/G_L1")), 0); // no wall times: not on a time axis
+        QVERIFY2(g->xAxis->label().contains(QStringLiteral("without timestamps")), qPrintable(g->xAxis->label()));
+        panel.setXMode(ChartPanel::XMode::RunTime);
+        // Runs aligned by their own start: both begin at 0 s.
+        QCOMPARE(g->store(QStringLiteral("0/G_L1"))->x(0), 0.0);
+        QCOMPARE(g->store(QStringLiteral("1/G_L1"))->x(0), 0.0);
+        QCOMPARE(g->store(QStringLiteral("1/G_L1"))->x(3), 6.0);
+        QCOMPARE(g->xKind(), LossChart::XKind::Duration);
+        QVERIFY(panel.hasWallTimes(0) && panel.hasWallTimes(1) && !panel.hasWallTimes(2));
+        // Same loss, same colour in every run; the run's own line style.
+        QCOMPARE(g->graph(1)->pen().color(), g->graph(4)->pen().color());
+        QCOMPARE(g->graph(4)->pen().style(), Qt::DashDotLine);
+        panel.setRunVisible(1, false);
+        QVERIFY(!g->seriesVisible(QStringLiteral("1/G_L1")));
+        QVERIFY(g->seriesVisible(QStringLiteral("0/G_L1")));
+        panel.setRunVisible(1, true);
+        QVERIFY(g->seriesVisible(QStringLiteral("1/G_L1")));
+        panel.replotAll();
+        QVERIFY(panel.grab().save(outDir() + QStringLiteral("/charts_time_since_start.png")));
+    }
+
+    // #12: log x keeps every spike too (decimation by octaves) and starts at the first positive x.
+    void logXKeepsSpikes()
+    {
+        LossChart chart(QStringLiteral("G"));
+        chart.resize(900, 500);
+        chart.setSmoothing(0.0);
+        chart.addSeries(QStringLiteral("a"), QStringLiteral("a"), Qt::blue);
+        constexpr int kN = 200000;
+        std::vector<double> x(kN), y(kN, 1.0);
+        for (int i = 0; i < kN; ++i)
+            x[i] = i;
+        for (int spike : { 3, 170, 9000, 123457 })
+            y[spike] = 50.0 + spike % 7;
+        chart.appendPoints(QStringLiteral("a"), x, y);
+        chart.setLogX(true);
+        chart.replotNow();
+        QCOMPARE(chart.xAxis->scaleType(), QCPAxis::stLogarithmic);
+        QCOMPARE(chart.xAxis->range().lower, 1.0); // x = 0 cannot be shown on a log axis
+        QVERIFY(chart.drawnPointCount(QStringLiteral("a")) < 4 * 2 * 900);
+        QVERIFY(chart.drawnPointCount(QStringLiteral("a")) > 100);
+        QVector<double> drawn; // smoothing 0: the smoothed line is the raw one
+        for (auto it = chart.graph(1)->data()->constBegin(); it != chart.graph(1)->data()->constEnd(); ++it)
+            drawn.append(it->value);
+        for (int spike : { 3, 170, 9000, 123457 })
+            QVERIFY2(drawn.contains(50.0 + spike % 7), qPrintable(QString::number(spike)));
+        chart.setLogX(false);
+        chart.replotNow();
+        QCOMPARE(chart.xAxis->scaleType(), QCPAxis::stLinear);
+    }
+
+    // #12: live objective edits become vertical markers on the loss's charts and the weights chart; hover
+    // gives the change; they follow the x axis mode.
+    void editsAreMarkers()
+    {
+        ChartPanel panel;
+        panel.resize(1000, 600);
+        panel.setShowWeights(true);
+        auto g = chunk("G_L1", { "G" }, 0, 10, 1.0f, 100.0f);
+        for (int i = 0; i < 10; ++i)
+            g.wall_time.push_back(2000.0 + 2 * i);
+        panel.appendChunk(g);
+        panel.appendChunk(chunk("D_real", { "D" }, 0, 10, 0.5f, 1.0f));
+        nectar::LossEdit e;
+        e.iteration = 6;
+        e.epoch = 1;
+        e.wall_time = 2011.0;
+        e.loss = "G_L1";
+        e.field = "weight";
+        e.old_value = "100";
+        e.new_value = "50";
+        panel.addEdit(e);
+        panel.show();
+        panel.replotAll();
+        LossChart* gc = panel.chart(QStringLiteral("G"));
+        LossChart* dc = panel.chart(QStringLiteral("D"));
+        LossChart* wc = panel.chart(ChartPanel::weightsTitle());
+        QVERIFY(gc && dc && wc);
+        QCOMPARE(gc->markers().size(), std::size_t(1));
+        QCOMPARE(wc->markers().size(), std::size_t(1));
+        QCOMPARE(dc->markers().size(), std::size_t(0)); // D_real was not edited
+        QCOMPARE(gc->markers()[0].x, 6.0);
+        const QString tip = gc->markerTextAt(gc->xAxis->coordToPixel(6.0) + 2);
+        QVERIFY2(tip.contains(QStringLiteral("G_L1")) && tip.contains(QStringLiteral("100 → 50")), qPrintable(tip));
+        QVERIFY(gc->markerTextAt(gc->xAxis->coordToPixel(2.0)).isEmpty());
+        panel.setXMode(ChartPanel::XMode::RunTime);
+        QCOMPARE(gc->markers()[0].x, 11.0); // seconds after the first value
+        panel.setXMode(ChartPanel::XMode::Iterations);
+        QVERIFY(panel.grab().save(outDir() + QStringLiteral("/charts_edit_marker.png")));
+        panel.clear();
+        QVERIFY(panel.edits().empty());
+    }
+
+    // #12: the centred running average and the min/max band, next to the EMA.
+    void averageAndBandViews()
+    {
+        LossChart chart(QStringLiteral("G"));
+        chart.resize(900, 500);
+        chart.addSeries(QStringLiteral("a"), QStringLiteral("a"), Qt::blue);
+        std::vector<double> x, y;
+        for (int i = 0; i < 60; ++i) {
+            x.push_back(i);
+            y.push_back(i % 2 ? 2.0 : 0.0);
+        }
+        y[30] = 40.0;
+        chart.appendPoints(QStringLiteral("a"), x, y);
+        chart.setSmoothing(0.75); // window 4: [i - 2, i + 3)
+        QCOMPARE(LossChart::windowFor(0.75), std::int64_t(4));
+        chart.setSmoothingKind(LossChart::SmoothingKind::Average);
+        chart.replotNow();
+        QCOMPARE(chart.drawnPointCount(QStringLiteral("a")), 60); // one column per sample here
+        for (auto it = chart.graph(1)->data()->constBegin(); it != chart.graph(1)->data()->constEnd(); ++it) {
+            const int i = static_cast<int>(it->key);
+            double sum = 0;
+            int n = 0;
+            for (int j = std::max(0, i - 2); j < std::min(60, i + 3); ++j, ++n)
+                sum += y[j];
+            QCOMPARE(it->value, sum / n); // centred: no lag, unlike the EMA
+        }
+        QCOMPARE(chart.bandPointCount(QStringLiteral("a")), 0);
+        QVERIFY(chart.graph(0)->visible()); // the faint raw line stays behind the average
+        chart.setSmoothingKind(LossChart::SmoothingKind::Band);
+        chart.replotNow();
+        QCOMPARE(chart.bandPointCount(QStringLiteral("a")), 60);
+        QVERIFY(!chart.graph(0)->visible()); // the band replaces the raw line
+        double top = 0;
+        for (auto it = chart.graph(4)->data()->constBegin(); it != chart.graph(4)->data()->constEnd(); ++it)
+            top = std::max(top, it->value);
+        QCOMPARE(top, 40.0); // the spike stays visible in the band
+        QVERIFY(chart.savePng(outDir() + QStringLiteral("/chart_band.png"), 900, 500));
+        chart.setSmoothingKind(LossChart::SmoothingKind::Ema);
+        chart.replotNow();
+        QCOMPARE(chart.bandPointCount(QStringLiteral("a")), 0);
+        QVERIFY(chart.graph(0)->visible());
     }
 
     void iterationTicksAreIntegers()

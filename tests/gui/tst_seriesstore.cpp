@@ -164,6 +164,38 @@ private Q_SLOTS:
         QCOMPARE(store.nonFiniteIn(0, 70000), nonFinite);
     }
 
+    // #12: range sums (centred running average) equal a brute-force sum of the finite float32 samples.
+    void sumsMatchBruteForce()
+    {
+        const Series s = noisySeries(70000, 2);
+        const SeriesStore store = storeOf(s, 0.6);
+        std::vector<double> prefix(1, 0.0);
+        for (double v : s.y) {
+            const float f = static_cast<float>(v);
+            prefix.push_back(prefix.back() + (std::isfinite(f) ? f : 0.0));
+        }
+        std::mt19937 rng(5);
+        std::uniform_int_distribution<std::int64_t> pick(0, 70000);
+        for (int t = 0; t < 400; ++t) {
+            std::int64_t b = pick(rng), e = pick(rng);
+            if (t % 4 == 0)
+                e = b + t % 600; // around the 256-sample base bucket
+            if (b > e)
+                std::swap(b, e);
+            e = std::min<std::int64_t>(e, 70000);
+            const double want = prefix[static_cast<std::size_t>(e)] - prefix[static_cast<std::size_t>(b)];
+            QVERIFY2(std::abs(store.sum(b, e) - want) <= 1e-9 * std::max(1.0, std::abs(want)),
+                qPrintable(QStringLiteral("[%1, %2)").arg(b).arg(e)));
+        }
+        // The mean skips non-finite samples; an all-NaN range has none.
+        SeriesStore nan;
+        for (double v : { 1.0, std::numeric_limits<double>::quiet_NaN(), 3.0 })
+            nan.append(nan.size(), v);
+        QCOMPARE(nan.mean(0, 3), 2.0);
+        QVERIFY(std::isnan(nan.mean(1, 2)));
+        QCOMPARE(nan.mean(-5, 99), 2.0); // clamped to the series
+    }
+
     void smoothedIsTheDebiasedEma()
     {
         const Series s = noisySeries(20000, 4);

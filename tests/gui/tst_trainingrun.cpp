@@ -11,13 +11,18 @@
 #include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSet>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTreeWidget>
 #include <QtTest>
 
+#include <cmath>
 #include <functional>
+
+#include "cli_config_fixture.h"
+#include "losses/loss_log.h"
 
 #include "charts/chartpanel.h"
 #include "charts/losschart.h"
@@ -315,6 +320,12 @@ private Q_SLOTS:
         LossChart* weights = w.trainingPage()->charts()->chart(ChartPanel::weightsTitle());
         QVERIFY(weights);
         QCOMPARE(lastValue(weights, QStringLiteral("G_L1")), 7.0);
+        // #12: the edit is a marker on the weights chart and on G, with the change on hover.
+        QTRY_VERIFY_WITH_TIMEOUT(!weights->markers().empty(), 5000);
+        QVERIFY2(weights->markers().back().text.contains(QStringLiteral("G_L1"))
+                && weights->markers().back().text.contains(QStringLiteral("→ 7")),
+            qPrintable(weights->markers().back().text));
+        QCOMPARE(w.trainingPage()->charts()->chart(QStringLiteral("G"))->markers().size(), std::size_t(1));
 
         QElapsedTimer t;
         t.start();
@@ -328,6 +339,55 @@ private Q_SLOTS:
         QVERIFY2(it.hasNext(), "a stop saves a checkpoint");
         QVERIFY(QFile::exists(dir + QStringLiteral("/loss_log.json")));
         QCOMPARE(w.trainingPage()->stateText(), QStringLiteral("Idle"));
+        // ... and a journal event in the run folder, so the Review page marks it later too.
+        const nectar::LossLogData log = nectar::LossLog::read(dir.toStdString());
+        QCOMPARE(log.edits.size(), std::size_t(1));
+        QCOMPARE(log.edits[0].loss, std::string("G_L1"));
+        QCOMPARE(log.edits[0].field, std::string("weight"));
+        QCOMPARE(log.edits[0].new_value, std::string("7"));
+        QVERIFY(log.edits[0].iteration > 0 && std::isfinite(log.edits[0].wall_time));
+        QVERIFY(!log.losses.at("G_L1").wall_time.empty());
+    }
+
+    // #12: a headless nectar-train run (another process) watched live from the Review page: values arrive
+    // while it trains, each once, and at the end the charts hold exactly what its journal holds.
+    void followHeadlessNectarTrain()
+    {
+        QTemporaryDir dir;
+        const nlohmann::json lr = { { "learning_rate", { { "epochs", 8 }, { "epochs_decay", 0 } } } };
+        const std::string cfg = testcli::write_tiny_config(
+            dir.path(), { { "config", { { "train", { { "generator", lr }, { "discriminator", lr } } } } } });
+        const QString runDir = dir.filePath(QStringLiteral("runs/cli_v1"));
+        ReviewPage review;
+        review.resize(1300, 850);
+        review.show();
+        review.followRun(runDir, 100);
+        QVERIFY(review.following());
+        QTRY_VERIFY_WITH_TIMEOUT(review.followBadge().contains(QStringLiteral("waiting")), 3000);
+        QProcess cli;
+        cli.start(QStringLiteral(NECTAR_TRAIN_EXE), { QStringLiteral("--config"), QString::fromStdString(cfg) });
+        QVERIFY(cli.waitForStarted());
+        QSet<qint64> seenWhileRunning;
+        while (cli.state() != QProcess::NotRunning) {
+            QTest::qWait(40);
+            if (cli.state() != QProcess::NotRunning && review.followedValues() > 0)
+                seenWhileRunning.insert(review.followedValues());
+        }
+        QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
+        const nectar::LossLogData log = nectar::LossLog::read(runDir.toStdString());
+        qint64 total = 0;
+        for (const auto& [name, series] : log.losses)
+            total += static_cast<qint64>(series.raw.size());
+        QCOMPARE(total, qint64(8 * 2 * 4)); // 8 epochs x 2 iterations x 4 losses
+        QTRY_COMPARE_WITH_TIMEOUT(review.followedValues(), total, 10000);
+        for (const auto& [name, series] : log.losses)
+            QCOMPARE(
+                review.charts()->storedCount(QString::fromStdString(name)), static_cast<qint64>(series.raw.size()));
+        QVERIFY2(seenWhileRunning.size() >= 2, qPrintable(QString::number(seenWhileRunning.size())));
+        QVERIFY2(review.followBadge().contains(QStringLiteral("last value")), qPrintable(review.followBadge()));
+        review.charts()->replotAll();
+        QVERIFY(testenv::screenshot(&review, QStringLiteral("review_follow")));
+        review.setFollowing(false);
     }
 
     void injectedFailureShowsErrorAndReturnsToIdle()

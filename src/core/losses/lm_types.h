@@ -42,6 +42,8 @@ struct LossInputs {
 struct LMHistory {
     std::vector<float> losses;
     std::vector<float> weights;
+    /// Wall time of each value's compute_loss_xy call, Unix seconds (our addition; NectarGAN has none).
+    std::vector<double> times;
 };
 
 /// One registered loss (NectarGAN LMLoss).

@@ -46,6 +46,15 @@ ojson encode_array(const std::vector<float>& values)
     return a;
 }
 
+// Wall times at millisecond precision (shorter lines; the clock is no finer in practice).
+ojson encode_times(const std::vector<double>& times)
+{
+    ojson a = ojson::array();
+    for (double t : times)
+        a.push_back(std::isfinite(t) ? ojson(std::round(t * 1000.0) / 1000.0) : ojson(nullptr));
+    return a;
+}
+
 [[noreturn]] void bad(const std::string& message)
 {
     throw LossLogError(message);
@@ -154,7 +163,7 @@ LossSeries read_entry(const ojson& e, const std::string& where, bool strict, std
 {
     if (!e.is_object())
         bad(where + ": expected an object with \"loss\" and \"weights\", got " + excerpt(e));
-    check_keys(e, { "loss", "weights", "raw_loss" }, where, strict, warnings);
+    check_keys(e, { "loss", "weights", "raw_loss", "wall_time" }, where, strict, warnings);
     LossSeries s;
     for (const char* k : { "loss", "weights" }) {
         const auto it = e.find(k);
@@ -171,7 +180,22 @@ LossSeries read_entry(const ojson& e, const std::string& where, bool strict, std
         if (s.raw.size() != s.weighted.size())
             bad(where + ": \"raw_loss\" has " + std::to_string(s.raw.size()) + " values but \"loss\" "
                 + std::to_string(s.weighted.size()) + " (expected one per value)");
-    } else {
+    }
+    const auto wt = e.find("wall_time");
+    if (wt != e.end()) {
+        if (!wt->is_array() || wt->size() != s.weighted.size())
+            bad(where + "/wall_time: expected an array of " + std::to_string(s.weighted.size())
+                + " Unix times (one per value), got " + excerpt(*wt));
+        s.wall_time.reserve(wt->size());
+        for (size_t i = 0; i < wt->size(); ++i) {
+            const auto& t = (*wt)[i];
+            if (!t.is_null() && !t.is_number())
+                bad(where + "/wall_time/" + std::to_string(i) + ": expected a number (Unix seconds) or null, got "
+                    + excerpt(t));
+            s.wall_time.push_back(t.is_null() ? std::numeric_limits<double>::quiet_NaN() : t.get<double>());
+        }
+    }
+    if (raw == e.end()) {
         // NectarGAN logs only weighted values: raw = weighted / weight.
         s.raw_derived = true;
         for (size_t i = 0; i < s.weighted.size(); ++i) {
@@ -184,6 +208,14 @@ LossSeries read_entry(const ojson& e, const std::string& where, bool strict, std
 
 void append_series(LossSeries& to, const LossSeries& from)
 {
+    // wall_time is empty or one per value: values without a time (older dumps) get NaN.
+    if (!from.wall_time.empty() || !to.wall_time.empty()) {
+        to.wall_time.resize(to.raw.size(), std::numeric_limits<double>::quiet_NaN());
+        if (from.wall_time.empty())
+            to.wall_time.resize(to.raw.size() + from.raw.size(), std::numeric_limits<double>::quiet_NaN());
+        else
+            to.wall_time.insert(to.wall_time.end(), from.wall_time.begin(), from.wall_time.end());
+    }
     to.weighted.insert(to.weighted.end(), from.weighted.begin(), from.weighted.end());
     to.raw.insert(to.raw.end(), from.raw.begin(), from.raw.end());
     to.weights.insert(to.weights.end(), from.weights.begin(), from.weights.end());
@@ -196,6 +228,57 @@ void add_named(std::vector<std::string>& order, std::map<std::string, LossSeries
     if (!losses.count(name))
         order.push_back(name);
     append_series(losses[name], s);
+}
+
+// A weight as text: shortest round-trip digits ("100", "0.5").
+std::string value_text(const ojson& v)
+{
+    if (v.is_string())
+        return v.get<std::string>();
+    if (v.is_null())
+        return "none";
+    if (v.is_array()) {
+        std::string out;
+        for (const auto& x : v)
+            out += (out.empty() ? "" : ", ") + value_text(x);
+        return out.empty() ? "(none)" : out;
+    }
+    return v.dump();
+}
+
+// One {"iteration", "epoch", "wall_time", "loss", "field", "old", "new", "source"} object.
+LossEdit read_edit(const ojson& e, const std::string& where, std::vector<std::string>& warnings)
+{
+    if (!e.is_object())
+        bad(where + ": expected an edit object, got " + excerpt(e));
+    check_keys(
+        e, { "iteration", "epoch", "wall_time", "loss", "field", "old", "new", "source" }, where, true, warnings);
+    LossEdit out;
+    for (const char* k : { "iteration", "loss", "field", "old", "new" })
+        if (!e.contains(k))
+            bad(where + "/" + k + ": missing");
+    out.iteration = read_int(e["iteration"], where + "/iteration", 0, std::numeric_limits<std::int64_t>::max());
+    if (e.contains("epoch"))
+        out.epoch = int(read_int(e["epoch"], where + "/epoch", 0, std::numeric_limits<int>::max()));
+    if (e.contains("wall_time")) {
+        if (!e["wall_time"].is_number())
+            bad(where + "/wall_time: expected a number (Unix seconds), got " + excerpt(e["wall_time"]));
+        out.wall_time = e["wall_time"].get<double>();
+    }
+    auto str = [&](const char* k, std::string& to) {
+        if (!e[k].is_string())
+            bad(where + "/" + k + ": expected a string, got " + excerpt(e[k]));
+        to = e[k].get<std::string>();
+    };
+    str("loss", out.loss);
+    str("field", out.field);
+    if (out.field != "weight" && out.field != "tags" && out.field != "schedule")
+        bad(where + "/field: expected \"weight\", \"tags\" or \"schedule\", got " + excerpt(e["field"]));
+    if (e.contains("source"))
+        str("source", out.source);
+    out.old_value = value_text(e["old"]);
+    out.new_value = value_text(e["new"]);
+    return out;
 }
 
 LossLogData parse_base(std::string_view text, const std::string& file)
@@ -213,8 +296,8 @@ LossLogData parse_base(std::string_view text, const std::string& file)
     check_keys(j, { "LOSSMANAGER_LOG" }, file + ": ", false, d.warnings);
     const auto& root = j["LOSSMANAGER_LOG"];
     const std::string where = file + ": /LOSSMANAGER_LOG";
-    check_keys(
-        root, { "device", "dataroot", "dataset_length", "experiment", "loss_functions" }, where, false, d.warnings);
+    check_keys(root, { "device", "dataroot", "dataset_length", "experiment", "loss_functions", "edits" }, where, false,
+        d.warnings);
     ojson meta = ojson::object();
     for (const char* k : { "device", "dataroot", "dataset_length", "experiment" })
         if (root.contains(k))
@@ -226,6 +309,13 @@ LossLogData parse_base(std::string_view text, const std::string& file)
             bad(where + "/loss_functions: expected an object, got " + excerpt(*lf));
         for (const auto& [name, e] : lf->items())
             add_named(d.order, d.losses, name, read_entry(e, where + "/loss_functions/" + name, false, d.warnings));
+    }
+    const auto ed = root.find("edits");
+    if (ed != root.end()) {
+        if (!ed->is_array())
+            bad(where + "/edits: expected an array of edit events, got " + excerpt(*ed));
+        for (size_t i = 0; i < ed->size(); ++i)
+            d.edits.push_back(read_edit((*ed)[i], where + "/edits/" + std::to_string(i), d.warnings));
     }
     return d;
 }
@@ -240,6 +330,10 @@ struct Dump {
 // A "resume" line: dumps of epochs after the checkpoint the run continued from are superseded.
 void supersede(std::vector<Dump>& active, int epoch, std::int64_t iteration, int line, LossLogData& d)
 {
+    // Edits made in the superseded epochs belong to values no longer counted.
+    d.edits.erase(
+        std::remove_if(d.edits.begin(), d.edits.end(), [epoch](const LossEdit& e) { return e.epoch > epoch; }),
+        d.edits.end());
     const auto split = std::stable_partition(
         active.begin(), active.end(), [epoch](const Dump& r) { return r.epoch < 0 || r.epoch <= epoch; });
     if (split == active.end())
@@ -314,6 +408,9 @@ LossLogData parse_journal(std::string_view text, const std::string& file)
                 ? read_int(r["iteration"], rw + "/iteration", 0, std::numeric_limits<std::int64_t>::max())
                 : -1;
             supersede(active, epoch, iteration, lineno, d);
+        } else if (j.contains("edit")) {
+            check_keys(j, { "edit" }, where + " ", true, d.warnings);
+            d.edits.push_back(read_edit(j["edit"], where + " /edit", d.warnings));
         } else if (j.contains("losses")) {
             check_keys(j, { "dump", "epoch", "iteration", "losses", "rebuilt_from" }, where + " ", true, d.warnings);
             Dump r;
@@ -333,7 +430,7 @@ LossLogData parse_journal(std::string_view text, const std::string& file)
                 r.values.emplace_back(name, read_entry(e, where + " /losses/" + name, true, d.warnings));
             active.push_back(std::move(r));
         } else {
-            bad(where + ": expected a \"header\", \"dump\" (with \"losses\") or \"resume\" line");
+            bad(where + ": expected a \"header\", \"dump\" (with \"losses\"), \"edit\" or \"resume\" line");
         }
     }
     for (const auto& r : active) {
@@ -435,6 +532,22 @@ void append_journal_line(const std::string& path, const std::string& line)
     ::close(fd);
 }
 
+ojson edit_json(const LossEdit& e)
+{
+    ojson j { { "iteration", e.iteration } };
+    if (e.epoch >= 0)
+        j["epoch"] = e.epoch;
+    if (std::isfinite(e.wall_time))
+        j["wall_time"] = std::round(e.wall_time * 1000.0) / 1000.0;
+    j["loss"] = e.loss;
+    j["field"] = e.field;
+    j["old"] = e.old_value;
+    j["new"] = e.new_value;
+    if (!e.source.empty())
+        j["source"] = e.source;
+    return j;
+}
+
 ojson log_json(const LossLogData& d, const LossLogMetadata& m)
 {
     ojson functions = ojson::object();
@@ -442,10 +555,18 @@ ojson log_json(const LossLogData& d, const LossLogMetadata& m)
         const auto& s = d.losses.at(name);
         functions[name] = ojson { { "loss", encode_array(s.weighted) }, { "weights", encode_array(s.weights) },
             { "raw_loss", encode_array(s.raw) } };
+        if (!s.wall_time.empty())
+            functions[name]["wall_time"] = encode_times(s.wall_time);
     }
-    return ojson { { "LOSSMANAGER_LOG",
-        ojson { { "device", m.device }, { "dataroot", m.dataroot }, { "dataset_length", m.dataset_length },
-            { "experiment", m.experiment }, { "loss_functions", functions } } } };
+    ojson root { { "device", m.device }, { "dataroot", m.dataroot }, { "dataset_length", m.dataset_length },
+        { "experiment", m.experiment }, { "loss_functions", functions } };
+    if (!d.edits.empty()) {
+        ojson edits = ojson::array();
+        for (const auto& e : d.edits)
+            edits.push_back(edit_json(e));
+        root["edits"] = std::move(edits);
+    }
+    return ojson { { "LOSSMANAGER_LOG", std::move(root) } };
 }
 
 // First free K for `<dir>/<stem><K><ext>` over all given (stem, ext) pairs.
@@ -554,6 +675,9 @@ void LossLog::append(const std::vector<Entry>& entries)
                 + " raw values but " + std::to_string(e.weights.size()) + " weights");
         if (!e.weighted.empty() && e.weighted.size() != e.raw.size())
             throw std::invalid_argument("LossLog::append: loss " + e.name + " has mismatched weighted values");
+        if (!e.wall_time.empty() && e.wall_time.size() != e.raw.size())
+            throw std::invalid_argument("LossLog::append: loss " + e.name + " has " + std::to_string(e.raw.size())
+                + " values but " + std::to_string(e.wall_time.size()) + " wall times");
         if (e.raw.empty())
             continue;
         std::vector<float> weighted = e.weighted;
@@ -564,6 +688,8 @@ void LossLog::append(const std::vector<Entry>& entries)
         }
         losses[e.name] = ojson { { "loss", encode_array(weighted) }, { "weights", encode_array(e.weights) },
             { "raw_loss", encode_array(e.raw) } };
+        if (!e.wall_time.empty())
+            losses[e.name]["wall_time"] = encode_times(e.wall_time);
     }
     if (losses.empty() && !m_meta_dirty)
         return;
@@ -593,6 +719,17 @@ void LossLog::append(const std::vector<Entry>& entries)
     if (has_dump)
         ++m_dump_count;
     test_kill_point("after-journal-append");
+}
+
+void LossLog::append_edit(const LossEdit& edit)
+{
+    if (edit.field != "weight" && edit.field != "tags" && edit.field != "schedule")
+        throw std::invalid_argument("LossLog::append_edit: field must be weight, tags or schedule, got " + edit.field);
+    ensure_journal_open();
+    const std::string text = ojson { { "edit", edit_json(edit) } }.dump() + "\n";
+    write_all(m_fd, text, journal_path());
+    if (::fsync(m_fd) != 0)
+        throw std::runtime_error("Cannot fsync " + journal_path() + ": " + std::strerror(errno));
 }
 
 void LossLog::export_base_log()

@@ -11,6 +11,12 @@
 ///      {"dump": <n>, "epoch": E, "iteration": I,
 ///       "losses": {"<name>": {"loss": [...], "weights": [...], "raw_loss": [...]}, ...}}
 ///      {"resume": {"epoch": N, "iteration": I}}
+///      {"edit": {"iteration": I, "epoch": E, "wall_time": T, "loss": "G_L1", "field": "weight",
+///                "old": "100", "new": "50", "source": "table"}}
+///    Each loss of a dump may carry "wall_time": [Unix seconds, ms precision], one per value (our
+///    key; NectarGAN logs have none, older journals neither). An "edit" line records a live
+///    objective edit (field weight, tags or schedule; old/new as display text) made at global
+///    iteration I (the edit applies from that iteration on).
 ///    A dump's `epoch` is the 1-based epoch being trained when it was written and `iteration` the
 ///    global iterations completed then (both absent in journals written before they existed, and
 ///    in a journal rebuilt from loss_log.json, which has "rebuilt_from": "loss_log.json" instead).
@@ -26,7 +32,7 @@
 ///    export_base_log() at the end of a run, on stop and on request:
 ///      {"LOSSMANAGER_LOG": {"device": str, "dataroot": str, "dataset_length": int,
 ///        "experiment": str, "loss_functions": {"<name>": {"loss": [weighted...],
-///        "weights": [...], "raw_loss": [raw...]}}}}
+///        "weights": [...], "raw_loss": [raw...], "wall_time": [...]}}, "edits": [...]}}
 ///    `loss` holds WEIGHTED batch means (raw x weight, as NectarGAN logs them), `weights` the
 ///    weight actually applied, `raw_loss` (our extra key) the unweighted batch means.
 ///
@@ -40,6 +46,7 @@
 /// journal line kMaxJournalLineBytes.
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
@@ -65,6 +72,20 @@ struct LossSeries {
     /// weighted / weight (NaN where the weight is 0). NectarGAN logs a scheduled loss's frozen
     /// initial weight, so derived raw values of scheduled losses can be wrong.
     bool raw_derived = false;
+    /// Unix seconds of each value (one per value), or empty when the file has none (NectarGAN logs,
+    /// journals written before wall times existed). NaN for single values without one.
+    std::vector<double> wall_time;
+};
+
+/// One live objective edit made during training (journal "edit" line).
+struct LossEdit {
+    std::int64_t iteration = 0; ///< global iteration (0-based) from which the new value applies
+    int epoch = -1; ///< 1-based epoch being trained (-1: unknown)
+    double wall_time = std::numeric_limits<double>::quiet_NaN(); ///< Unix seconds
+    std::string loss;
+    std::string field; ///< "weight", "tags" or "schedule"
+    std::string old_value, new_value; ///< display text, e.g. "100" -> "50", "G" -> "G, D"
+    std::string source; ///< "table", "preset", ... ("" unknown)
 };
 
 /// Values a journal keeps but no longer counts: dumps written after the checkpoint a later run
@@ -92,6 +113,7 @@ struct LossLogData {
     std::vector<std::string> warnings; ///< e.g. "skipped torn journal line 12"
     std::string source; ///< file(s) read
     std::vector<SupersededSegment> superseded; ///< journal only, oldest first
+    std::vector<LossEdit> edits; ///< live edits in journal order (superseded epochs' left out)
     /// Position of the last kept dump that carries one (-1: none does, e.g. NectarGAN logs).
     int last_epoch = -1;
     std::int64_t last_iteration = -1;
@@ -130,11 +152,16 @@ public:
         std::vector<float> raw;
         std::vector<float> weights;
         std::vector<float> weighted; ///< optional; empty = raw * weight in float32
+        std::vector<double> wall_time; ///< optional Unix seconds, one per value
     };
     /// Appends one journal line and fsyncs it. Empty entries are skipped; nothing is written if
     /// every entry is empty. Throws std::runtime_error naming the file on I/O errors and
     /// std::invalid_argument when raw/weights lengths differ.
     void append(const std::vector<Entry>& entries);
+
+    /// Appends an "edit" line and fsyncs it. Throws std::invalid_argument for an unknown field and
+    /// std::runtime_error naming the file on I/O errors.
+    void append_edit(const LossEdit& edit);
 
     /// Rewrites loss_log.json atomically from the journal (all values so far) and the metadata.
     /// Throws std::runtime_error naming the file on I/O errors.

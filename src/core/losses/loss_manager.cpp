@@ -3,6 +3,7 @@
 // `.item()` sync: batch means stay on the device until one batched copy (sync_history).
 #include "losses/loss_manager.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +22,12 @@
 
 namespace nectar {
 namespace {
+
+// Wall time of a value (recorded on the host at the call, no device sync).
+double unix_seconds()
+{
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 // Python's round(v, precision) (correctly rounded via the exact decimal expansion).
 double py_round(double v, int precision)
@@ -114,6 +121,7 @@ struct LossManager::Impl {
         // Per call since the last sync, on the loss's device (0-d, detached).
         std::vector<torch::Tensor> pending_raw, pending_weighted;
         std::vector<float> pending_weights;
+        std::vector<double> pending_times;
         // Values synced but not yet written to the log.
         std::vector<float> unlogged_weighted;
         // Values synced but not yet taken by take_unreported() (only while reporting is on).
@@ -176,11 +184,13 @@ struct LossManager::Impl {
             auto& h = s->loss.history;
             h.losses.insert(h.losses.end(), raw, raw + n);
             h.weights.insert(h.weights.end(), s->pending_weights.begin(), s->pending_weights.end());
+            h.times.insert(h.times.end(), s->pending_times.begin(), s->pending_times.end());
             s->unlogged_weighted.insert(s->unlogged_weighted.end(), weighted, weighted + n);
             if (reporting) {
                 s->unreported.losses.insert(s->unreported.losses.end(), raw, raw + n);
                 s->unreported.weights.insert(
                     s->unreported.weights.end(), s->pending_weights.begin(), s->pending_weights.end());
+                s->unreported.times.insert(s->unreported.times.end(), s->pending_times.begin(), s->pending_times.end());
             }
             s->last_raw = raw[n - 1];
             s->last_weighted = weighted[n - 1];
@@ -188,6 +198,7 @@ struct LossManager::Impl {
             s->pending_raw.clear();
             s->pending_weighted.clear();
             s->pending_weights.clear();
+            s->pending_times.clear();
         }
         enforce_buffer_locked();
     }
@@ -211,6 +222,7 @@ struct LossManager::Impl {
                 const size_t drop = h.losses.size() - buffer_size / 2;
                 h.losses.erase(h.losses.begin(), h.losses.begin() + std::ptrdiff_t(drop));
                 h.weights.erase(h.weights.begin(), h.weights.begin() + std::ptrdiff_t(drop));
+                h.times.erase(h.times.begin(), h.times.begin() + std::ptrdiff_t(std::min(drop, h.times.size())));
                 s->unlogged_weighted.clear();
             }
         }
@@ -226,9 +238,11 @@ struct LossManager::Impl {
             e.raw = std::move(h.losses);
             e.weights = std::move(h.weights);
             e.weighted = std::move(s->unlogged_weighted);
+            e.wall_time = std::move(h.times);
             entries.push_back(std::move(e));
             h.losses.clear();
             h.weights.clear();
+            h.times.clear();
             s->unlogged_weighted.clear();
         }
         try {
@@ -239,6 +253,7 @@ struct LossManager::Impl {
                 auto& h = order[i]->loss.history;
                 h.losses = std::move(entries[i].raw);
                 h.weights = std::move(entries[i].weights);
+                h.times = std::move(entries[i].wall_time);
                 order[i]->unlogged_weighted = std::move(entries[i].weighted);
             }
             throw;
@@ -337,6 +352,7 @@ torch::Tensor LossManager::compute_loss_xy(
         st->pending_raw.push_back(std::move(raw_mean));
         st->pending_weighted.push_back(std::move(weighted_mean));
         st->pending_weights.push_back(float(weight));
+        st->pending_times.push_back(unix_seconds());
         if (++d.calls_since_sync >= d.sync_interval
             || st->loss.history.losses.size() + st->pending_raw.size() >= d.buffer_size)
             d.sync_locked();
@@ -495,6 +511,16 @@ void LossManager::set_tags(const std::string& name, std::vector<std::string> tag
 {
     std::lock_guard<std::mutex> lock(m_impl->mutex);
     m_impl->find(name).loss.tags = std::move(tags);
+}
+
+void LossManager::record_edit(LossEdit edit)
+{
+    if (!std::isfinite(edit.wall_time))
+        edit.wall_time = unix_seconds();
+    std::lock_guard<std::mutex> lock(m_impl->mutex);
+    if (!m_impl->enable_logging)
+        return;
+    m_impl->log->append_edit(edit);
 }
 
 void LossManager::sync_history()

@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "losses/lm_types.h"
+#include "losses/loss_log.h"
 
 namespace nectar {
 
@@ -73,6 +74,10 @@ public:
     /// Thread-safe: may be called from another thread between iterations.
     void set_loss_weight(const std::string& name, double weight);
     void set_tags(const std::string& name, std::vector<std::string> tags);
+
+    /// Records a live objective edit as a journal "edit" line (fsynced; wall_time filled in when NaN).
+    /// No-op without logging. Throws std::runtime_error naming the journal on I/O errors.
+    void record_edit(LossEdit edit);
 
     /// Moves the host copy of pending device values into history (one sync for all losses).
     void sync_history();

@@ -129,6 +129,19 @@ void Schedule::validate() const
         fail("custom", "function is not set");
 }
 
+std::string Schedule::describe() const
+{
+    if (!active())
+        return "none";
+    auto num = [](double v) {
+        std::ostringstream os;
+        os << v;
+        return os.str();
+    };
+    return kind_name(kind) + " " + num(initial_value) + " to " + num(target_value) + " over epochs "
+        + std::to_string(start_epoch) + "-" + std::to_string(end_epoch);
+}
+
 std::vector<std::string> Schedule::kind_names()
 {
     return { "none", "linear", "exponential", "custom" };

@@ -57,6 +57,9 @@ struct Schedule {
     /// values are negative or non-finite.
     void validate() const;
 
+    /// Short display text, e.g. "linear 100 to 0 over epochs 1-50"; "none" for Kind::None.
+    std::string describe() const;
+
     /// Registry of kind names ("none", "linear", "exponential", "custom") for GUIs and JSON.
     static std::vector<std::string> kind_names();
     static std::string kind_name(Kind kind);

@@ -8,7 +8,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -120,6 +122,7 @@ struct Pix2pixTrainer::Impl {
     std::map<std::string, double> phase_total;
     std::int64_t phase_iterations = 0;
     std::vector<int> checkpoints_saved;
+    std::vector<LossEdit> unreported_edits; // live edits applied since the last progress report
 
     void message(MessageLevel level, const std::string& text)
     {
@@ -150,9 +153,45 @@ struct Pix2pixTrainer::Impl {
         if (edits.empty())
             return;
         bool recorded = false;
+        // Before/after of each edit go to the journal, so charts can mark them (live and on review).
+        const auto before = lm->get_registered_losses({}, true);
+        auto journal = [&](const std::string& name, const char* field, std::string old_value, std::string new_value) {
+            if (old_value == new_value)
+                return;
+            LossEdit e;
+            e.iteration = global_iteration;
+            e.epoch = current_epoch;
+            e.loss = name;
+            e.field = field;
+            e.old_value = std::move(old_value);
+            e.new_value = std::move(new_value);
+            unreported_edits.push_back(e);
+            try {
+                lm->record_edit(std::move(e));
+            } catch (const std::exception& ex) {
+                message(MessageLevel::Warning, std::string("live edit not journaled: ") + ex.what());
+            }
+        };
+        auto number = [](double v) {
+            std::ostringstream os;
+            os << v;
+            return os.str();
+        };
+        auto joined = [](const std::vector<std::string>& tags) {
+            std::string out;
+            for (const auto& t : tags)
+                out += (out.empty() ? "" : ", ") + t;
+            return out.empty() ? std::string("(none)") : out;
+        };
         for (const auto& [name, w] : edits.weights) {
             try {
                 lm->set_loss_weight(name, w);
+                const auto it = before.find(name);
+                if (it != before.end()) {
+                    if (it->second.schedule.active())
+                        journal(name, "schedule", it->second.schedule.describe(), "none");
+                    journal(name, "weight", number(it->second.weight_at(current_epoch)), number(w));
+                }
                 auto& o = objective_record.losses[name];
                 o.weight = w;
                 o.schedule = Schedule {}; // an edit replaces a schedule (LossManager::set_loss_weight)
@@ -164,6 +203,9 @@ struct Pix2pixTrainer::Impl {
         for (const auto& [name, tags] : edits.tags) {
             try {
                 lm->set_tags(name, tags);
+                const auto it = before.find(name);
+                if (it != before.end())
+                    journal(name, "tags", joined(it->second.tags), joined(tags));
                 objective_record.losses[name].tags = tags;
                 recorded = true;
             } catch (const std::exception& e) {
@@ -270,6 +312,7 @@ struct Pix2pixTrainer::Impl {
         std::vector<ReportedLoss> listed;
         for (const auto& l : losses)
             listed.push_back({ l.name, l.tags, l.weight != 0.0 && (l.in_d || l.in_g) });
+        r.edits = std::exchange(unreported_edits, {});
         reporter->send(std::move(r), listed);
     }
 

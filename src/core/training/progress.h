@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "io/rgb_image.h"
+#include "losses/loss_log.h"
 
 namespace nectar {
 
@@ -22,6 +23,7 @@ struct LossSeriesChunk {
     std::vector<std::int64_t> iterations; ///< global iteration index (0-based, counted over the run)
     std::vector<float> raw; ///< unweighted batch means
     std::vector<float> weights; ///< weight applied at that iteration
+    std::vector<double> wall_time; ///< Unix seconds of each value (empty: unknown, e.g. NectarGAN logs)
     bool enabled = true; ///< false while the current weight is 0 (loss skipped)
 };
 
@@ -50,6 +52,7 @@ struct ProgressReport {
     double eta_seconds = 0.0; ///< seconds until the run ends
     std::map<std::string, double> phase_seconds; ///< mean seconds per iteration by phase (data, D, G, ...)
     std::optional<RgbImage> example_input, example_generated, example_target;
+    std::vector<LossEdit> edits; ///< live objective edits applied since the previous report (also journaled)
 };
 
 struct EpochSummary {

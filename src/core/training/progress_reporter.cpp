@@ -48,6 +48,8 @@ void ProgressReporter::send(ProgressReport r, const std::vector<ReportedLoss>& l
             c.iterations.assign(it->second.begin(), it->second.begin() + static_cast<std::ptrdiff_t>(n));
             c.raw.assign(v->second.losses.begin(), v->second.losses.begin() + static_cast<std::ptrdiff_t>(n));
             c.weights.assign(v->second.weights.begin(), v->second.weights.begin() + static_cast<std::ptrdiff_t>(n));
+            if (v->second.times.size() >= n)
+                c.wall_time.assign(v->second.times.begin(), v->second.times.begin() + static_cast<std::ptrdiff_t>(n));
             for (float raw : c.raw) {
                 m_epoch_sum[l.name] += raw;
                 m_epoch_count[l.name] += 1;

@@ -14,6 +14,7 @@
 #include "scheduling/lr_schedule.h"
 #include "training/checkpoint.h"
 #include "training/experiment.h"
+#include "training/run_compare.h"
 #pragma pop_macro("slots")
 
 #include "bridge/enginebridge.h"
@@ -577,6 +578,22 @@ int runBatchSize(const QString& experimentDir)
     } catch (const std::exception&) {
         return 1;
     }
+}
+
+QList<RunDifferenceRow> compareRuns(const QString& dirA, const QString& dirB, QStringList* warnings)
+{
+    const nectar::RunRecord a = nectar::read_run_record(dirA.toStdString());
+    const nectar::RunRecord b = nectar::read_run_record(dirB.toStdString());
+    if (warnings) {
+        for (const auto* r : { &a, &b })
+            for (const auto& w : r->warnings)
+                warnings->append(QString::fromStdString(w));
+    }
+    QList<RunDifferenceRow> out;
+    for (const auto& d : nectar::diff_runs(a, b))
+        out.append({ QString::fromStdString(d.loss), QString::fromStdString(d.field), QString::fromStdString(d.a),
+            QString::fromStdString(d.b) });
+    return out;
 }
 
 } // namespace engine

@@ -133,4 +133,13 @@ QMap<QString, QStringList> runLossTags(
 QString latestConfigCopy(const QString& experimentDir);
 /// Batch size from the run's config copy (1 if there is none).
 int runBatchSize(const QString& experimentDir);
+
+/// One difference between two runs (nectar::diff_runs): `loss` empty for spec/subspec and settings.
+struct RunDifferenceRow {
+    QString loss, field, a, b;
+};
+/// Loss-aware diff of two run folders' newest objective records and config copies
+/// (training/run_compare.h): losses first (function, weight, schedule, tags, presence), then settings
+/// by JSON path. Files that cannot be read are listed in *warnings (named), never thrown.
+QList<RunDifferenceRow> compareRuns(const QString& dirA, const QString& dirB, QStringList* warnings = nullptr);
 } // namespace engine

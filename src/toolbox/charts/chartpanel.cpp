@@ -6,8 +6,10 @@
 #include <QSaveFile>
 #include <QTextStream>
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <limits>
 
 #include "charts/losschart.h"
 #include "ui_chartpanel.h"
@@ -44,6 +46,21 @@ const struct {
     { "G_L2", 7 },
 };
 constexpr int kChartColumns = 2;
+
+LossChart::XKind xKindFor(ChartPanel::XMode mode)
+{
+    switch (mode) {
+    case ChartPanel::XMode::Iterations:
+        return LossChart::XKind::Integer;
+    case ChartPanel::XMode::WallTime:
+        return LossChart::XKind::DateTime;
+    case ChartPanel::XMode::RunTime:
+        return LossChart::XKind::Duration;
+    case ChartPanel::XMode::Epochs:
+        break;
+    }
+    return LossChart::XKind::Number;
+}
 } // namespace
 
 QColor ChartPanel::colorFor(const QString& lossName)
@@ -76,7 +93,9 @@ ChartPanel::ChartPanel(QWidget* parent)
 {
     ui->setupUi(this);
     connect(ui->xAxisCombo, &QComboBox::currentIndexChanged, this,
-        [this](int i) { setXMode(i == 1 ? XMode::Epochs : XMode::Iterations); });
+        [this](int i) { setXMode(static_cast<XMode>(std::clamp(i, 0, 3))); });
+    connect(ui->logXCheck, &QCheckBox::toggled, this, &ChartPanel::setLogX);
+    connect(ui->smoothingKindCombo, &QComboBox::currentIndexChanged, this, &ChartPanel::setSmoothingKind);
     connect(ui->valueCombo, &QComboBox::currentIndexChanged, this,
         [this](int i) { setYMode(i == 1 ? YMode::Raw : YMode::Weighted); });
     connect(ui->logCheck, &QCheckBox::toggled, this, &ChartPanel::setLogScale);
@@ -102,6 +121,10 @@ void ChartPanel::clear()
     m_series.clear();
     m_seriesOrder.clear();
     m_epochMapping.clear();
+    m_edits.clear();
+    m_runStart.clear();
+    m_runsWithoutTimes.clear();
+    m_hiddenRuns.clear();
 }
 
 void ChartPanel::clearRun(int run)
@@ -124,7 +147,13 @@ void ChartPanel::clearRun(int run)
         }
     }
     m_epochMapping.remove(run);
+    m_edits.remove(run);
+    m_runStart.remove(run);
+    m_runsWithoutTimes.remove(run);
+    m_hiddenRuns.remove(run);
     relayout();
+    updateMarkers();
+    updateAxisLabels();
 }
 
 void ChartPanel::setEpochMapping(qint64 iterationsPerEpoch, int firstEpoch, int run)
@@ -139,12 +168,118 @@ void ChartPanel::setRunLabel(int run, const QString& label)
     m_runLabels.insert(run, label);
 }
 
-double ChartPanel::xFor(const Series& s, qint64 iteration) const
+double ChartPanel::xFor(const Series& s, std::size_t j) const
 {
-    if (m_xMode == XMode::Iterations)
+    const qint64 iteration = s.iterations[j];
+    switch (m_xMode) {
+    case XMode::Iterations:
         return static_cast<double>(iteration);
-    const auto mapping = m_epochMapping.value(s.run, { 1, 1 });
-    return mapping.second - 1 + static_cast<double>(iteration + 1) / static_cast<double>(mapping.first);
+    case XMode::Epochs: {
+        const auto mapping = m_epochMapping.value(s.run, { 1, 1 });
+        return mapping.second - 1 + static_cast<double>(iteration + 1) / static_cast<double>(mapping.first);
+    }
+    case XMode::WallTime:
+        return s.times[j];
+    case XMode::RunTime:
+        return s.times[j] - m_runStart.value(s.run, s.times[j]);
+    }
+    return static_cast<double>(iteration);
+}
+
+double ChartPanel::xForEdit(int run, const nectar::LossEdit& e) const
+{
+    switch (m_xMode) {
+    case XMode::Iterations:
+        return static_cast<double>(e.iteration);
+    case XMode::Epochs: {
+        const auto mapping = m_epochMapping.value(run, { 1, 1 });
+        return mapping.second - 1 + static_cast<double>(e.iteration) / static_cast<double>(mapping.first);
+    }
+    case XMode::WallTime:
+        return e.wall_time;
+    case XMode::RunTime:
+        return e.wall_time - m_runStart.value(run, std::numeric_limits<double>::quiet_NaN());
+    }
+    return static_cast<double>(e.iteration);
+}
+
+void ChartPanel::setRunStyle(int run, Qt::PenStyle style)
+{
+    m_runStyles.insert(run, style);
+}
+
+Qt::PenStyle ChartPanel::runStyle(int run) const
+{
+    return m_runStyles.value(run, run == 0 ? Qt::SolidLine : Qt::DashLine);
+}
+
+void ChartPanel::setRunVisible(int run, bool visible)
+{
+    if (visible)
+        m_hiddenRuns.remove(run);
+    else
+        m_hiddenRuns.insert(run);
+    for (const QString& key : std::as_const(m_seriesOrder)) {
+        if (m_series.constFind(key)->run != run)
+            continue;
+        for (LossChart* c : std::as_const(m_charts))
+            if (c->hasSeries(key))
+                c->setSeriesVisible(key, visible);
+    }
+    updateMarkers();
+}
+
+void ChartPanel::addEdit(const nectar::LossEdit& edit, int run)
+{
+    m_edits[run].push_back(edit);
+    updateMarkers();
+}
+
+const std::vector<nectar::LossEdit>& ChartPanel::edits(int run) const
+{
+    static const std::vector<nectar::LossEdit> none;
+    const auto it = m_edits.constFind(run);
+    return it == m_edits.constEnd() ? none : *it;
+}
+
+bool ChartPanel::hasWallTimes(int run) const
+{
+    return !m_runsWithoutTimes.contains(run);
+}
+
+void ChartPanel::updateMarkers()
+{
+    QMap<QString, std::vector<LossChart::Marker>> perChart;
+    for (auto it = m_edits.cbegin(); it != m_edits.cend(); ++it) {
+        const int run = it.key();
+        if (m_hiddenRuns.contains(run))
+            continue;
+        for (const nectar::LossEdit& e : it.value()) {
+            const double x = xForEdit(run, e);
+            if (!std::isfinite(x))
+                continue;
+            const QString loss = QString::fromStdString(e.loss);
+            QString text = tr("iteration %1: <b>%2</b> %3 %4 → %5")
+                               .arg(e.iteration)
+                               .arg(loss.toHtmlEscaped(), QString::fromStdString(e.field),
+                                   QString::fromStdString(e.old_value).toHtmlEscaped(),
+                                   QString::fromStdString(e.new_value).toHtmlEscaped());
+            if (run > 0)
+                text = m_runLabels.value(run, tr("run %1").arg(run + 1)).toHtmlEscaped() + QStringLiteral(": ") + text;
+            QStringList charts;
+            const auto s = m_series.constFind(seriesKey(run, loss));
+            if (s != m_series.constEnd())
+                charts = chartsFor(*s);
+            else
+                charts.append(weightsTitle());
+            if (!charts.contains(weightsTitle()))
+                charts.append(weightsTitle());
+            for (const QString& c : charts)
+                perChart[c].push_back({ x, text });
+        }
+    }
+    for (auto it = m_charts.cbegin(); it != m_charts.cend(); ++it)
+        it.value()->setMarkers(perChart.value(it.key()));
 }
 
 QStringList ChartPanel::chartsFor(const Series& s) const
@@ -163,8 +298,11 @@ LossChart* ChartPanel::ensureChart(const QString& title)
         return c;
     auto* chart = new LossChart(title, ui->chartsContainer);
     chart->setSmoothing(title == weightsTitle() ? 0.0 : m_smoothing);
+    if (title != weightsTitle())
+        chart->setSmoothingKind(static_cast<LossChart::SmoothingKind>(m_smoothingKind));
     chart->setLogScale(m_log && title != weightsTitle());
-    chart->setIntegerX(m_xMode == XMode::Iterations);
+    chart->setXKind(xKindFor(m_xMode));
+    chart->setLogX(m_logX);
     m_charts.insert(title, chart);
     // Tag charts in order of appearance; "untagged" and the weight history stay last.
     int pos = m_chartOrder.size();
@@ -181,6 +319,7 @@ LossChart* ChartPanel::ensureChart(const QString& title)
     m_chartOrder.insert(pos, title);
     relayout();
     updateAxisLabels();
+    updateMarkers();
     return chart;
 }
 
@@ -200,7 +339,12 @@ void ChartPanel::relayout()
 
 void ChartPanel::updateAxisLabels()
 {
-    const QString x = m_xMode == XMode::Iterations ? tr("iteration") : tr("epoch");
+    QString x = m_xMode == XMode::Iterations ? tr("iteration")
+        : m_xMode == XMode::Epochs           ? tr("epoch")
+        : m_xMode == XMode::WallTime         ? tr("wall time")
+                                             : tr("time since the run started");
+    if ((m_xMode == XMode::WallTime || m_xMode == XMode::RunTime) && !m_runsWithoutTimes.isEmpty())
+        x += tr(" (runs without timestamps, e.g. NectarGAN logs, are not shown)");
     const QString y = m_yMode == YMode::Weighted ? tr("weighted loss (loss × λ)") : tr("raw loss");
     for (auto it = m_charts.cbegin(); it != m_charts.cend(); ++it)
         it.value()->setAxisLabels(x, it.key() == weightsTitle() ? tr("weight λ") : y);
@@ -212,21 +356,27 @@ void ChartPanel::addToChart(LossChart* chart, const QString& key, const Series& 
         QString label = s.name;
         if (s.run > 0)
             label = m_runLabels.value(s.run, tr("run %1").arg(s.run + 1)) + QStringLiteral(": ") + s.name;
-        // Run 1 is an overlaid run, run 2 the main run's superseded values (ReviewPage::kSupersededRun).
-        chart->addSeries(key, label, s.color, s.run == 0 ? Qt::SolidLine : s.run == 1 ? Qt::DashLine : Qt::DotLine);
+        chart->addSeries(key, label, s.color, runStyle(s.run));
+        if (m_hiddenRuns.contains(s.run))
+            chart->setSeriesVisible(key, false);
     }
     const bool weights = chart->title() == weightsTitle();
     const std::size_t n = s.raw.size() - from;
-    std::vector<double> xs(n), ys(n);
+    std::vector<double> xs, ys;
+    xs.reserve(n);
+    ys.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
         const std::size_t j = from + i;
-        xs[i] = xFor(s, s.iterations[j]);
+        const double x = xFor(s, j);
+        if (!std::isfinite(x))
+            continue; // no wall time: not on the time axes
+        xs.push_back(x);
         if (weights)
-            ys[i] = s.weights[j];
+            ys.push_back(s.weights[j]);
         else if (m_yMode == YMode::Weighted)
-            ys[i] = static_cast<double>(s.raw[j]) * static_cast<double>(s.weights[j]);
+            ys.push_back(static_cast<double>(s.raw[j]) * static_cast<double>(s.weights[j]));
         else
-            ys[i] = s.raw[j];
+            ys.push_back(s.raw[j]);
     }
     chart->appendPoints(key, xs, ys);
 }
@@ -269,6 +419,28 @@ void ChartPanel::appendChunk(const nectar::LossSeriesChunk& chunk, int run)
     s.iterations.insert(s.iterations.end(), chunk.iterations.begin(), chunk.iterations.begin() + n);
     s.raw.insert(s.raw.end(), chunk.raw.begin(), chunk.raw.begin() + n);
     s.weights.insert(s.weights.end(), chunk.weights.begin(), chunk.weights.begin() + n);
+    const bool timed = chunk.wall_time.size() >= n;
+    if (timed)
+        s.times.insert(s.times.end(), chunk.wall_time.begin(), chunk.wall_time.begin() + n);
+    else
+        s.times.resize(s.raw.size(), std::numeric_limits<double>::quiet_NaN());
+    if (n > 0 && (!timed || !std::isfinite(chunk.wall_time[0]))) {
+        if (!m_runsWithoutTimes.contains(run)) {
+            m_runsWithoutTimes.insert(run);
+            updateAxisLabels();
+        }
+    }
+    if (timed && n > 0 && std::isfinite(chunk.wall_time[0])) {
+        auto start = m_runStart.find(run);
+        if (start == m_runStart.end() || chunk.wall_time[0] < *start) {
+            const bool moved = start != m_runStart.end();
+            m_runStart.insert(run, chunk.wall_time[0]);
+            if (moved && m_xMode == XMode::RunTime) {
+                rebuildAll(); // an earlier start (another loss's first value) shifts the run
+                return;
+            }
+        }
+    }
     for (const QString& title : chartsFor(s))
         addToChart(ensureChart(title), key, s, from);
 }
@@ -318,6 +490,7 @@ void ChartPanel::rebuildAll()
             addToChart(ensureChart(title), key, s, 0);
     }
     updateAxisLabels();
+    updateMarkers();
 }
 
 void ChartPanel::setXMode(XMode mode)
@@ -326,10 +499,23 @@ void ChartPanel::setXMode(XMode mode)
         return;
     m_xMode = mode;
     const QSignalBlocker block(ui->xAxisCombo);
-    ui->xAxisCombo->setCurrentIndex(mode == XMode::Epochs ? 1 : 0);
-    for (LossChart* c : std::as_const(m_charts))
-        c->setIntegerX(mode == XMode::Iterations);
+    ui->xAxisCombo->setCurrentIndex(static_cast<int>(mode));
+    for (LossChart* c : std::as_const(m_charts)) {
+        c->setXKind(xKindFor(mode));
+        c->setAutoRange(true);
+    }
     rebuildAll();
+}
+
+void ChartPanel::setLogX(bool on)
+{
+    m_logX = on;
+    const QSignalBlocker block(ui->logXCheck);
+    ui->logXCheck->setChecked(on);
+    for (LossChart* c : std::as_const(m_charts)) {
+        c->setLogX(on);
+        c->setAutoRange(true);
+    }
 }
 
 void ChartPanel::setYMode(YMode mode)
@@ -354,12 +540,24 @@ void ChartPanel::setLogScale(bool on)
 void ChartPanel::setSmoothing(double weight)
 {
     m_smoothing = weight;
-    ui->smoothingValue->setText(QString::number(weight, 'f', 2));
+    ui->smoothingValue->setText(
+        m_smoothingKind == 0 ? QString::number(weight, 'f', 2) : tr("%1 samples").arg(LossChart::windowFor(weight)));
     const QSignalBlocker block(ui->smoothingSlider);
     ui->smoothingSlider->setValue(static_cast<int>(std::lround(weight * 100)));
     for (auto it = m_charts.cbegin(); it != m_charts.cend(); ++it)
         if (it.key() != weightsTitle())
             it.value()->setSmoothing(weight);
+}
+
+void ChartPanel::setSmoothingKind(int kind)
+{
+    m_smoothingKind = std::clamp(kind, 0, 2);
+    const QSignalBlocker block(ui->smoothingKindCombo);
+    ui->smoothingKindCombo->setCurrentIndex(m_smoothingKind);
+    for (auto it = m_charts.cbegin(); it != m_charts.cend(); ++it)
+        if (it.key() != weightsTitle())
+            it.value()->setSmoothingKind(static_cast<LossChart::SmoothingKind>(m_smoothingKind));
+    setSmoothing(m_smoothing); // the label shows the weight or the window
 }
 
 void ChartPanel::setShowWeights(bool on)
@@ -410,7 +608,7 @@ bool ChartPanel::exportCsv(const QString& path, QString* error) const
         return false;
     }
     QTextStream out(&file);
-    out << "run,loss,tags,iteration,epoch,raw,weight,weighted\n";
+    out << "run,loss,tags,iteration,epoch,raw,weight,weighted,wall_time\n";
     auto num = [](double v) {
         return std::isfinite(v)
             ? QString::number(v, 'g', 9)
@@ -423,7 +621,9 @@ bool ChartPanel::exportCsv(const QString& path, QString* error) const
             const double epoch = mapping.second - 1 + static_cast<double>(s.iterations[i] + 1) / mapping.first;
             out << s.run << ',' << s.name << ',' << s.tags.join(QLatin1Char(';')) << ',' << s.iterations[i] << ','
                 << num(epoch) << ',' << num(s.raw[i]) << ',' << num(s.weights[i]) << ','
-                << num(static_cast<double>(s.raw[i]) * s.weights[i]) << '\n';
+                << num(static_cast<double>(s.raw[i]) * s.weights[i]) << ','
+                << (i < s.times.size() && std::isfinite(s.times[i]) ? QString::number(s.times[i], 'f', 3) : QString())
+                << '\n';
         }
     }
     out.flush();

@@ -5,6 +5,7 @@
 
 #include <QHash>
 #include <QMap>
+#include <QSet>
 #include <QWidget>
 
 #include <memory>
@@ -24,7 +25,10 @@ class ChartPanel;
 class ChartPanel : public QWidget {
     Q_OBJECT
 public:
-    enum class XMode { Iterations, Epochs };
+    /// x axis: global iteration, fractional epoch, wall time (local date/time) or time since the run's
+    /// first value. The time axes need a wall time per value (our logs since they exist; NectarGAN's
+    /// have none: such a run is left out of the time axes and the axis label says so).
+    enum class XMode { Iterations, Epochs, WallTime, RunTime };
     enum class YMode { Weighted, Raw };
     static QString untaggedTitle();
     static QString weightsTitle();
@@ -44,9 +48,22 @@ public:
     void setEpochMapping(qint64 iterationsPerEpoch, int firstEpoch, int run = 0);
     /// Label prefixed to the overlay run's legend entries (run > 0).
     void setRunLabel(int run, const QString& label);
-    /// Appends one loss's new values. Run 0 is the main run, run 1 an overlaid one (dashed lines), run 2 the
-    /// main run's superseded values (dotted; ReviewPage).
+    /// Appends one loss's new values. Run 0 is the main run (solid lines), other runs are overlaid (dashed
+    /// unless setRunStyle says otherwise).
     void appendChunk(const nectar::LossSeriesChunk& chunk, int run = 0);
+    /// Line style of a run's series (set before its first values).
+    void setRunStyle(int run, Qt::PenStyle style);
+    Qt::PenStyle runStyle(int run) const;
+    /// Shows or hides every line of a run (the Review page's run table checkboxes).
+    void setRunVisible(int run, bool visible);
+    bool runVisible(int run) const { return !m_hiddenRuns.contains(run); }
+    /// Records a live objective edit of `run`: a vertical marker on the charts that show the loss and on
+    /// the weights chart, hover gives "iteration I: loss field old → new".
+    void addEdit(const nectar::LossEdit& edit, int run = 0);
+    /// Edits recorded for `run`.
+    const std::vector<nectar::LossEdit>& edits(int run = 0) const;
+    /// True when every value of `run` has a wall time (the time axes can show it).
+    bool hasWallTimes(int run) const;
 
     QStringList chartTitles() const;
     LossChart* chart(const QString& title) const;
@@ -61,7 +78,12 @@ public:
     void setXMode(XMode mode);
     void setYMode(YMode mode);
     void setLogScale(bool on);
+    void setLogX(bool on);
+    bool logX() const { return m_logX; }
     void setSmoothing(double weight);
+    /// EMA, centred running average, or average + min/max band (LossChart::SmoothingKind); not the weights chart.
+    void setSmoothingKind(int kind);
+    int smoothingKind() const { return m_smoothingKind; }
     void setShowWeights(bool on);
 
     /// Writes the visible charts as one PNG. Returns false and sets *error on failure.
@@ -83,12 +105,16 @@ private:
         std::vector<qint64> iterations;
         std::vector<float> raw;
         std::vector<float> weights;
+        std::vector<double> times; ///< Unix seconds per value (NaN: unknown)
     };
     static QString seriesKey(int run, const QString& name);
     QStringList chartsFor(const Series& s) const;
     LossChart* ensureChart(const QString& title);
     void addToChart(LossChart* chart, const QString& key, const Series& s, std::size_t from);
-    double xFor(const Series& s, qint64 iteration) const;
+    /// x of value j of `s` in the current mode (NaN: not shown, e.g. no wall time).
+    double xFor(const Series& s, std::size_t j) const;
+    double xForEdit(int run, const nectar::LossEdit& e) const;
+    void updateMarkers();
     void rebuildAll();
     void relayout();
     void updateAxisLabels();
@@ -105,6 +131,13 @@ private:
     XMode m_xMode = XMode::Iterations;
     YMode m_yMode = YMode::Weighted;
     bool m_log = false;
+    bool m_logX = false;
+    QHash<int, Qt::PenStyle> m_runStyles;
+    QSet<int> m_hiddenRuns;
+    QHash<int, std::vector<nectar::LossEdit>> m_edits;
+    QHash<int, double> m_runStart; ///< first wall time per run (RunTime axis)
+    QSet<int> m_runsWithoutTimes;
     bool m_showWeights = false;
     double m_smoothing = 0.6;
+    int m_smoothingKind = 0;
 };

@@ -106,7 +106,64 @@ QStringList LossChart::seriesKeys() const
 void LossChart::applySeriesStyle(Series& s)
 {
     const bool visible = s.smooth->visible();
-    s.raw->setVisible(visible && m_smoothing > 0.0);
+    s.raw->setVisible(visible && m_smoothing > 0.0 && m_smoothingKind != SmoothingKind::Band);
+    const bool band = visible && m_smoothingKind == SmoothingKind::Band;
+    if (band && !s.bandLow) {
+        s.bandLow = addGraph();
+        s.bandHigh = addGraph();
+        QColor fill = s.smooth->pen().color();
+        fill.setAlpha(55);
+        for (QCPGraph* g : { s.bandLow, s.bandHigh }) {
+            g->setPen(Qt::NoPen);
+            g->removeFromLegend();
+            g->setAdaptiveSampling(false);
+            g->setAntialiased(false);
+        }
+        s.bandHigh->setBrush(fill);
+        s.bandHigh->setChannelFillGraph(s.bandLow);
+    }
+    if (s.bandLow) {
+        s.bandLow->setVisible(band);
+        s.bandHigh->setVisible(band);
+    }
+}
+
+std::int64_t LossChart::windowFor(double weight)
+{
+    return std::max<std::int64_t>(1, std::llround(1.0 / (1.0 - std::clamp(weight, 0.0, 0.999))));
+}
+
+void LossChart::setSmoothingKind(SmoothingKind kind)
+{
+    m_smoothingKind = kind;
+    for (auto& s : m_series)
+        applySeriesStyle(s);
+    m_dataChanged = true;
+    scheduleReplot();
+}
+
+int LossChart::bandPointCount(const QString& key) const
+{
+    auto it = m_series.constFind(key);
+    return it == m_series.constEnd() || !it->bandHigh || !it->bandHigh->visible() ? 0 : it->bandHigh->dataCount();
+}
+
+std::vector<charts::Column> LossChart::visibleColumns(
+    const charts::SeriesStore& store, charts::SeriesStore::View view, const QCPRange& range, int width) const
+{
+    if (!(m_logX && range.lower > 0.0 && range.upper > range.lower))
+        return store.decimate(view, range.lower, range.upper, width);
+    // Pixel columns have equal log width: decimate octave by octave, each at its finest density.
+    std::vector<charts::Column> out;
+    const double span = std::log(range.upper / range.lower);
+    for (double a = range.lower; a < range.upper; a *= 2.0) {
+        const double b = std::min(a * 2.0, range.upper);
+        const int cols = std::max(1, static_cast<int>(std::ceil(width * (b - a) / (a * span))));
+        for (const charts::Column& c : store.decimate(view, a, b, cols))
+            if (out.empty() || c.begin >= out.back().begin + out.back().count)
+                out.push_back(c);
+    }
+    return out;
 }
 
 void LossChart::appendPoints(const QString& key, const std::vector<double>& x, const std::vector<double>& y)
@@ -141,6 +198,10 @@ void LossChart::clearSeries(const QString& key)
     it->raw->data()->clear();
     it->smooth->data()->clear();
     it->marks->data()->clear();
+    if (it->bandLow) {
+        it->bandLow->data()->clear();
+        it->bandHigh->data()->clear();
+    }
     it->lastFinite = 0.0;
     m_dataChanged = true;
     scheduleReplot();
@@ -162,6 +223,10 @@ void LossChart::removeSeries(const QString& key)
     removeGraph(it->raw);
     removeGraph(it->smooth);
     removeGraph(it->marks);
+    if (it->bandLow) {
+        removeGraph(it->bandLow);
+        removeGraph(it->bandHigh);
+    }
     m_series.erase(it);
     m_order.removeAll(key);
     scheduleReplot();
@@ -251,13 +316,66 @@ void LossChart::setLogScale(bool on)
     scheduleReplot();
 }
 
-void LossChart::setIntegerX(bool on)
+void LossChart::setXKind(XKind kind)
 {
-    if (on)
+    m_xKind = kind;
+    if (m_logX) {
+        xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+    } else if (kind == XKind::Integer) {
         xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new IntegerTicker));
-    else
+    } else if (kind == XKind::DateTime) {
+        auto t = QSharedPointer<QCPAxisTickerDateTime>(new QCPAxisTickerDateTime);
+        t->setDateTimeFormat(QStringLiteral("hh:mm:ss\nd MMM"));
+        xAxis->setTicker(t);
+    } else if (kind == XKind::Duration) {
+        auto t = QSharedPointer<QCPAxisTickerTime>(new QCPAxisTickerTime);
+        t->setTimeFormat(QStringLiteral("%h:%m:%s"));
+        xAxis->setTicker(t);
+    } else {
         xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    }
     scheduleReplot();
+}
+
+void LossChart::setLogX(bool on)
+{
+    m_logX = on;
+    xAxis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    setXKind(m_xKind);
+    m_dataChanged = true;
+    if (m_autoRange)
+        scheduleReplot();
+}
+
+void LossChart::setMarkers(const std::vector<Marker>& markers)
+{
+    for (QCPItemStraightLine* item : m_markerItems)
+        removeItem(item);
+    m_markerItems.clear();
+    m_markers = markers;
+    QPen pen(QColor(90, 90, 90, 200), 1, Qt::DashLine);
+    for (const Marker& m : m_markers) {
+        auto* line = new QCPItemStraightLine(this);
+        line->setPen(pen);
+        line->setSelectable(false);
+        line->point1->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        line->point2->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        line->point1->setCoords(m.x, 0.0);
+        line->point2->setCoords(m.x, 1.0);
+        m_markerItems.push_back(line);
+    }
+    scheduleReplot();
+}
+
+QString LossChart::markerTextAt(double px) const
+{
+    QStringList texts;
+    for (const Marker& m : m_markers) {
+        const double mx = xAxis->coordToPixel(m.x);
+        if (std::isfinite(mx) && std::abs(mx - px) <= 4.0)
+            texts.append(m.text);
+    }
+    return texts.join(QStringLiteral("<br>"));
 }
 
 void LossChart::setAxisLabels(const QString& x, const QString& y)
@@ -347,8 +465,11 @@ void LossChart::rescale()
     for (const auto& s : m_series) {
         if (!s.smooth->visible() || s.store->empty())
             continue;
-        const double a = s.store->x(0);
+        // Log x: iteration 0 cannot be shown; start at the first positive x.
+        const double a = m_logX ? s.store->x(std::min(s.store->size() - 1, s.store->upperBound(0.0))) : s.store->x(0);
         const double b = s.store->x(s.store->size() - 1);
+        if (m_logX && !(a > 0.0))
+            continue;
         xmin = any ? std::min(xmin, a) : a;
         xmax = any ? std::max(xmax, b) : b;
         any = true;
@@ -411,8 +532,40 @@ void LossChart::updateDrawnData()
                 graph->data()->clear();
                 continue;
             }
-            appendColumnPoints(s.store->decimate(view, range.lower, range.upper, width), &points);
+            if (graph == s.smooth && m_smoothingKind != SmoothingKind::Ema) {
+                // Centred average (and band) per pixel column, over the window around the samples it covers.
+                const charts::SeriesStore& st = *s.store;
+                const std::int64_t half = windowFor(m_smoothing) / 2;
+                const auto cols = visibleColumns(st, View::Raw, range, width);
+                points.clear();
+                QVector<QCPGraphData> lows, highs;
+                const bool band = m_smoothingKind == SmoothingKind::Band;
+                for (const charts::Column& c : cols) {
+                    const std::int64_t b = c.begin - half;
+                    const std::int64_t e = c.begin + c.count + half;
+                    const double x = c.count == 1 ? c.xFirst : 0.5 * (c.xFirst + c.xLast);
+                    points.append(QCPGraphData(x, st.mean(b, e)));
+                    if (band) {
+                        float lo = 0.0f, hi = 0.0f;
+                        const bool any = st.minMax(View::Raw, b, e, &lo, &hi);
+                        const double nan = std::numeric_limits<double>::quiet_NaN();
+                        lows.append(QCPGraphData(x, any ? lo : nan));
+                        highs.append(QCPGraphData(x, any ? hi : nan));
+                    }
+                }
+                graph->data()->set(points, true);
+                if (band && s.bandLow) {
+                    s.bandLow->data()->set(lows, true);
+                    s.bandHigh->data()->set(highs, true);
+                }
+                continue;
+            }
+            appendColumnPoints(visibleColumns(*s.store, view, range, width), &points);
             graph->data()->set(points, /*alreadySorted=*/true);
+        }
+        if (s.bandLow && m_smoothingKind != SmoothingKind::Band) {
+            s.bandLow->data()->clear();
+            s.bandHigh->data()->clear();
         }
     }
 }
@@ -454,7 +607,13 @@ void LossChart::mouseMoveEvent(QMouseEvent* event)
         return;
     using View = charts::SeriesStore::View;
     const QPointF pos = event->position();
-    const View view = m_smoothing > 0.0 ? View::Smoothed : View::Raw;
+    if (const QString edits = markerTextAt(pos.x()); !edits.isEmpty()) {
+        m_valueTip = edits;
+        QToolTip::showText(event->globalPosition().toPoint(), edits, this);
+        return;
+    }
+    const bool ema = m_smoothingKind == SmoothingKind::Ema;
+    const View view = m_smoothing > 0.0 && ema ? View::Smoothed : View::Raw;
     // The samples under the pointer's pixel column (or the nearest one), per visible line.
     const double xa = xAxis->pixelToCoord(pos.x() - 0.5);
     const double xb = xAxis->pixelToCoord(pos.x() + 0.5);
@@ -507,7 +666,7 @@ void LossChart::mouseMoveEvent(QMouseEvent* event)
                     .arg(xLabel)
                     .arg(bestCol.xFirst, 0, 'g', 8)
                     .arg(yLabel, num(bestRaw.first));
-        if (m_smoothing > 0.0)
+        if (m_smoothing > 0.0 && ema)
             text += tr("<br>smoothed: %1").arg(num(bestCol.first));
     } else {
         // One pixel column aggregates many samples: say so, with their range, instead of one of them.
@@ -516,10 +675,18 @@ void LossChart::mouseMoveEvent(QMouseEvent* event)
                     .arg(bestCol.xFirst, 0, 'g', 8)
                     .arg(bestCol.xLast, 0, 'g', 8)
                     .arg(yLabel, num(bestRaw.min), num(bestRaw.max));
-        if (m_smoothing > 0.0)
+        if (m_smoothing > 0.0 && ema)
             text += tr("<br>smoothed: min %1, max %2").arg(num(bestCol.min), num(bestCol.max));
         if (bestRaw.nonFinite > 0)
             text += tr("<br>%1 non-finite").arg(bestRaw.nonFinite);
+    }
+    if (!ema) {
+        const std::int64_t w = windowFor(m_smoothing);
+        const std::int64_t b = bestCol.begin - w / 2, e = bestCol.begin + bestCol.count + w / 2;
+        text += tr("<br>centred average over %1 samples: %2").arg(w).arg(num(best->store->mean(b, e)));
+        float lo = 0.0f, hi = 0.0f;
+        if (m_smoothingKind == SmoothingKind::Band && best->store->minMax(View::Raw, b, e, &lo, &hi))
+            text += tr("<br>band: %1 – %2").arg(num(lo), num(hi));
     }
     m_valueTip = text;
     QToolTip::showText(event->globalPosition().toPoint(), text, this);

@@ -54,11 +54,42 @@ public:
     bool seriesVisible(const QString& key) const;
     void setSeriesVisible(const QString& key, bool visible);
 
-    /// EMA weight in [0, 1); recomputes the smoothed lines from the raw ones.
+    /// EMA weight in [0, 1); recomputes the smoothed lines from the raw ones. For the running average and
+    /// the band it sets the window: windowFor(weight) samples.
     void setSmoothing(double weight);
+    /// The bold line: TensorBoard's debiased EMA (default), a centred running average over a window of
+    /// samples, or that average with a shaded min/max band over the same window (the raw line then hidden).
+    /// Average and band are evaluated per drawn pixel column over [first - W/2, last + W/2] of the samples
+    /// it covers (exact sums and min/max from the store's pyramids, so still O(plot width)).
+    enum class SmoothingKind { Ema, Average, Band };
+    void setSmoothingKind(SmoothingKind kind);
+    SmoothingKind smoothingKind() const { return m_smoothingKind; }
+    /// Window in samples for a smoothing weight w: round(1 / (1 - w)), e.g. 0.6 -> 3, 0.99 -> 100.
+    static std::int64_t windowFor(double weight);
+    /// Points of a series' band at the last replot (0 unless the band is shown).
+    int bandPointCount(const QString& key) const;
     void setLogScale(bool on);
     /// Integer-only ticks on the x axis (iterations), or any (fractional epochs, time).
-    void setIntegerX(bool on);
+    void setIntegerX(bool on) { setXKind(on ? XKind::Integer : XKind::Number); }
+    /// How x is labelled: numbers, whole numbers (iterations), local date/time (x = Unix seconds) or a
+    /// duration h:mm:ss (x = seconds since the run started).
+    enum class XKind { Number, Integer, DateTime, Duration };
+    void setXKind(XKind kind);
+    XKind xKind() const { return m_xKind; }
+    /// Logarithmic x axis (x <= 0 is not shown). Decimation then uses pixel columns of equal log width.
+    void setLogX(bool on);
+    bool logX() const { return m_logX; }
+
+    /// A vertical marker (a live objective edit): `text` is shown when the pointer rests on it.
+    struct Marker {
+        double x = 0.0;
+        QString text;
+    };
+    /// Replaces the markers (cheap: one item per marker).
+    void setMarkers(const std::vector<Marker>& markers);
+    const std::vector<Marker>& markers() const { return m_markers; }
+    /// The text of the markers within 4 px of pixel column `px` ("" if none).
+    QString markerTextAt(double px) const;
     void setAxisLabels(const QString& x, const QString& y);
     /// Auto-range on/off (off after the user zooms or drags).
     void setAutoRange(bool on);
@@ -88,6 +119,8 @@ private:
         QCPGraph* raw = nullptr; ///< faint, unsmoothed: decimated points of the visible range
         QCPGraph* smooth = nullptr; ///< bold, EMA-smoothed; legend entry
         QCPGraph* marks = nullptr; ///< red crosses at non-finite points
+        QCPGraph* bandLow = nullptr; ///< band view: lower edge (created on first use)
+        QCPGraph* bandHigh = nullptr; ///< band view: upper edge, filled down to bandLow
         double lastFinite = 0.0;
     };
     void onLegendClick(QCPLegend* legend, QCPAbstractLegendItem* item, QMouseEvent* event);
@@ -100,11 +133,19 @@ private:
     QHash<QString, Series> m_series;
     QStringList m_order;
     double m_smoothing = 0.6;
+    SmoothingKind m_smoothingKind = SmoothingKind::Ema;
+    /// The decimated columns of a view over the visible x range (linear or log x).
+    std::vector<charts::Column> visibleColumns(
+        const charts::SeriesStore& store, charts::SeriesStore::View view, const QCPRange& range, int width) const;
     bool m_log = false;
     bool m_autoRange = true;
     QTimer m_replotTimer;
     bool m_dataChanged = true;
     QCPRange m_drawnRange;
     int m_drawnWidth = -1;
+    std::vector<Marker> m_markers;
+    std::vector<QCPItemStraightLine*> m_markerItems;
+    XKind m_xKind = XKind::Number;
+    bool m_logX = false;
     QString m_valueTip; ///< the value tooltip shown while the pointer rests (replaces the usage tooltip)
 };

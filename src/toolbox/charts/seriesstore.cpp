@@ -103,6 +103,73 @@ void SeriesStore::append(double x, double y)
         m_nonFinite.push_back(i);
     addToPyramid(m_raw, i, v);
     pushSmoothed(i, v);
+    const double add = std::isfinite(v) ? static_cast<double>(v) : 0.0;
+    for (std::size_t k = 0;; ++k) {
+        const auto bits = static_cast<int>((k + 2) * kFanoutBits);
+        if (k == m_sums.size()) {
+            if (i < (std::int64_t(1) << bits))
+                break;
+            m_sums.emplace_back(1, m_sumAll); // created at i == 16^(k+2): bucket 0 is everything before
+        }
+        auto& level = m_sums[k];
+        const auto j = static_cast<std::size_t>(i >> bits);
+        if (j == level.size())
+            level.push_back(0.0);
+        level[j] += add;
+    }
+    m_sumAll += add;
+}
+
+double SeriesStore::sum(std::int64_t begin, std::int64_t end) const
+{
+    begin = std::max<std::int64_t>(begin, 0);
+    end = std::min(end, m_size);
+    double s = 0.0;
+    auto samples = [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t j = b; j < e; ++j) {
+            const float v = value(j);
+            if (std::isfinite(v))
+                s += v;
+        }
+    };
+    constexpr std::int64_t base = std::int64_t(1) << (2 * kFanoutBits);
+    if (m_sums.empty() || end - begin <= 2 * base) {
+        samples(begin, end);
+        return s;
+    }
+    const std::int64_t loUp = std::min(end, (begin + base - 1) / base * base);
+    const std::int64_t hiDown = std::max(loUp, end / base * base);
+    samples(begin, loUp);
+    samples(hiDown, end);
+    constexpr std::int64_t fan = std::int64_t(1) << kFanoutBits;
+    std::int64_t lo = loUp / base, hi = hiDown / base;
+    for (std::size_t k = 0; lo < hi; ++k) {
+        auto scan = [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t j = b; j < e; ++j)
+                s += m_sums[k][static_cast<std::size_t>(j)];
+        };
+        if (k + 1 == m_sums.size() || hi - lo <= fan) {
+            scan(lo, hi);
+            break;
+        }
+        const std::int64_t up = std::min(hi, (lo + fan - 1) / fan * fan);
+        scan(lo, up);
+        lo = up;
+        const std::int64_t down = std::max(lo, hi / fan * fan);
+        scan(down, hi);
+        hi = down;
+        lo /= fan;
+        hi /= fan;
+    }
+    return s;
+}
+
+double SeriesStore::mean(std::int64_t begin, std::int64_t end) const
+{
+    begin = std::max<std::int64_t>(begin, 0);
+    end = std::min(end, m_size);
+    const std::int64_t finite = (end - begin) - nonFiniteIn(begin, end);
+    return finite > 0 ? sum(begin, end) / static_cast<double>(finite) : std::numeric_limits<double>::quiet_NaN();
 }
 
 double SeriesStore::x(std::int64_t i) const
@@ -311,6 +378,9 @@ std::size_t SeriesStore::memoryBytes() const
     std::size_t bytes = sizeof(*this) + m_blocks.capacity() * sizeof(m_blocks[0])
         + m_blocks.size() * (std::size_t(1) << kBlockBits) * sizeof(float) + m_runs.capacity() * sizeof(Run)
         + m_nonFinite.capacity() * sizeof(std::int64_t) + m_checkpoints.capacity() * sizeof(Checkpoint);
+    bytes += m_sums.capacity() * sizeof(std::vector<double>);
+    for (const auto& level : m_sums)
+        bytes += level.capacity() * sizeof(double);
     for (const Pyramid* p : { &m_raw, &m_smooth }) {
         bytes += p->capacity() * sizeof(std::vector<MinMax>);
         for (const auto& level : *p)

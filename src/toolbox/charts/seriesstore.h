@@ -68,6 +68,11 @@ public:
     /// First index with x(i) > x (size() if none).
     std::int64_t upperBound(double x) const;
 
+    /// Sum of the finite raw samples of [begin, end) (double), O(512 + 16 · log16 n): for the centred
+    /// running average. Finite samples in the range: (end - begin) - nonFiniteIn(begin, end).
+    double sum(std::int64_t begin, std::int64_t end) const;
+    /// Mean of the finite raw samples of [begin, end) (NaN if there is none).
+    double mean(std::int64_t begin, std::int64_t end) const;
     /// Min/max of the finite samples of [begin, end) in `view`; false if there is none.
     bool minMax(View view, std::int64_t begin, std::int64_t end, float* min, float* max) const;
     /// Non-finite samples in [begin, end).
@@ -119,6 +124,9 @@ private:
     Pyramid m_raw;
     Pyramid m_smooth;
     std::vector<Checkpoint> m_checkpoints;
+    // Sums of finite raw samples per 16^(k+2) samples (level k; 256 samples and up, ~0.03 bytes per point).
+    std::vector<std::vector<double>> m_sums;
+    double m_sumAll = 0.0;
     double m_smoothing = 0.6;
     double m_ema = 0.0; // running EMA state (double) and finite-sample count
     std::int64_t m_finite = 0;

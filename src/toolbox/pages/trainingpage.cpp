@@ -163,6 +163,8 @@ void TrainingPage::onProgress(const nectar::ProgressReport& r)
 {
     for (const auto& chunk : r.losses)
         ui->charts->appendChunk(chunk);
+    for (const auto& edit : r.edits)
+        ui->charts->addEdit(edit);
     ui->epochLabel->setText(tr("Epoch %1/%2:").arg(r.epoch).arg(r.last_epoch));
     ui->epochProgress->setValue(static_cast<int>(r.iteration));
     ui->runProgress->setValue(static_cast<int>(std::min<std::int64_t>(r.global_iteration, ui->runProgress->maximum())));
