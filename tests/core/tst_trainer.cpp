@@ -76,6 +76,8 @@ struct Recorder : TrainingObserver {
     TrainingControl* stop_after_epoch_control = nullptr;
     int stop_after_epoch = -1;
 
+    RunInfo info;
+    void on_run_started(const RunInfo& i) override { info = i; }
     void on_progress(const ProgressReport& r) override
     {
         for (const auto& c : r.losses) {
@@ -155,6 +157,11 @@ private Q_SLOTS:
         // G_L1 is logged weighted (x100), the observer sees raw values.
         QVERIFY(qAbs(fns["G_L1"]["loss"][7].get<double>() - 100.0 * rec.raw["G_L1"][7])
             < 1e-3 * fns["G_L1"]["loss"][7].get<double>());
+        // #12: the plan the weights chart draws ahead: one weight per epoch, from iteration 0.
+        QCOMPARE(rec.info.first_iteration, std::int64_t(0));
+        QCOMPARE(rec.info.planned_weights.at("G_L1"), (std::vector<double> { 100.0, 100.0 }));
+        QCOMPARE(rec.info.planned_weights.size(), size_t(4));
+        QCOMPARE(fns["G_L1"]["wall_time"].size(), size_t(8)); // a wall time per value
     }
 
     void overfitOnePair()

@@ -414,6 +414,45 @@ private Q_SLOTS:
         QVERIFY(chart.graph(0)->visible());
     }
 
+    // #12: the planned weights (schedules evaluated per epoch) are drawn dashed in the weights chart, and a
+    // live weight edit replaces the rest of the plan.
+    void plannedWeightsAheadOfApplied()
+    {
+        ChartPanel panel;
+        panel.resize(900, 500);
+        panel.setEpochMapping(4, 1);
+        panel.appendChunk(chunk("G_SOBEL", { "G" }, 0, 3, 1.0f, 0.0f));
+        panel.setPlannedWeights(QStringLiteral("G_SOBEL"), 0, 4, { 0.0, 5.0, 10.0 }); // 3 epochs of 4 iterations
+        panel.setShowWeights(true);
+        LossChart* w = panel.chart(ChartPanel::weightsTitle());
+        QVERIFY(w);
+        const charts::SeriesStore* plan = w->store(ChartPanel::planKey(QStringLiteral("G_SOBEL")));
+        QVERIFY(plan);
+        QCOMPARE(plan->size(), std::int64_t(6)); // a staircase: two points per epoch
+        QCOMPARE(plan->x(2), 4.0);
+        QCOMPARE(static_cast<double>(plan->value(2)), 5.0);
+        QCOMPARE(plan->x(5), 11.0);
+        QCOMPARE(static_cast<double>(plan->value(5)), 10.0);
+        QCOMPARE(w->graph(4)->pen().style(), Qt::DashLine);
+        nectar::LossEdit e;
+        e.iteration = 6;
+        e.loss = "G_SOBEL";
+        e.field = "weight";
+        e.old_value = "5";
+        e.new_value = "2";
+        panel.addEdit(e);
+        plan = w->store(ChartPanel::planKey(QStringLiteral("G_SOBEL")));
+        QCOMPARE(plan->size(), std::int64_t(6)); // epoch 1, epoch 2 up to iteration 5, then 2 to the end
+        QCOMPARE(plan->x(4), 6.0);
+        QCOMPARE(static_cast<double>(plan->value(5)), 2.0);
+        QCOMPARE(plan->x(5), 11.0);
+        panel.setXMode(ChartPanel::XMode::Epochs);
+        plan = w->store(ChartPanel::planKey(QStringLiteral("G_SOBEL")));
+        QCOMPARE(plan->x(5), 3.0); // epoch axis: iteration 11 of 4 per epoch ends epoch 3
+        panel.setXMode(ChartPanel::XMode::WallTime);
+        QCOMPARE(w->store(ChartPanel::planKey(QStringLiteral("G_SOBEL")))->size(), std::int64_t(0));
+    }
+
     void iterationTicksAreIntegers()
     {
         LossChart chart(QStringLiteral("G"));

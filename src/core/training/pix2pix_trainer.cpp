@@ -254,6 +254,10 @@ TrainResult Pix2pixTrainer::run()
         info.loss_names.push_back(l.name);
         info.loss_tags[l.name] = l.tags;
     }
+    info.first_iteration = s.global_iteration;
+    for (const auto& [name, l] : s.lm->get_registered_losses({}, true))
+        for (int e = m_first_epoch; e <= m_last_epoch; ++e)
+            info.planned_weights[name].push_back(l.weight_at(e));
     if (s.observer)
         s.observer->on_run_started(info);
     if (m_first_epoch > m_last_epoch)

@@ -35,6 +35,10 @@ struct RunInfo {
     std::int64_t iterations_per_epoch = 0;
     std::vector<std::string> loss_names;
     std::map<std::string, std::vector<std::string>> loss_tags;
+    std::int64_t first_iteration = 0; ///< global iteration (0-based) this run starts at
+    /// Per loss, the weight each epoch of the plan will apply (first_epoch .. last_epoch, schedules
+    /// evaluated in advance): the weights chart draws it ahead of the current iteration.
+    std::map<std::string, std::vector<double>> planned_weights;
 };
 
 struct ProgressReport {

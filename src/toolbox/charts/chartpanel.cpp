@@ -122,6 +122,8 @@ void ChartPanel::clear()
     m_seriesOrder.clear();
     m_epochMapping.clear();
     m_edits.clear();
+    m_plans.clear();
+    m_planEnd.clear();
     m_runStart.clear();
     m_runsWithoutTimes.clear();
     m_hiddenRuns.clear();
@@ -203,6 +205,55 @@ double ChartPanel::xForEdit(int run, const nectar::LossEdit& e) const
     return static_cast<double>(e.iteration);
 }
 
+double ChartPanel::xForIteration(int run, double iteration) const
+{
+    if (m_xMode == XMode::Epochs) {
+        const auto mapping = m_epochMapping.value(run, { 1, 1 });
+        return mapping.second - 1 + (iteration + 1) / static_cast<double>(mapping.first);
+    }
+    return iteration;
+}
+
+void ChartPanel::setPlannedWeights(
+    const QString& loss, qint64 firstIteration, qint64 iterationsPerEpoch, const std::vector<double>& weights)
+{
+    auto& steps = m_plans[loss];
+    steps.clear();
+    for (std::size_t k = 0; k < weights.size(); ++k)
+        steps.emplace_back(firstIteration + static_cast<qint64>(k) * iterationsPerEpoch, weights[k]);
+    m_planEnd.insert(loss, firstIteration + static_cast<qint64>(weights.size()) * iterationsPerEpoch - 1);
+    updatePlans();
+}
+
+void ChartPanel::updatePlans()
+{
+    LossChart* chart = m_charts.value(weightsTitle());
+    if (!chart)
+        return;
+    for (auto it = m_plans.cbegin(); it != m_plans.cend(); ++it) {
+        const QString key = planKey(it.key());
+        if (!chart->hasSeries(key))
+            chart->addSeries(key, tr("%1 planned").arg(it.key()), colorFor(it.key()), Qt::DashLine);
+        chart->clearSeries(key);
+        if (m_xMode != XMode::Iterations && m_xMode != XMode::Epochs)
+            continue; // the future has no wall time
+        std::vector<double> xs, ys;
+        const auto& steps = it.value();
+        const qint64 end = m_planEnd.value(it.key());
+        for (std::size_t k = 0; k < steps.size(); ++k) {
+            const qint64 last = k + 1 < steps.size() ? steps[k + 1].first - 1 : end;
+            if (last < steps[k].first)
+                continue;
+            // Step ends at the next epoch's first iteration, so the line is a staircase.
+            xs.push_back(xForIteration(0, static_cast<double>(steps[k].first)));
+            ys.push_back(steps[k].second);
+            xs.push_back(xForIteration(0, static_cast<double>(k + 1 < steps.size() ? last + 1 : last)));
+            ys.push_back(steps[k].second);
+        }
+        chart->appendPoints(key, xs, ys);
+    }
+}
+
 void ChartPanel::setRunStyle(int run, Qt::PenStyle style)
 {
     m_runStyles.insert(run, style);
@@ -232,6 +283,20 @@ void ChartPanel::setRunVisible(int run, bool visible)
 void ChartPanel::addEdit(const nectar::LossEdit& edit, int run)
 {
     m_edits[run].push_back(edit);
+    const QString loss = QString::fromStdString(edit.loss);
+    auto plan = m_plans.find(loss);
+    if (run == 0 && edit.field == "weight" && plan != m_plans.end()) {
+        // A live weight replaces the rest of the plan (and any schedule) from the edit on.
+        bool ok = false;
+        const double w = QString::fromStdString(edit.new_value).toDouble(&ok);
+        if (ok) {
+            auto& steps = *plan;
+            while (!steps.empty() && steps.back().first >= edit.iteration)
+                steps.pop_back();
+            steps.emplace_back(edit.iteration, w);
+            updatePlans();
+        }
+    }
     updateMarkers();
 }
 
@@ -491,6 +556,7 @@ void ChartPanel::rebuildAll()
     }
     updateAxisLabels();
     updateMarkers();
+    updatePlans();
 }
 
 void ChartPanel::setXMode(XMode mode)
@@ -577,6 +643,8 @@ void ChartPanel::setShowWeights(bool on)
     }
     for (const QString& key : m_seriesOrder)
         addToChart(ensureChart(weightsTitle()), key, m_series[key], 0);
+    ensureChart(weightsTitle());
+    updatePlans();
 }
 
 void ChartPanel::replotAll()

@@ -62,6 +62,13 @@ public:
     void addEdit(const nectar::LossEdit& edit, int run = 0);
     /// Edits recorded for `run`.
     const std::vector<nectar::LossEdit>& edits(int run = 0) const;
+    /// The planned weights of run 0's `loss` (one per epoch from `firstEpoch`, starting at global iteration
+    /// `firstIteration`, `iterationsPerEpoch` each): a dashed line in the weights chart (iteration and epoch
+    /// axes), ahead of the weights applied so far. A live weight edit replaces the plan from its iteration.
+    void setPlannedWeights(const QString& loss, qint64 firstIteration, qint64 iterationsPerEpoch,
+        const std::vector<double>& weights);
+    /// Key of a plan's line in the weights chart.
+    static QString planKey(const QString& loss) { return QStringLiteral("plan/") + loss; }
     /// True when every value of `run` has a wall time (the time axes can show it).
     bool hasWallTimes(int run) const;
 
@@ -115,6 +122,10 @@ private:
     double xFor(const Series& s, std::size_t j) const;
     double xForEdit(int run, const nectar::LossEdit& e) const;
     void updateMarkers();
+    void updatePlans();
+    double xForIteration(int run, double iteration) const;
+    QMap<QString, std::vector<std::pair<qint64, double>>> m_plans; ///< loss -> (from iteration, weight) steps
+    QMap<QString, qint64> m_planEnd; ///< loss -> last planned iteration
     void rebuildAll();
     void relayout();
     void updateAxisLabels();

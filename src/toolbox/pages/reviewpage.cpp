@@ -91,6 +91,8 @@ struct ReviewPage::Follow {
     QMap<QString, std::size_t> counts; // values shown per loss
     bool exists = false;
     bool mapped = false;
+    bool objectiveShown = false; // the run's objective record is read with the first values
+    std::shared_ptr<Pending> record;
     double lastValueTime = std::numeric_limits<double>::quiet_NaN(); // Unix seconds of the newest value
     qint64 lastArrival = 0; // ms since epoch when values last arrived
 };
@@ -727,7 +729,13 @@ void ReviewPage::pollFollow()
     auto newTags = f->newTags;
     const QString dir = f->dir;
     const QMap<QString, QStringList> known = f->tags;
-    f->poller = QThread::create([follower, update, error, newTags, dir, known] {
+    std::shared_ptr<Pending> record;
+    if (!f->objectiveShown) {
+        record = std::make_shared<Pending>();
+        record->dir = dir;
+    }
+    f->record = record;
+    f->poller = QThread::create([follower, update, error, newTags, dir, known, record] {
         try {
             *update = follower->poll();
         } catch (const std::exception& e) {
@@ -742,6 +750,13 @@ void ReviewPage::pollFollow()
         if (!names.isEmpty()) {
             QString source;
             *newTags = engine::runLossTags(dir, names, &source);
+        }
+        // The run's objective record and config copy exist once it trains: read them with its first values.
+        if (record && !update->data.order.empty()) {
+            if (engine::runObjective(dir, &record->objective, &record->objectiveError)
+                && !record->objective.file.isEmpty())
+                record->spec = record->objective.spec + QStringLiteral(" / ") + record->objective.subspec;
+            record->ours = !engine::latestConfigCopy(dir).isEmpty();
         }
     });
     connect(f->poller, &QThread::finished, this, &ReviewPage::applyFollow);
@@ -799,6 +814,10 @@ void ReviewPage::applyFollow()
         ui->charts->addEdit(e, 0);
     if (any)
         f->lastArrival = QDateTime::currentMSecsSinceEpoch();
+    if (f->record && !u.data.order.empty() && !f->objectiveShown) {
+        f->objectiveShown = true;
+        showObjective(*f->record);
+    }
     for (const auto& w : u.data.warnings)
         Q_EMIT statusMessage(QString::fromStdString(w));
     updateBadge();

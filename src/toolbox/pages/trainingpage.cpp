@@ -147,6 +147,9 @@ void TrainingPage::onRunStarted(const nectar::RunInfo& info)
 {
     ui->charts->clear();
     ui->charts->setEpochMapping(info.iterations_per_epoch, info.first_epoch);
+    for (const auto& [name, weights] : info.planned_weights)
+        ui->charts->setPlannedWeights(
+            QString::fromStdString(name), info.first_iteration, info.iterations_per_epoch, weights);
     ui->deviceLabel->setText(tr("Device: %1").arg(QString::fromStdString(info.device)));
     ui->experimentLabel->setText(QString::fromStdString(info.experiment_dir));
     ui->epochProgress->setRange(0, static_cast<int>(std::max<std::int64_t>(1, info.iterations_per_epoch)));
