@@ -9,20 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/unique_fd.h"
+
 namespace nectar {
-
-namespace {
-
-struct Fd {
-    int fd = -1;
-    ~Fd()
-    {
-        if (fd >= 0)
-            ::close(fd);
-    }
-};
-
-} // namespace
 
 LossLogFollower::LossLogFollower(std::string path)
 {
@@ -34,7 +23,7 @@ LossLogFollower::LossLogFollower(std::string path)
 LossLogFollower::Update LossLogFollower::poll(std::uint64_t max_bytes)
 {
     Update u;
-    Fd f;
+    UniqueFd f;
     f.fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (f.fd < 0) {
         if (errno == ENOENT)

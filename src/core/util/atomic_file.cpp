@@ -12,24 +12,11 @@
 
 #include "util/paths.h"
 #include "util/test_hooks.h"
+#include "util/unique_fd.h"
 
 namespace fs = std::filesystem;
 
 namespace nectar {
-
-namespace {
-
-/// Closes a descriptor on every way out.
-struct Fd {
-    int fd = -1;
-    ~Fd()
-    {
-        if (fd >= 0)
-            ::close(fd);
-    }
-};
-
-} // namespace
 
 void write_file_atomically(const std::string& path, const char* data, std::size_t size, const std::string& what)
 {
@@ -49,7 +36,7 @@ void write_file_atomically(const std::string& path, const char* data, std::size_
     // the umask to 0666 (mkstemp's 0600 would make configs private).
     static std::atomic<unsigned> counter { 0 };
     std::string tmp_name;
-    Fd file;
+    UniqueFd file;
     for (int attempt = 0; file.fd < 0; ++attempt) {
         tmp_name = path + ".tmp" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
         file.fd = ::open(tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -83,7 +70,7 @@ void write_file_atomically(const std::string& path, const char* data, std::size_
 namespace {
 void sync_path(const std::string& path, int flags, const char* what)
 {
-    Fd f { ::open(path.c_str(), flags | O_CLOEXEC) };
+    UniqueFd f { ::open(path.c_str(), flags | O_CLOEXEC) };
     if (f.fd < 0)
         throw std::runtime_error(
             "cannot open the " + std::string(what) + " " + display_path(path) + " to sync it: " + std::strerror(errno));

@@ -65,8 +65,8 @@ public:
     /// The planned weights of run 0's `loss` (one per epoch from `firstEpoch`, starting at global iteration
     /// `firstIteration`, `iterationsPerEpoch` each): a dashed line in the weights chart (iteration and epoch
     /// axes), ahead of the weights applied so far. A live weight edit replaces the plan from its iteration.
-    void setPlannedWeights(const QString& loss, qint64 firstIteration, qint64 iterationsPerEpoch,
-        const std::vector<double>& weights);
+    void setPlannedWeights(
+        const QString& loss, qint64 firstIteration, qint64 iterationsPerEpoch, const std::vector<double>& weights);
     /// Key of a plan's line in the weights chart.
     static QString planKey(const QString& loss) { return QStringLiteral("plan/") + loss; }
     /// True when every value of `run` has a wall time (the time axes can show it).
