@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "losses/loss_log_follower.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>

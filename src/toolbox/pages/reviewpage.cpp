@@ -19,8 +19,10 @@
 #include <QTreeWidgetItem>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "bridge/enginebridge.h"
 #include "charts/chartpanel.h"
