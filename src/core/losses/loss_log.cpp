@@ -47,12 +47,23 @@ ojson encode_array(const std::vector<float>& values)
 }
 
 // Wall times at millisecond precision (shorter lines; the clock is no finer in practice).
+double to_ms(double t)
+{
+    return std::round(t * 1000.0) / 1000.0;
+}
+
 ojson encode_times(const std::vector<double>& times)
 {
     ojson a = ojson::array();
     for (double t : times)
-        a.push_back(std::isfinite(t) ? ojson(std::round(t * 1000.0) / 1000.0) : ojson(nullptr));
+        a.push_back(std::isfinite(t) ? ojson(to_ms(t)) : ojson(nullptr));
     return a;
+}
+
+// The fields a live edit can change (journal "edit" lines).
+bool is_edit_field(const std::string& field)
+{
+    return field == "weight" || field == "tags" || field == "schedule";
 }
 
 [[noreturn]] void bad(const std::string& message)
@@ -272,7 +283,7 @@ LossEdit read_edit(const ojson& e, const std::string& where, std::vector<std::st
     };
     str("loss", out.loss);
     str("field", out.field);
-    if (out.field != "weight" && out.field != "tags" && out.field != "schedule")
+    if (!is_edit_field(out.field))
         bad(where + "/field: expected \"weight\", \"tags\" or \"schedule\", got " + excerpt(e["field"]));
     if (e.contains("source"))
         str("source", out.source);
@@ -538,7 +549,7 @@ ojson edit_json(const LossEdit& e)
     if (e.epoch >= 0)
         j["epoch"] = e.epoch;
     if (std::isfinite(e.wall_time))
-        j["wall_time"] = std::round(e.wall_time * 1000.0) / 1000.0;
+        j["wall_time"] = to_ms(e.wall_time);
     j["loss"] = e.loss;
     j["field"] = e.field;
     j["old"] = e.old_value;
@@ -712,24 +723,28 @@ void LossLog::append(const std::vector<Entry>& entries)
         text += dump.dump() + "\n";
     }
     // One write per dump (O_APPEND), then fsync: a dump that returned is on disk.
-    write_all(m_fd, text, journal_path());
-    if (::fsync(m_fd) != 0)
-        throw std::runtime_error("Cannot fsync " + journal_path() + ": " + std::strerror(errno));
+    write_synced(text);
     m_meta_dirty = false;
     if (has_dump)
         ++m_dump_count;
     test_kill_point("after-journal-append");
 }
 
-void LossLog::append_edit(const LossEdit& edit)
+void LossLog::write_synced(const std::string& text)
 {
-    if (edit.field != "weight" && edit.field != "tags" && edit.field != "schedule")
-        throw std::invalid_argument("LossLog::append_edit: field must be weight, tags or schedule, got " + edit.field);
-    ensure_journal_open();
-    const std::string text = ojson { { "edit", edit_json(edit) } }.dump() + "\n";
+    // One write (O_APPEND), then fsync: a line that returned is on disk.
     write_all(m_fd, text, journal_path());
     if (::fsync(m_fd) != 0)
         throw std::runtime_error("Cannot fsync " + journal_path() + ": " + std::strerror(errno));
+}
+
+void LossLog::append_edit(const LossEdit& edit)
+{
+    if (!is_edit_field(edit.field))
+        throw std::invalid_argument("LossLog::append_edit: field must be weight, tags or schedule, got " + edit.field);
+    ensure_journal_open();
+    const std::string text = ojson { { "edit", edit_json(edit) } }.dump() + "\n";
+    write_synced(text);
 }
 
 void LossLog::export_base_log()

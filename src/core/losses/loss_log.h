@@ -203,6 +203,7 @@ public:
 private:
     void ensure_folder() const; ///< creates the experiment folder; throws naming it
     void ensure_journal_open();
+    void write_synced(const std::string& text); ///< appends text to the open journal and fsyncs it
     std::string m_dir;
     LossLogMetadata m_meta;
     bool m_meta_dirty = true;

@@ -133,12 +133,7 @@ std::string Schedule::describe() const
 {
     if (!active())
         return "none";
-    auto num = [](double v) {
-        std::ostringstream os;
-        os << v;
-        return os.str();
-    };
-    return kind_name(kind) + " " + num(initial_value) + " to " + num(target_value) + " over epochs "
+    return kind_name(kind) + " " + short_number(initial_value) + " to " + short_number(target_value) + " over epochs "
         + std::to_string(start_epoch) + "-" + std::to_string(end_epoch);
 }
 

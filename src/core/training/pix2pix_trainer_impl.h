@@ -8,7 +8,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +31,7 @@
 #include "training/pix2pix_trainer.h"
 #include "training/progress_reporter.h"
 #include "training/step_operands.h"
+#include "util/strings.h"
 
 namespace nectar {
 
@@ -172,17 +172,6 @@ struct Pix2pixTrainer::Impl {
                 message(MessageLevel::Warning, std::string("live edit not journaled: ") + ex.what());
             }
         };
-        auto number = [](double v) {
-            std::ostringstream os;
-            os << v;
-            return os.str();
-        };
-        auto joined = [](const std::vector<std::string>& tags) {
-            std::string out;
-            for (const auto& t : tags)
-                out += (out.empty() ? "" : ", ") + t;
-            return out.empty() ? std::string("(none)") : out;
-        };
         for (const auto& [name, w] : edits.weights) {
             try {
                 lm->set_loss_weight(name, w);
@@ -190,7 +179,7 @@ struct Pix2pixTrainer::Impl {
                 if (it != before.end()) {
                     if (it->second.schedule.active())
                         journal(name, "schedule", it->second.schedule.describe(), "none");
-                    journal(name, "weight", number(it->second.weight_at(current_epoch)), number(w));
+                    journal(name, "weight", short_number(it->second.weight_at(current_epoch)), short_number(w));
                 }
                 auto& o = objective_record.losses[name];
                 o.weight = w;
@@ -205,7 +194,7 @@ struct Pix2pixTrainer::Impl {
                 lm->set_tags(name, tags);
                 const auto it = before.find(name);
                 if (it != before.end())
-                    journal(name, "tags", joined(it->second.tags), joined(tags));
+                    journal(name, "tags", join_or(it->second.tags), join_or(tags));
                 objective_record.losses[name].tags = tags;
                 recorded = true;
             } catch (const std::exception& e) {

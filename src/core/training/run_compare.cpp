@@ -2,41 +2,26 @@
 #include "training/run_compare.h"
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "config/config.h"
 #include "objective/spec_registry.h"
 #include "training/experiment.h"
+#include "util/error_text.h"
 #include "util/json_read.h"
+#include "util/strings.h"
 
 namespace nectar {
 
 namespace {
-
-std::string number(double v)
-{
-    std::ostringstream os;
-    os << v;
-    return os.str();
-}
-
-std::string joined(const std::vector<std::string>& v)
-{
-    std::string out;
-    for (const auto& s : v)
-        out += (out.empty() ? "" : ", ") + s;
-    return out.empty() ? "(none)" : out;
-}
 
 // Every leaf of `j` by JSON pointer (arrays are leaves: compared whole).
 void flatten(const nlohmann::json& j, const std::string& path, std::map<std::string, std::string>& out)
 {
     if (j.is_object() && !j.empty()) {
         for (const auto& [k, v] : j.items())
-            flatten(v, path + "/" + k, out);
+            flatten(v, path + "/" + detail::pointer_token(k), out);
         return;
     }
     out[path] = j.is_string() ? j.get<std::string>() : j.dump();
@@ -54,10 +39,7 @@ RunRecord read_run_record(const std::string& dir)
     r.config_path = latest_config_copy_path(dir);
     if (!r.config_path.empty()) {
         try {
-            std::ifstream in(r.config_path, std::ios::binary);
-            std::stringstream ss;
-            ss << in.rdbuf();
-            r.config = parse_json_text<nlohmann::json>(ss.str(), r.config_path, json_limits::config());
+            r.config = read_json_file<nlohmann::json>(r.config_path, json_limits::config());
         } catch (const std::exception& e) {
             r.warnings.push_back(e.what());
         }
@@ -120,11 +102,12 @@ std::vector<RunDifference> diff_runs(const RunRecord& a, const RunRecord& b)
         differ(n, "function", fn(a), fn(b));
         const LossOverride& oa = ia->second;
         const LossOverride& ob = ib->second;
-        differ(n, "weight", oa.weight ? number(*oa.weight) : "(spec default)",
-            ob.weight ? number(*ob.weight) : "(spec default)");
+        differ(n, "weight", oa.weight ? short_number(*oa.weight) : "(spec default)",
+            ob.weight ? short_number(*ob.weight) : "(spec default)");
         differ(n, "schedule", oa.schedule ? oa.schedule->describe() : "none",
             ob.schedule ? ob.schedule->describe() : "none");
-        differ(n, "tags", oa.tags ? joined(*oa.tags) : "(spec default)", ob.tags ? joined(*ob.tags) : "(spec default)");
+        differ(
+            n, "tags", oa.tags ? join_or(*oa.tags) : "(spec default)", ob.tags ? join_or(*ob.tags) : "(spec default)");
     }
     std::map<std::string, std::string> ca, cb;
     flatten(a.config, "", ca);

@@ -3,6 +3,7 @@
 /// @file Lists in messages ("expected one of a, b, c"): the one way the engine joins names and numbers.
 
 #include <cstddef>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,20 @@ inline std::string join(const std::vector<std::string>& items, const std::string
 inline std::string join_numbers(const std::vector<int>& numbers, const std::string& none = "none")
 {
     return numbers.empty() ? none : join_mapped(numbers, [](int v) { return std::to_string(v); });
+}
+
+/// "a, b, c", or `none` for an empty list (e.g. a loss's tags in an edit record).
+inline std::string join_or(const std::vector<std::string>& items, const std::string& none = "(none)")
+{
+    return items.empty() ? none : join(items);
+}
+
+/// A number as people write it: 6 significant digits, no trailing zeros ("100", "0.5", "1e-09").
+inline std::string short_number(double v)
+{
+    std::ostringstream os;
+    os << v;
+    return os.str();
 }
 
 } // namespace nectar

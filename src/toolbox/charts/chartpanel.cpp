@@ -172,37 +172,31 @@ void ChartPanel::setRunLabel(int run, const QString& label)
 
 double ChartPanel::xFor(const Series& s, std::size_t j) const
 {
-    const qint64 iteration = s.iterations[j];
     switch (m_xMode) {
-    case XMode::Iterations:
-        return static_cast<double>(iteration);
-    case XMode::Epochs: {
-        const auto mapping = m_epochMapping.value(s.run, { 1, 1 });
-        return mapping.second - 1 + static_cast<double>(iteration + 1) / static_cast<double>(mapping.first);
-    }
     case XMode::WallTime:
         return s.times[j];
     case XMode::RunTime:
         return s.times[j] - m_runStart.value(s.run, s.times[j]);
+    case XMode::Iterations:
+    case XMode::Epochs:
+        break;
     }
-    return static_cast<double>(iteration);
+    return xForIteration(s.run, static_cast<double>(s.iterations[j]));
 }
 
 double ChartPanel::xForEdit(int run, const nectar::LossEdit& e) const
 {
     switch (m_xMode) {
-    case XMode::Iterations:
-        return static_cast<double>(e.iteration);
-    case XMode::Epochs: {
-        const auto mapping = m_epochMapping.value(run, { 1, 1 });
-        return mapping.second - 1 + static_cast<double>(e.iteration) / static_cast<double>(mapping.first);
-    }
     case XMode::WallTime:
         return e.wall_time;
     case XMode::RunTime:
         return e.wall_time - m_runStart.value(run, std::numeric_limits<double>::quiet_NaN());
+    case XMode::Iterations:
+    case XMode::Epochs:
+        break;
     }
-    return static_cast<double>(e.iteration);
+    // At the first value the edit applied to, in every mode that counts iterations.
+    return xForIteration(run, static_cast<double>(e.iteration));
 }
 
 double ChartPanel::xForIteration(int run, double iteration) const

@@ -339,13 +339,7 @@ void ReviewPage::onReadDone()
     }
     const QString& tagSource = p.tagSource;
     if (p.run == 0) {
-        m_emptyHint->hide();
-        ui->splitter->show();
-        ui->charts->clear();
-        ui->charts->setRunStyle(kSupersededRun, Qt::DotLine);
-        ui->runTable->setRowCount(0);
-        m_runDirs.clear();
-        m_runDir = p.dir;
+        startOver(p.dir);
         m_superseded = p.data.superseded;
         m_supersededTags = p.tags;
         const QSignalBlocker block(ui->supersededCheck);
@@ -502,6 +496,17 @@ void ReviewPage::showEpoch(const QString& epoch)
     ui->imageCombo->clear();
     for (const QString& f : files)
         ui->imageCombo->addItem(QFileInfo(f).fileName(), f);
+}
+
+void ReviewPage::startOver(const QString& dir)
+{
+    // Chart run styles survive ChartPanel::clear(): the superseded one set in the constructor stays.
+    m_emptyHint->hide();
+    ui->splitter->show();
+    ui->charts->clear();
+    ui->runTable->setRowCount(0);
+    m_runDirs.clear();
+    m_runDir = dir;
 }
 
 int ReviewPage::nextRun() const
@@ -663,14 +668,8 @@ void ReviewPage::followRun(const QString& dir, int intervalMs)
         return;
     setFollowing(false);
     showError({});
-    m_emptyHint->hide();
-    ui->splitter->show();
-    ui->charts->clear();
-    ui->charts->setRunStyle(kSupersededRun, Qt::DotLine);
-    ui->runTable->setRowCount(0);
+    startOver(dir);
     ui->runTable->hide();
-    m_runDirs.clear();
-    m_runDir = dir;
     m_runDirs.insert(0, dir);
     m_superseded.clear();
     ui->supersededCheck->setEnabled(false);

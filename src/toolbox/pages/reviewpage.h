@@ -103,6 +103,8 @@ private:
     void applyFollow();
     void updateBadge();
     int nextRun() const;
+    /// Run 0 becomes `dir`: every run, chart and table row shown before goes.
+    void startOver(const QString& dir);
     void showCompare();
 
     std::unique_ptr<Ui::ReviewPage> ui;
