@@ -382,6 +382,33 @@ private Q_SLOTS:
         QCOMPARE(torn.warnings.size(), size_t(1));
     }
 
+    // A loss skipped at weight 0 (a schedule from 0) misses whole dumps: its values sit at the iterations
+    // they were trained at, not at their index (the share view and edit markers showed them an epoch early).
+    void valuesSitAtTheirDumpsIterations()
+    {
+        const std::string text = std::string(R"({"header": {"device": "cpu", "dataset_length": 3}})") + "\n"
+            + R"({"dump": 0, "epoch": 1, "iteration": 3, "losses": {"G_L1": {"loss": [1, 2, 3], "weights": [1, 1, 1]}}})"
+            + "\n"
+            + R"({"dump": 1, "epoch": 2, "iteration": 6, "losses": {"G_L1": {"loss": [4, 5, 6], "weights": [1, 1, 1]},)"
+            + R"( "G_SOBEL": {"loss": [7, 8, 9], "weights": [2, 2, 2]}}})"
+            + "\n"
+            // A live edit from 0 at iteration 7: the last two iterations of dump 2.
+            + R"({"dump": 2, "epoch": 3, "iteration": 9, "losses": {"G_L1": {"loss": [1, 1, 1], "weights": [1, 1, 1]},)"
+            + R"( "G_LAP": {"loss": [1, 1], "weights": [1, 1]}}})"
+            + "\n"
+            // An older line without a position: its values follow the previous ones.
+            + R"({"dump": 3, "losses": {"G_SOBEL": {"loss": [1], "weights": [1]}}})" + "\n";
+        const auto d = LossLog::parse_journal_text(text, "j.jsonl");
+        QCOMPARE(d.losses.at("G_L1").iterations, (std::vector<std::int64_t> { 0, 1, 2, 3, 4, 5, 6, 7, 8 }));
+        QCOMPARE(d.losses.at("G_SOBEL").iterations, (std::vector<std::int64_t> { 3, 4, 5, 6 }));
+        QCOMPARE(d.losses.at("G_LAP").iterations, (std::vector<std::int64_t> { 7, 8 }));
+        // loss_log.json (NectarGAN's layout) has no positions.
+        QVERIFY(LossLog::parse_log_text(
+            R"({"LOSSMANAGER_LOG": {"loss_functions": {"G": {"loss": [1], "weights": [1]}}}})", "l.json")
+                    .losses.at("G")
+                    .iterations.empty());
+    }
+
     // #12: a wall time per value and live edits in the journal, both carried into loss_log.json.
     void wallTimesAndEditsRoundTrip()
     {

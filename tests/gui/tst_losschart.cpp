@@ -568,6 +568,134 @@ private Q_SLOTS:
         tip = QToolTip::text();
         QVERIFY2(!tip.contains(QStringLiteral("samples")) && tip.contains(QStringLiteral("50001")), qPrintable(tip));
     }
+
+    // #12 item 7: each loss's share of its tag's total weighted loss, stacked; one run per stack.
+    void shareViewStacksEachLossOfATag()
+    {
+        auto exact = [](const std::string& name, std::int64_t from, int n, float raw, float weight) {
+            nectar::LossSeriesChunk c;
+            c.name = name;
+            c.tags = { "G" };
+            for (int i = 0; i < n; ++i) {
+                c.iterations.push_back(from + i);
+                c.raw.push_back(raw);
+                c.weights.push_back(weight);
+            }
+            return c;
+        };
+        ChartPanel panel;
+        panel.resize(1000, 600);
+        panel.setSmoothing(0.0); // no widening: each column's own samples
+        panel.appendChunk(exact("G_GAN", 0, 1000, 1.0f, 1.0f));
+        panel.appendChunk(exact("G_L1", 0, 500, 0.03f, 100.0f)); // weighted 3 ...
+        panel.appendChunk(exact("G_L1", 500, 500, 0.01f, 100.0f)); // ... then 1 (a live weight edit)
+        panel.appendChunk(exact("G_SOBEL", 600, 400, 0.5f, 4.0f)); // weight 0 (not computed) before 600
+        panel.appendChunk(exact("G_L1", 0, 1000, 5.0f, 1.0f), 1); // an overlaid run: not in run 0's stack
+        panel.setYMode(ChartPanel::YMode::Share);
+        panel.setLogScale(true); // does not apply to shares
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        panel.replotAll();
+        LossChart* g = panel.chart(QStringLiteral("G"));
+        QVERIFY(g && g->stackedShare());
+        QCOMPARE(g->yAxis->scaleType(), QCPAxis::stLinear);
+        QVERIFY2(g->yAxis->label().contains(QStringLiteral("share")), qPrintable(g->yAxis->label()));
+        const QStringList stacked { QStringLiteral("0/G_GAN"), QStringLiteral("0/G_L1"), QStringLiteral("0/G_SOBEL") };
+        QCOMPARE(g->shareKeys(), stacked);
+        struct Span {
+            double from, until; // x range (columns within 10 of either end are skipped: they straddle it)
+            std::vector<double> share; // per stacked key, %
+        };
+        auto check = [&](const std::vector<Span>& spans) {
+            const auto& sc = g->shareColumns();
+            QVERIFY(sc.x.size() > 100 && sc.x.size() <= static_cast<std::size_t>(g->axisRect()->width()));
+            int checked = 0;
+            for (std::size_t j = 0; j < sc.x.size(); ++j) {
+                for (const Span& span : spans) {
+                    if (sc.x[j] < span.from + 10.0 || sc.x[j] > span.until - 10.0)
+                        continue;
+                    double total = 0.0;
+                    for (std::size_t k = 0; k < span.share.size(); ++k) {
+                        QVERIFY2(std::abs(sc.share[k][j] - span.share[k]) < 1e-3,
+                            qPrintable(QStringLiteral("x %1, %2: share %3, expected %4")
+                                           .arg(sc.x[j])
+                                           .arg(sc.keys[k])
+                                           .arg(sc.share[k][j])
+                                           .arg(span.share[k])));
+                        total += sc.share[k][j];
+                    }
+                    QVERIFY(std::abs(total - 100.0) < 1e-3);
+                    ++checked;
+                }
+            }
+            QVERIFY2(checked > 100, qPrintable(QString::number(checked)));
+        };
+        // GAN 1 : L1 3, then 1 : 1, then 1 : 1 : SOBEL 2.
+        QCOMPARE(g->shareColumns().keys, stacked);
+        check({ { 0, 500, { 25, 75, 0 } }, { 500, 600, { 50, 50, 0 } }, { 600, 1000, { 25, 25, 50 } } });
+        // The top of the stack is 100 % everywhere; the overlaid run draws nothing in the share view.
+        const QCPGraph* top = g->graph(7); // G_SOBEL's line (raw, line, marks per series)
+        QVERIFY(top->dataCount() > 100);
+        for (auto it = top->data()->constBegin(); it != top->data()->constEnd(); ++it)
+            QVERIFY2(std::abs(it->value - 100.0) < 1e-3, qPrintable(QString::number(it->key)));
+        QVERIFY(top->channelFillGraph() == g->graph(4) && g->graph(4)->channelFillGraph() == g->graph(1));
+        QCOMPARE(g->drawnPointCount(QStringLiteral("1/G_L1")), 0);
+        // The tooltip lists each loss's share at the pointer.
+        const QPoint at(static_cast<int>(g->xAxis->coordToPixel(250)), static_cast<int>(g->yAxis->coordToPixel(50)));
+        QMouseEvent move(QEvent::MouseMove, at, g->mapToGlobal(at), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(g, &move);
+        QVERIFY2(QToolTip::text().contains(QStringLiteral("G_L1: 75.0 %")), qPrintable(QToolTip::text()));
+        QVERIFY(panel.grab().save(outDir() + QStringLiteral("/charts_share.png")));
+        // A loss hidden from the legend leaves the stack and the total.
+        g->setSeriesVisible(QStringLiteral("0/G_SOBEL"), false);
+        g->replotNow();
+        QCOMPARE(g->shareColumns().keys, stacked.mid(0, 2));
+        check({ { 0, 500, { 25, 75 } }, { 500, 1000, { 50, 50 } } });
+        g->setSeriesVisible(QStringLiteral("0/G_SOBEL"), true);
+        // Hiding run 0 stacks the next visible run.
+        panel.setRunVisible(0, false);
+        QCOMPARE(g->shareKeys(), QStringList { QStringLiteral("1/G_L1") });
+        panel.setRunVisible(0, true);
+        QCOMPARE(g->shareKeys(), stacked);
+        // Back to lines: no fill, weighted values; from raw values the share view stacks weighted ones again.
+        panel.setYMode(ChartPanel::YMode::Raw);
+        QVERIFY(!g->stackedShare());
+        QCOMPARE(g->graph(1)->brush().style(), Qt::NoBrush);
+        QCOMPARE(static_cast<double>(g->store(QStringLiteral("0/G_L1"))->value(0)), static_cast<double>(0.03f));
+        panel.setYMode(ChartPanel::YMode::Share);
+        QCOMPARE(
+            static_cast<double>(g->store(QStringLiteral("0/G_L1"))->value(0)), static_cast<double>(0.03f * 100.0f));
+    }
+
+    // With fewer samples than columns the share is per sample; a loss counts 0 outside its own x range, and
+    // the smoothing window widens each column's mean.
+    void shareOfFewSamplesIsPerSample()
+    {
+        LossChart chart(QStringLiteral("G"));
+        chart.resize(800, 400);
+        chart.addSeries(QStringLiteral("a"), QStringLiteral("a"), Qt::blue);
+        chart.addSeries(QStringLiteral("b"), QStringLiteral("b"), Qt::red);
+        chart.appendPoints(QStringLiteral("a"), { 0, 1, 2, 3, 4, 5 }, { 1, 1, 1, 1, 0, 1 });
+        chart.appendPoints(QStringLiteral("b"), { 2, 3, 4, 5 }, { 3, 1, 0, 7 });
+        chart.setSmoothing(0.0);
+        chart.setStackedShare(true);
+        chart.replotNow();
+        const auto& sc = chart.shareColumns();
+        QCOMPARE(sc.x, (std::vector<double> { 0, 1, 2, 3, 4, 5 }));
+        const std::vector<double> a { 100, 100, 25, 50, 0, 12.5 }, b { 0, 0, 75, 50, 0, 87.5 };
+        for (std::size_t j = 0; j < 6; ++j) {
+            if (j == 4) { // total 0: no share (a gap), not a division by zero
+                QVERIFY(std::isnan(sc.share[0][j]) && std::isnan(sc.share[1][j]));
+                continue;
+            }
+            QCOMPARE(sc.share[0][j], a[j]);
+            QCOMPARE(sc.share[1][j], b[j]);
+        }
+        chart.setSmoothing(0.75); // window 4: column j averages samples [j - 2, j + 3) of each loss
+        chart.replotNow();
+        // At x = 3: a's samples 1..5 -> mean (1+1+1+0+1)/5 = 0.8; b's (index 1 = x 3) 0..3 -> (3+1+0+7)/4 = 2.75.
+        QCOMPARE(chart.shareColumns().share[0][3], 100.0 * 0.8 / (0.8 + 2.75));
+    }
 };
 
 QTEST_MAIN(TestLossChart)

@@ -219,6 +219,17 @@ LossSeries read_entry(const ojson& e, const std::string& where, bool strict, std
 
 void append_series(LossSeries& to, const LossSeries& from)
 {
+    // iterations are empty or one per value: values without a position follow the previous value.
+    if (!from.iterations.empty() || !to.iterations.empty()) {
+        auto next = [&to] { return to.iterations.empty() ? std::int64_t(0) : to.iterations.back() + 1; };
+        while (to.iterations.size() < to.raw.size())
+            to.iterations.push_back(next());
+        if (from.iterations.empty())
+            for (std::size_t i = 0; i < from.raw.size(); ++i)
+                to.iterations.push_back(next());
+        else
+            to.iterations.insert(to.iterations.end(), from.iterations.begin(), from.iterations.end());
+    }
     // wall_time is empty or one per value: values without a time (older dumps) get NaN.
     if (!from.wall_time.empty() || !to.wall_time.empty()) {
         to.wall_time.resize(to.raw.size(), std::numeric_limits<double>::quiet_NaN());
@@ -437,8 +448,17 @@ LossLogData parse_journal(std::string_view text, const std::string& file)
             const auto& losses = j["losses"];
             if (!losses.is_object())
                 bad(where + " /losses: expected an object, got " + excerpt(losses));
-            for (const auto& [name, e] : losses.items())
-                r.values.emplace_back(name, read_entry(e, where + " /losses/" + name, true, d.warnings));
+            for (const auto& [name, e] : losses.items()) {
+                LossSeries v = read_entry(e, where + " /losses/" + name, true, d.warnings);
+                if (r.iteration >= 0) { // the dump's last n iterations (see LossSeries::iterations)
+                    const auto n = static_cast<std::int64_t>(v.raw.size());
+                    const std::int64_t first = std::max<std::int64_t>(0, r.iteration - n);
+                    v.iterations.resize(v.raw.size());
+                    for (std::int64_t i = 0; i < n; ++i)
+                        v.iterations[static_cast<std::size_t>(i)] = first + i;
+                }
+                r.values.emplace_back(name, std::move(v));
+            }
             active.push_back(std::move(r));
         } else {
             bad(where + ": expected a \"header\", \"dump\" (with \"losses\"), \"edit\" or \"resume\" line");

@@ -75,6 +75,14 @@ struct LossSeries {
     /// Unix seconds of each value (one per value), or empty when the file has none (NectarGAN logs,
     /// journals written before wall times existed). NaN for single values without one.
     std::vector<double> wall_time;
+    /// Global iteration (0-based) of each value, or empty when unknown (loss_log.json, NectarGAN logs,
+    /// journals without dump positions). Read from the journal: a dump at iteration I holding n values
+    /// of a loss places them at I - n .. I - 1 (a loss is computed at every iteration of a dump unless
+    /// its weight is 0; schedules change weights per epoch and dumps do not span epochs, so a loss
+    /// skipped at weight 0 is missing whole dumps; only a live edit to weight 0 mid-dump shifts that
+    /// dump's values of the loss to its end). Values of a dump without a position follow the previous
+    /// value.
+    std::vector<std::int64_t> iterations;
 };
 
 /// One live objective edit made during training (journal "edit" line).

@@ -97,7 +97,7 @@ ChartPanel::ChartPanel(QWidget* parent)
     connect(ui->logXCheck, &QCheckBox::toggled, this, &ChartPanel::setLogX);
     connect(ui->smoothingKindCombo, &QComboBox::currentIndexChanged, this, &ChartPanel::setSmoothingKind);
     connect(ui->valueCombo, &QComboBox::currentIndexChanged, this,
-        [this](int i) { setYMode(i == 1 ? YMode::Raw : YMode::Weighted); });
+        [this](int i) { setYMode(static_cast<YMode>(std::clamp(i, 0, 2))); });
     connect(ui->logCheck, &QCheckBox::toggled, this, &ChartPanel::setLogScale);
     connect(ui->smoothingSlider, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 100.0); });
     connect(ui->weightsCheck, &QCheckBox::toggled, this, &ChartPanel::setShowWeights);
@@ -154,6 +154,7 @@ void ChartPanel::clearRun(int run)
     m_runsWithoutTimes.remove(run);
     m_hiddenRuns.remove(run);
     relayout();
+    updateShareKeys();
     updateMarkers();
     updateAxisLabels();
 }
@@ -271,6 +272,7 @@ void ChartPanel::setRunVisible(int run, bool visible)
             if (c->hasSeries(key))
                 c->setSeriesVisible(key, visible);
     }
+    updateShareKeys();
     updateMarkers();
 }
 
@@ -362,6 +364,7 @@ LossChart* ChartPanel::ensureChart(const QString& title)
     chart->setLogScale(m_log && title != weightsTitle());
     chart->setXKind(xKindFor(m_xMode));
     chart->setLogX(m_logX);
+    chart->setStackedShare(m_yMode == YMode::Share && title != weightsTitle());
     m_charts.insert(title, chart);
     // Tag charts in order of appearance; "untagged" and the weight history stay last.
     int pos = m_chartOrder.size();
@@ -404,7 +407,9 @@ void ChartPanel::updateAxisLabels()
                                              : tr("time since the run started");
     if ((m_xMode == XMode::WallTime || m_xMode == XMode::RunTime) && !m_runsWithoutTimes.isEmpty())
         x += tr(" (runs without timestamps, e.g. NectarGAN logs, are not shown)");
-    const QString y = m_yMode == YMode::Weighted ? tr("weighted loss (loss × λ)") : tr("raw loss");
+    const QString y = m_yMode == YMode::Weighted ? tr("weighted loss (loss × λ)")
+        : m_yMode == YMode::Raw                  ? tr("raw loss")
+                                                 : tr("share of tag (%)");
     for (auto it = m_charts.cbegin(); it != m_charts.cend(); ++it)
         it.value()->setAxisLabels(x, it.key() == weightsTitle() ? tr("weight λ") : y);
 }
@@ -432,7 +437,7 @@ void ChartPanel::addToChart(LossChart* chart, const QString& key, const Series& 
         xs.push_back(x);
         if (weights)
             ys.push_back(s.weights[j]);
-        else if (m_yMode == YMode::Weighted)
+        else if (m_yMode != YMode::Raw) // the share view stacks weighted values
             ys.push_back(static_cast<double>(s.raw[j]) * static_cast<double>(s.weights[j]));
         else
             ys.push_back(s.raw[j]);
@@ -448,7 +453,8 @@ void ChartPanel::appendChunk(const nectar::LossSeriesChunk& chunk, int run)
     for (const auto& t : chunk.tags)
         tags.append(QString::fromStdString(t));
     auto it = m_series.find(key);
-    if (it == m_series.end()) {
+    const bool added = it == m_series.end();
+    if (added) {
         Series s;
         s.run = run;
         s.name = name;
@@ -458,7 +464,8 @@ void ChartPanel::appendChunk(const nectar::LossSeriesChunk& chunk, int run)
         m_seriesOrder.append(key);
     }
     Series& s = *it;
-    if (tags != s.tags) {
+    const bool retagged = tags != s.tags;
+    if (retagged) {
         // Live tag edit: the loss leaves the charts of removed tags and joins new ones with its history.
         const QStringList before = chartsFor(s);
         s.tags = tags;
@@ -502,6 +509,8 @@ void ChartPanel::appendChunk(const nectar::LossSeriesChunk& chunk, int run)
     }
     for (const QString& title : chartsFor(s))
         addToChart(ensureChart(title), key, s, from);
+    if (added || retagged)
+        updateShareKeys();
 }
 
 QStringList ChartPanel::chartTitles() const
@@ -551,6 +560,7 @@ void ChartPanel::rebuildAll()
     updateAxisLabels();
     updateMarkers();
     updatePlans();
+    updateShareKeys();
 }
 
 void ChartPanel::setXMode(XMode mode)
@@ -582,10 +592,48 @@ void ChartPanel::setYMode(YMode mode)
 {
     if (mode == m_yMode)
         return;
+    const bool sameValues = (mode == YMode::Raw) == (m_yMode == YMode::Raw); // weighted <-> share
     m_yMode = mode;
     const QSignalBlocker block(ui->valueCombo);
-    ui->valueCombo->setCurrentIndex(mode == YMode::Raw ? 1 : 0);
-    rebuildAll();
+    ui->valueCombo->setCurrentIndex(static_cast<int>(mode));
+    for (auto it = m_charts.cbegin(); it != m_charts.cend(); ++it) {
+        it.value()->setStackedShare(mode == YMode::Share && it.key() != weightsTitle());
+        it.value()->setAutoRange(true);
+    }
+    updateShareKeys();
+    ui->smoothingKindCombo->setEnabled(mode != YMode::Share); // shares are means over a window
+    setSmoothing(m_smoothing); // the share view widens by a window: the label says how many samples
+    if (sameValues)
+        updateAxisLabels();
+    else
+        rebuildAll();
+}
+
+void ChartPanel::updateShareKeys()
+{
+    if (m_yMode != YMode::Share)
+        return;
+    for (auto it = m_charts.cbegin(); it != m_charts.cend(); ++it) {
+        if (it.key() == weightsTitle())
+            continue;
+        // A stack mixes one run's losses only: this chart's first visible run.
+        auto runOf = [this](const QString& key) {
+            const auto s = m_series.constFind(key);
+            return s == m_series.constEnd() ? -1 : s->run;
+        };
+        const QStringList all = it.value()->seriesKeys();
+        int run = -1;
+        for (const QString& key : all) {
+            const int r = runOf(key);
+            if (r >= 0 && !m_hiddenRuns.contains(r) && (run < 0 || r < run))
+                run = r;
+        }
+        QStringList keys;
+        for (const QString& key : all)
+            if (runOf(key) == run)
+                keys.append(key);
+        it.value()->setShareKeys(keys);
+    }
 }
 
 void ChartPanel::setLogScale(bool on)
@@ -600,8 +648,9 @@ void ChartPanel::setLogScale(bool on)
 void ChartPanel::setSmoothing(double weight)
 {
     m_smoothing = weight;
-    ui->smoothingValue->setText(
-        m_smoothingKind == 0 ? QString::number(weight, 'f', 2) : tr("%1 samples").arg(LossChart::windowFor(weight)));
+    ui->smoothingValue->setText(m_smoothingKind == 0 && m_yMode != YMode::Share ? QString::number(weight, 'f', 2)
+            : LossChart::windowFor(weight) == 1                                 ? tr("1 sample")
+                                                : tr("%1 samples").arg(LossChart::windowFor(weight)));
     const QSignalBlocker block(ui->smoothingSlider);
     ui->smoothingSlider->setValue(static_cast<int>(std::lround(weight * 100)));
     for (auto it = m_charts.cbegin(); it != m_charts.cend(); ++it)

@@ -29,7 +29,9 @@ public:
     /// first value. The time axes need a wall time per value (our logs since they exist; NectarGAN's
     /// have none: such a run is left out of the time axes and the axis label says so).
     enum class XMode { Iterations, Epochs, WallTime, RunTime };
-    enum class YMode { Weighted, Raw };
+    /// Weighted (loss × λ), raw, or each loss's share of its tag's total weighted loss, stacked (the tag
+    /// charts then stack one run: the first visible one; the weights chart is unchanged).
+    enum class YMode { Weighted, Raw, Share };
     static QString untaggedTitle();
     static QString weightsTitle();
     /// A loss's line colour, derived from its name only (the same in every run, chart and page).
@@ -128,6 +130,8 @@ private:
     QMap<QString, qint64> m_planEnd; ///< loss -> last planned iteration
     void rebuildAll();
     void relayout();
+    /// In share view, the keys each tag chart stacks: its series of the first visible run.
+    void updateShareKeys();
     void updateAxisLabels();
     void onExportPng();
     void onExportCsv();

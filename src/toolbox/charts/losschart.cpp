@@ -106,8 +106,13 @@ QStringList LossChart::seriesKeys() const
 void LossChart::applySeriesStyle(Series& s)
 {
     const bool visible = s.smooth->visible();
-    s.raw->setVisible(visible && m_smoothing > 0.0 && m_smoothingKind != SmoothingKind::Band);
-    const bool band = visible && m_smoothingKind == SmoothingKind::Band;
+    s.raw->setVisible(visible && !m_stackedShare && m_smoothing > 0.0 && m_smoothingKind != SmoothingKind::Band);
+    s.marks->setVisible(visible && !m_stackedShare); // their y is a loss value, not a share
+    if (!m_stackedShare) {
+        s.smooth->setBrush(Qt::NoBrush);
+        s.smooth->setChannelFillGraph(nullptr);
+    }
+    const bool band = visible && !m_stackedShare && m_smoothingKind == SmoothingKind::Band;
     if (band && !s.bandLow) {
         s.bandLow = addGraph();
         s.bandHigh = addGraph();
@@ -306,13 +311,40 @@ void LossChart::setSmoothing(double weight)
 void LossChart::setLogScale(bool on)
 {
     m_log = on;
-    if (on) {
+    applyYScale();
+}
+
+void LossChart::applyYScale()
+{
+    if (m_log && !m_stackedShare) {
         yAxis->setScaleType(QCPAxis::stLogarithmic);
         yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
     } else {
         yAxis->setScaleType(QCPAxis::stLinear);
         yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
     }
+    scheduleReplot();
+}
+
+void LossChart::setStackedShare(bool on)
+{
+    if (on == m_stackedShare)
+        return;
+    m_stackedShare = on;
+    applyYScale(); // shares are 0..100 %: linear
+    for (auto& s : m_series)
+        applySeriesStyle(s);
+    m_share = {};
+    m_dataChanged = true;
+    scheduleReplot();
+}
+
+void LossChart::setShareKeys(const QStringList& keys)
+{
+    if (keys == m_shareKeys)
+        return;
+    m_shareKeys = keys;
+    m_dataChanged = true;
     scheduleReplot();
 }
 
@@ -456,14 +488,21 @@ QCPRange LossChart::robustValueRange(bool* ok) const
 
 void LossChart::rescale()
 {
-    bool ok = false;
-    const QCPRange y = robustValueRange(&ok);
-    if (ok)
-        yAxis->setRange(y);
+    if (m_stackedShare) {
+        yAxis->setRange(0.0, 100.0);
+    } else {
+        bool ok = false;
+        const QCPRange y = robustValueRange(&ok);
+        if (ok)
+            yAxis->setRange(y);
+    }
     double xmin = 0.0, xmax = 0.0;
     bool any = false;
-    for (const auto& s : m_series) {
+    for (auto it = m_series.cbegin(); it != m_series.cend(); ++it) {
+        const Series& s = it.value();
         if (!s.smooth->visible() || s.store->empty())
+            continue;
+        if (m_stackedShare && !m_shareKeys.isEmpty() && !m_shareKeys.contains(it.key()))
             continue;
         // Log x: iteration 0 cannot be shown; start at the first positive x.
         const double a = m_logX ? s.store->x(std::min(s.store->size() - 1, s.store->upperBound(0.0))) : s.store->x(0);
@@ -522,10 +561,13 @@ void LossChart::updateDrawnData()
     for (auto& s : m_series) {
         // A loss with no values (e.g. at weight 0, so never computed) has no line: its entry is greyed.
         const QString name = s.store->empty() ? tr("%1 (no values)").arg(s.label) : s.label;
-        if (s.smooth->name() != name) {
+        if (s.smooth->name() != name)
             s.smooth->setName(name);
-            if (auto* item = legend->itemWithPlottable(s.smooth))
-                item->setTextColor(s.store->empty() || !s.smooth->visible() ? Qt::gray : Qt::black);
+        if (auto* item = legend->itemWithPlottable(s.smooth))
+            item->setTextColor(s.store->empty() || !s.smooth->visible() ? Qt::gray : Qt::black);
+        if (m_stackedShare) {
+            s.raw->data()->clear();
+            continue; // updateShareData draws the stack
         }
         for (auto [graph, view] : { std::pair { s.raw, View::Raw }, std::pair { s.smooth, View::Smoothed } }) {
             if (!graph->visible()) {
@@ -568,6 +610,141 @@ void LossChart::updateDrawnData()
             s.bandHigh->data()->clear();
         }
     }
+    if (m_stackedShare)
+        updateShareData(range, width);
+}
+
+void LossChart::updateShareData(const QCPRange& range, int width)
+{
+    m_share = {};
+    std::vector<Series*> stack;
+    for (const QString& key : std::as_const(m_order)) {
+        Series& s = m_series[key];
+        const bool inStack = m_shareKeys.isEmpty() || m_shareKeys.contains(key);
+        if (!inStack || !s.smooth->visible() || s.store->empty()) {
+            s.smooth->data()->clear();
+            s.smooth->setBrush(Qt::NoBrush);
+            s.smooth->setChannelFillGraph(nullptr);
+            if (auto* item = legend->itemWithPlottable(s.smooth); item && !inStack)
+                item->setTextColor(Qt::gray);
+            continue;
+        }
+        stack.push_back(&s);
+        m_share.keys.append(key);
+    }
+    if (stack.empty())
+        return;
+    // Columns: one per sample of the densest series when it has fewer visible samples than 2-px columns,
+    // else of equal width (equal log width on a log x axis).
+    const bool logX = m_logX && range.lower > 0.0 && range.upper > range.lower;
+    const std::int64_t target = std::max(1, width / 2);
+    const charts::SeriesStore* ref = nullptr;
+    std::int64_t refBegin = 0, refEnd = 0;
+    for (const Series* s : stack) {
+        const std::int64_t b = s->store->lowerBound(range.lower), e = s->store->upperBound(range.upper);
+        if (!ref || e - b > refEnd - refBegin) {
+            ref = s->store.get();
+            refBegin = b;
+            refEnd = e;
+        }
+    }
+    std::vector<double>& xs = m_share.x;
+    std::vector<double> edges;
+    if (refEnd - refBegin <= target) {
+        for (std::int64_t i = refBegin; i < refEnd; ++i)
+            xs.push_back(ref->x(i));
+        if (xs.empty())
+            return;
+        edges.push_back(std::min(range.lower, xs.front()));
+        for (std::size_t j = 0; j + 1 < xs.size(); ++j)
+            edges.push_back(0.5 * (xs[j] + xs[j + 1]));
+        edges.push_back(std::max(range.upper, xs.back()));
+    } else {
+        for (std::int64_t j = 0; j <= target; ++j) {
+            const double t = static_cast<double>(j) / static_cast<double>(target);
+            edges.push_back(logX ? range.lower * std::pow(range.upper / range.lower, t)
+                                 : range.lower + (range.upper - range.lower) * t);
+        }
+        for (std::int64_t j = 0; j < target; ++j)
+            xs.push_back(logX ? std::sqrt(edges[j] * edges[j + 1]) : 0.5 * (edges[j] + edges[j + 1]));
+    }
+    const std::size_t cols = xs.size();
+    const std::int64_t half = windowFor(m_smoothing) / 2;
+    m_share.mean.assign(stack.size(), std::vector<double>(cols, 0.0));
+    m_share.share.assign(stack.size(), std::vector<double>(cols, 0.0));
+    for (std::size_t k = 0; k < stack.size(); ++k) {
+        const charts::SeriesStore& st = *stack[k]->store;
+        const double first = st.x(0), last = st.x(st.size() - 1);
+        const double spacing = st.size() > 1 ? (last - first) / static_cast<double>(st.size() - 1) : 0.0;
+        for (std::size_t j = 0; j < cols; ++j) {
+            const double a = edges[j], b = edges[j + 1];
+            const bool lastCol = j + 1 == cols;
+            if (a > last || (lastCol ? b < first : b <= first))
+                continue; // before its first or after its last value: not part of the total there
+            std::int64_t bi = st.lowerBound(a);
+            std::int64_t ei = lastCol ? st.upperBound(b) : st.lowerBound(b);
+            if (ei <= bi) { // no sample in the column: the nearest one, unless that is across a gap
+                const std::int64_t right = std::min(bi, st.size() - 1), left = std::max<std::int64_t>(0, bi - 1);
+                bi = std::abs(st.x(left) - xs[j]) <= std::abs(st.x(right) - xs[j]) ? left : right;
+                if (std::abs(st.x(bi) - xs[j]) > std::max(b - a, 2.0 * spacing))
+                    continue;
+                ei = bi + 1;
+            }
+            const double m = st.mean(bi - half, ei + half);
+            m_share.mean[k][j] = std::isfinite(m) ? m : 0.0;
+        }
+    }
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    std::vector<double> top(cols, 0.0);
+    for (std::size_t j = 0; j < cols; ++j) {
+        double total = 0.0;
+        for (std::size_t k = 0; k < stack.size(); ++k)
+            total += std::max(0.0, m_share.mean[k][j]);
+        for (std::size_t k = 0; k < stack.size(); ++k)
+            m_share.share[k][j] = total > 0.0 ? 100.0 * std::max(0.0, m_share.mean[k][j]) / total : nan;
+    }
+    QVector<QCPGraphData> points;
+    for (std::size_t k = 0; k < stack.size(); ++k) {
+        points.clear();
+        points.reserve(static_cast<int>(cols));
+        for (std::size_t j = 0; j < cols; ++j) {
+            top[j] += m_share.share[k][j];
+            points.append(QCPGraphData(xs[j], top[j]));
+        }
+        QCPGraph* g = stack[k]->smooth;
+        g->data()->set(points, /*alreadySorted=*/true);
+        QColor fill = g->pen().color();
+        fill.setAlpha(120);
+        g->setBrush(fill);
+        // Each area fills down to the one below it; the bottom one to 0 %.
+        g->setChannelFillGraph(k == 0 ? nullptr : stack[k - 1]->smooth);
+    }
+}
+
+QString LossChart::shareTipAt(double px) const
+{
+    const auto& xs = m_share.x;
+    if (xs.empty())
+        return {};
+    const double x = xAxis->pixelToCoord(px);
+    std::size_t j = static_cast<std::size_t>(std::lower_bound(xs.begin(), xs.end(), x) - xs.begin());
+    if (j == xs.size() || (j > 0 && std::abs(xs[j - 1] - x) < std::abs(xs[j] - x)))
+        j = j == 0 ? 0 : j - 1;
+    if (std::abs(xAxis->coordToPixel(xs[j]) - px) > 24.0)
+        return {};
+    const QString xLabel = xAxis->label().isEmpty() ? tr("x") : xAxis->label();
+    QString text = tr("<b>Share of the weighted total</b><br>%1: %2").arg(xLabel).arg(xs[j], 0, 'g', 8);
+    for (int k = static_cast<int>(m_share.keys.size()) - 1; k >= 0; --k) { // top of the stack first
+        const Series& s = m_series[m_share.keys[k]];
+        const double share = m_share.share[k][j];
+        text += QStringLiteral("<br><span style=\"color:%1\">■</span> %2: %3 (mean %4)")
+                    .arg(s.smooth->pen().color().name(), s.label.toHtmlEscaped(),
+                        std::isfinite(share) ? QString::number(share, 'f', 1) + QStringLiteral(" %") : tr("–"),
+                        QString::number(m_share.mean[k][j], 'g', 4));
+    }
+    if (const std::int64_t w = windowFor(m_smoothing); w > 1)
+        text += tr("<br>means over each column's samples, widened by %1 samples").arg(w);
+    return text;
 }
 
 void LossChart::mousePressEvent(QMouseEvent* event)
@@ -610,6 +787,14 @@ void LossChart::mouseMoveEvent(QMouseEvent* event)
     if (const QString edits = markerTextAt(pos.x()); !edits.isEmpty()) {
         m_valueTip = edits;
         QToolTip::showText(event->globalPosition().toPoint(), edits, this);
+        return;
+    }
+    if (m_stackedShare) {
+        m_valueTip = shareTipAt(pos.x());
+        if (m_valueTip.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(event->globalPosition().toPoint(), m_valueTip, this);
         return;
     }
     const bool ema = m_smoothingKind == SmoothingKind::Ema;

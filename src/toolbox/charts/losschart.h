@@ -80,6 +80,28 @@ public:
     void setLogX(bool on);
     bool logX() const { return m_logX; }
 
+    /// Stacked share view (the values must be weighted losses): each loss's share, in %, of the total of
+    /// the stacked losses, per drawn column of about 2 px (or per sample when there are fewer). A column's
+    /// share of loss i is max(0, m_i) / sum_j max(0, m_j), m = the mean of the finite values it covers,
+    /// widened by the smoothing window (windowFor) as the running average is, so the shares are those of
+    /// the summed weighted loss over that stretch of training, not of single noisy samples. O(width ·
+    /// losses · log n) per replot, from the store's sum pyramid. A loss outside its own first..last x (e.g.
+    /// at weight 0, not computed yet) counts 0. The y axis is 0..100 % (log y does not apply).
+    void setStackedShare(bool on);
+    bool stackedShare() const { return m_stackedShare; }
+    /// The series stacked in share view, bottom first (empty: all). Others draw nothing there (e.g. the
+    /// overlaid runs: a stack mixes one run's losses only). Hidden series leave the stack and its total.
+    void setShareKeys(const QStringList& keys);
+    QStringList shareKeys() const { return m_shareKeys; }
+    /// The last drawn share columns: x, and per stacked key its share (%) and mean weighted value.
+    struct ShareColumns {
+        std::vector<double> x;
+        QStringList keys; ///< bottom first
+        std::vector<std::vector<double>> share; ///< [key][column], NaN where the total is 0
+        std::vector<std::vector<double>> mean; ///< [key][column]
+    };
+    const ShareColumns& shareColumns() const { return m_share; }
+
     /// A vertical marker (a live objective edit): `text` is shown when the pointer rests on it.
     struct Marker {
         double x = 0.0;
@@ -126,6 +148,7 @@ private:
     void onLegendClick(QCPLegend* legend, QCPAbstractLegendItem* item, QMouseEvent* event);
     void applySeriesStyle(Series& s);
     void rescale();
+    void applyYScale();
     /// Re-decimates the visible lines when the data, the x range or the plot width changed (afterLayout).
     void updateDrawnData();
 
@@ -147,5 +170,11 @@ private:
     std::vector<QCPItemStraightLine*> m_markerItems;
     XKind m_xKind = XKind::Number;
     bool m_logX = false;
+    /// Recomputes m_share for the visible x range and sets the stacked graphs' data.
+    void updateShareData(const QCPRange& range, int width);
+    QString shareTipAt(double px) const;
+    bool m_stackedShare = false;
+    QStringList m_shareKeys;
+    ShareColumns m_share;
     QString m_valueTip; ///< the value tooltip shown while the pointer rests (replaces the usage tooltip)
 };

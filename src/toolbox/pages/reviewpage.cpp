@@ -58,7 +58,8 @@ QString styleName(Qt::PenStyle style)
     }
 }
 
-// A slice [from, from + n) of a logged series as a chart chunk (x = value index, as the log has no iterations).
+// A slice [from, from + n) of a logged series as a chart chunk: x = the iteration the journal places each
+// value at, or (loss_log.json and NectarGAN logs have no iterations) the value index + indexOffset.
 nectar::LossSeriesChunk chunkOf(const std::string& name, const nectar::LossSeries& s, std::size_t from, std::size_t n,
     std::size_t indexOffset, const QStringList& tags)
 {
@@ -67,8 +68,9 @@ nectar::LossSeriesChunk chunkOf(const std::string& name, const nectar::LossSerie
     for (const QString& t : tags)
         chunk.tags.push_back(t.toStdString());
     chunk.iterations.resize(n);
+    const bool placed = s.iterations.size() >= from + n;
     for (std::size_t i = 0; i < n; ++i)
-        chunk.iterations[i] = static_cast<std::int64_t>(indexOffset + from + i);
+        chunk.iterations[i] = placed ? s.iterations[from + i] : static_cast<std::int64_t>(indexOffset + from + i);
     chunk.raw.assign(
         s.raw.begin() + static_cast<std::ptrdiff_t>(from), s.raw.begin() + static_cast<std::ptrdiff_t>(from + n));
     chunk.weights.assign(n, std::numeric_limits<float>::quiet_NaN());
@@ -224,7 +226,7 @@ void ReviewPage::plotSuperseded()
     for (const auto& seg : m_superseded) {
         for (const auto& name : seg.order) {
             const nectar::LossSeries& s = seg.losses.at(name);
-            // Where they were plotted before the resume: right after the kept values they had followed.
+            // Where they were trained (their dumps' iterations), else right after the kept values they followed.
             const std::size_t start = seg.start.count(name) ? seg.start.at(name) : 0;
             ui->charts->appendChunk(
                 chunkOf(name, s, 0, s.raw.size(), start, m_supersededTags.value(QString::fromStdString(name))),
