@@ -53,6 +53,7 @@ PACKAGES=(
   qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
   nlohmann-json3-dev
+  libgloo-dev             # headers of c10d's Gloo backend (ProcessGroupGloo.hpp); the library is in libtorch
   qt6-qpa-plugins         # offscreen platform plugin for GUI tests
   libgl-dev
   xvfb xauth              # X server for the real-X GUI tests (tests/run-xvfb.sh: tst_tour, *_x11)

@@ -133,9 +133,12 @@ void ProgressPrinter::on_run_started(const RunInfo& info)
 {
     m_info = info;
     m_tags = info.loss_tags;
-    std::fprintf(m_out, "experiment: %s\ndevice: %s, epochs %d..%d, %lld iterations per epoch\n",
-        display_path(info.experiment_dir).c_str(), info.device.c_str(), info.first_epoch, info.last_epoch,
-        static_cast<long long>(info.iterations_per_epoch));
+    const std::string world = info.world_size > 1 || !info.backend.empty()
+        ? " (rank 0 of " + std::to_string(info.world_size) + " processes, " + info.backend + ")"
+        : std::string();
+    std::fprintf(m_out, "experiment: %s\ndevice: %s%s, epochs %d..%d, %lld iterations per epoch%s\n",
+        display_path(info.experiment_dir).c_str(), info.device.c_str(), world.c_str(), info.first_epoch,
+        info.last_epoch, static_cast<long long>(info.iterations_per_epoch), world.empty() ? "" : " per rank");
     std::fflush(m_out);
 }
 

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <set>
 
 #include <QCommandLineParser>
@@ -12,9 +14,12 @@
 
 #include "cli_common.h"
 #include "config/config.h"
+#include "distributed/dist_context.h"
+#include "launcher.h"
 #include "objective/objective.h"
 #include "objective/preset.h"
 #include "objective/spec_registry.h"
+#include "training/data_parallel.h"
 #include "training/experiment.h"
 #include "training/pix2pix_trainer.h"
 #include "util/allocator.h"
@@ -117,6 +122,18 @@ int main(int argc, char** argv)
         opt("list-specs", "List the loss specs and exit.");
         opt("print-objective", "Print the resolved loss table as JSON and exit.");
         opt("quiet", "No progress bar (epoch summaries and messages only).");
+        opt("nproc-per-node",
+            "Data-parallel: start N worker processes on this machine (one per GPU, or CPU processes sharing the "
+            "cores) and supervise them (README \"Several GPUs or machines\").",
+            "N");
+        opt("nnodes", "Data-parallel: machines in the job (each runs the same command; default 1).", "M");
+        opt("node-rank", "Data-parallel: this machine's index, 0 .. nnodes - 1 (node 0 hosts the rendezvous).", "K");
+        opt("master-addr", "Data-parallel: host of node 0 (default 127.0.0.1).", "HOST");
+        opt("master-port", "Data-parallel: port of the rendezvous store on node 0 (default 29500).", "PORT");
+        opt("dist-backend", "Data-parallel: auto | gloo | nccl (auto: NCCL on CUDA when available, else Gloo).", "B");
+        opt("rendezvous-timeout", "Data-parallel: seconds to wait for every process to arrive (default 300).", "S");
+        opt("collective-timeout",
+            "Data-parallel: seconds a collective waits for a peer before the job fails (default 600).", "S");
         if (!p.parse(app.arguments()))
             throw UsageError(p.errorText().toStdString() + " (see --help)");
         if (p.isSet(QStringLiteral("help"))) {
@@ -255,8 +272,60 @@ int main(int argc, char** argv)
                       "NECTAR_SAMPLE_DATA to its folder)"
                     : "no dataset: pass --dataroot DIR or set dataloader.dataroot in " + display_path(config_source));
 
+        // Data-parallel: --nproc-per-node makes this process the launcher; torchrun's variables (set by
+        // that launcher or by torchrun itself) make it a worker.
+        std::optional<DistSettings> dist = dist_settings_from_env();
+        const bool launcher = set("nproc-per-node") || set("nnodes") || set("node-rank");
+        if (launcher && dist)
+            throw UsageError("--nproc-per-node/--nnodes/--node-rank in a process started with WORLD_SIZE="
+                + std::to_string(dist->world_size) + ": a worker does not launch workers");
+        if (!launcher && !dist)
+            for (const char* n :
+                { "master-addr", "master-port", "dist-backend", "rendezvous-timeout", "collective-timeout" })
+                if (set(n))
+                    throw UsageError(std::string("--") + n
+                        + " applies to a data-parallel run: add --nproc-per-node N (or start with torchrun)");
+        const int collective_timeout
+            = set("collective-timeout") ? parse_int(p, QStringLiteral("collective-timeout"), 1) : 600;
+        if (launcher) {
+            LaunchOptions lo;
+            lo.nproc_per_node = set("nproc-per-node") ? parse_int(p, QStringLiteral("nproc-per-node"), 1) : 1;
+            lo.nnodes = set("nnodes") ? parse_int(p, QStringLiteral("nnodes"), 1) : 1;
+            lo.node_rank = set("node-rank") ? parse_int(p, QStringLiteral("node-rank"), 0) : 0;
+            if (lo.node_rank >= lo.nnodes)
+                throw UsageError("--node-rank " + std::to_string(lo.node_rank) + ": expected 0 .. "
+                    + std::to_string(lo.nnodes - 1) + " (--nnodes " + std::to_string(lo.nnodes) + ")");
+            if (set("master-addr"))
+                lo.master_addr = s("master-addr");
+            if (set("master-port"))
+                lo.master_port = parse_int(p, QStringLiteral("master-port"), 1);
+            if (lo.master_port > 65535)
+                throw UsageError("--master-port " + std::to_string(lo.master_port) + ": expected 1 .. 65535");
+            if (set("dist-backend"))
+                (void)parse_dist_backend(s("dist-backend"), "--dist-backend");
+            if (set("rendezvous-timeout"))
+                (void)parse_int(p, QStringLiteral("rendezvous-timeout"), 1);
+            lo.collective_timeout_s = collective_timeout;
+            lo.worker_arguments = worker_arguments(app.arguments().mid(1));
+            return launch_workers(lo, control);
+        }
+        std::unique_ptr<DistContext> dist_context;
+        if (dist) {
+            if (set("dist-backend"))
+                dist->backend = parse_dist_backend(s("dist-backend"), "--dist-backend");
+            if (set("rendezvous-timeout"))
+                dist->rendezvous_timeout = std::chrono::seconds(parse_int(p, QStringLiteral("rendezvous-timeout"), 1));
+            if (set("collective-timeout"))
+                dist->collective_timeout = std::chrono::seconds(collective_timeout);
+            std::vector<std::string> notes;
+            dist_context = join_data_parallel(*dist, config, objective, &notes);
+            for (const auto& n : notes)
+                std::cerr << n << "\n";
+        }
+        const bool rank0 = !dist || dist->rank == 0;
         ProgressPrinter printer(stderr, set("quiet"));
-        Pix2pixTrainer trainer(config, &printer, &control, &objective);
+        Pix2pixTrainer trainer(config, rank0 ? &printer : nullptr, &control, &objective);
+        trainer.set_distributed(dist_context.get());
         trainer.set_new_log(set("new-log"));
         // Bad settings, data, folders or checkpoints throw here: exit code 2.
         const int setup_code = guarded(

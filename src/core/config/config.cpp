@@ -106,6 +106,7 @@ template <class V> void fields(V& v, GeneratorConfig& c)
     v.field("n_downs", c.n_downs, in_range(1, limits::max_n_downs));
     v.field("block_type", c.block_type);
     v.field("upsample_type", c.upsample_type);
+    v.field("use_dropout_layers", c.use_dropout_layers, in_range(0, limits::max_n_downs));
     v.section("learning_rate", c.learning_rate);
     v.section("optimizer", c.optimizer);
 }
@@ -435,7 +436,7 @@ const std::vector<std::string>& config_extension_keys()
     static const std::vector<std::string> keys { "/config/common/num_threads", "/config/common/seed",
         "/config/train/loss/spec", "/config/train/loss/subspec", "/config/train/loss/vgg_weights",
         "/config/train/nonfinite_policy", "/config/train/log_dump_rate", "/config/train/update_rate",
-        "/config/train/history_buffer_size" };
+        "/config/train/history_buffer_size", "/config/train/generator/use_dropout_layers" };
     return keys;
 }
 

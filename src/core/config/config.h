@@ -71,6 +71,10 @@ struct GeneratorConfig {
     int n_downs = 6;
     UnetBlockType block_type = UnetBlockType::UnetBlock; ///< "UnetBlock" | "ResidualUnetBlock" in files
     UpsampleType upsample_type = UpsampleType::Transposed; ///< "Transposed" | "Bilinear" in files
+    /// Product extension: ups (from the deepest) with Dropout(0.5), NectarGAN's UnetGenerator
+    /// `use_dropout_layers` (3, not in its config). 0 makes training deterministic per sample, e.g. for
+    /// comparing a data-parallel run with a single-process one.
+    int use_dropout_layers = 3;
     LearningRateConfig learning_rate;
     OptimizerConfig optimizer;
 };

@@ -34,10 +34,28 @@ DataLoader::~DataLoader()
     stop();
 }
 
+std::size_t DataLoader::samples_per_epoch() const
+{
+    const auto w = static_cast<std::size_t>(m_shard_count);
+    return (m_dataset->size() + w - 1) / w;
+}
+
 std::size_t DataLoader::batches_per_epoch() const
 {
     const auto b = static_cast<std::size_t>(m_batch_size);
-    return (m_dataset->size() + b - 1) / b;
+    return (samples_per_epoch() + b - 1) / b;
+}
+
+void DataLoader::set_shard(int rank, int count)
+{
+    if (count < 1 || rank < 0 || rank >= count)
+        throw std::invalid_argument("DataLoader::set_shard: rank " + std::to_string(rank) + " of "
+            + std::to_string(count) + ": expected 0 <= rank < count");
+    if (m_dataset->size() == 0 && count > 1)
+        throw std::invalid_argument("DataLoader::set_shard: an empty dataset cannot be sharded");
+    stop();
+    m_shard_rank = rank;
+    m_shard_count = count;
 }
 
 void DataLoader::stop()
@@ -70,6 +88,19 @@ void DataLoader::begin_epoch(std::int64_t epoch)
             const std::size_t j = static_cast<std::size_t>(rng() % i);
             std::swap(m_order[i - 1], m_order[j]);
         }
+    }
+    if (m_shard_count > 1) {
+        // torch.utils.data.DistributedSampler (drop_last = false): pad the order to a multiple of the
+        // shard count by repeating it from the start, then shard r takes positions r, r + count, ...
+        const std::size_t total = samples_per_epoch() * static_cast<std::size_t>(m_shard_count);
+        const std::size_t n = m_order.size();
+        for (std::size_t i = n; i < total; ++i)
+            m_order.push_back(m_order[(i - n) % n]);
+        std::vector<std::size_t> mine;
+        for (std::size_t i = static_cast<std::size_t>(m_shard_rank); i < total;
+             i += static_cast<std::size_t>(m_shard_count))
+            mine.push_back(m_order[i]);
+        m_order = std::move(mine);
     }
     {
         std::lock_guard<std::mutex> lock(m_mutex);

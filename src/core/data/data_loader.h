@@ -59,7 +59,22 @@ public:
     /// Stops the current epoch early and joins the workers (also done by begin_epoch and the destructor).
     void stop();
 
+    /// Data-parallel: this loader yields only shard `rank` of `count` of each epoch's order, as
+    /// torch.utils.data.DistributedSampler with drop_last = false: the order (one permutation per epoch,
+    /// from the seed, the same on every rank) is padded to a multiple of `count` by repeating it from its
+    /// start, and shard r takes its positions r, r + count, r + 2 count, ... So every shard has
+    /// ceil(size / count) samples and every rank runs the same number of batches; up to count - 1
+    /// samples are seen twice per epoch. Augmentations stay per item (item_seed), so a sample is
+    /// transformed the same whichever rank draws it, and the ranks' draws differ because their items do.
+    /// Call before begin_epoch. Throws std::invalid_argument unless 0 <= rank < count.
+    void set_shard(int rank, int count);
+    int shard_rank() const { return m_shard_rank; }
+    int shard_count() const { return m_shard_count; }
+
+    /// The whole dataset (all shards).
     std::size_t size() const { return m_dataset->size(); }
+    /// Samples this loader yields per epoch: ceil(size / shard count).
+    std::size_t samples_per_epoch() const;
     std::size_t batches_per_epoch() const;
     int batch_size() const { return m_batch_size; }
     int num_workers() const { return m_num_workers; }
@@ -80,6 +95,8 @@ private:
     int m_num_workers;
     std::size_t m_prefetch;
     std::uint64_t m_seed;
+    int m_shard_rank = 0;
+    int m_shard_count = 1;
 
     std::int64_t m_epoch = 0;
     std::vector<std::size_t> m_order; // dataset indices of this epoch, in batch order

@@ -152,7 +152,8 @@ void read_metadata(const ojson& h, LossLogData& d, const std::string& where, boo
 {
     if (!h.is_object())
         bad(where + ": expected an object, got " + excerpt(h));
-    check_keys(h, { "device", "dataroot", "dataset_length", "experiment" }, where, strict, d.warnings);
+    check_keys(h, { "device", "dataroot", "dataset_length", "experiment", "world_size", "backend", "devices" }, where,
+        strict, d.warnings);
     auto str = [&](const char* k, std::string& out) {
         const auto it = h.find(k);
         if (it == h.end())
@@ -167,6 +168,47 @@ void read_metadata(const ojson& h, LossLogData& d, const std::string& where, boo
     const auto it = h.find("dataset_length");
     if (it != h.end())
         d.dataset_length = read_int(*it, where + "/dataset_length", 0, std::numeric_limits<std::int64_t>::max());
+    const auto ws = h.find("world_size");
+    if (ws != h.end())
+        d.world_size = static_cast<int>(read_int(*ws, where + "/world_size", 1, 1 << 20));
+    str("backend", d.backend);
+    const auto dv = h.find("devices");
+    if (dv != h.end()) {
+        if (!dv->is_array())
+            bad(where + "/devices: expected an array of device names, got " + excerpt(*dv));
+        d.devices.clear();
+        for (std::size_t i = 0; i < dv->size(); ++i) {
+            if (!(*dv)[i].is_string())
+                bad(where + "/devices/" + std::to_string(i) + ": expected a string, got " + excerpt((*dv)[i]));
+            d.devices.push_back((*dv)[i].get<std::string>());
+        }
+    }
+}
+
+// The header fields, as the journal's header line and loss_log.json's root hold them.
+ojson metadata_json(const LossLogMetadata& m)
+{
+    ojson j { { "device", m.device }, { "dataroot", m.dataroot }, { "dataset_length", m.dataset_length },
+        { "experiment", m.experiment } };
+    if (m.world_size > 0) {
+        j["world_size"] = m.world_size;
+        j["backend"] = m.backend;
+        j["devices"] = m.devices;
+    }
+    return j;
+}
+
+LossLogMetadata metadata_of(const LossLogData& d)
+{
+    LossLogMetadata m;
+    m.device = d.device;
+    m.dataroot = d.dataroot;
+    m.dataset_length = d.dataset_length;
+    m.experiment = d.experiment;
+    m.world_size = d.world_size;
+    m.backend = d.backend;
+    m.devices = d.devices;
+    return m;
 }
 
 // One {"loss": [...], "weights": [...], "raw_loss": [...]} object (equal lengths; raw_loss optional).
@@ -318,10 +360,12 @@ LossLogData parse_base(std::string_view text, const std::string& file)
     check_keys(j, { "LOSSMANAGER_LOG" }, file + ": ", false, d.warnings);
     const auto& root = j["LOSSMANAGER_LOG"];
     const std::string where = file + ": /LOSSMANAGER_LOG";
-    check_keys(root, { "device", "dataroot", "dataset_length", "experiment", "loss_functions", "edits" }, where, false,
-        d.warnings);
+    check_keys(root,
+        { "device", "dataroot", "dataset_length", "experiment", "world_size", "backend", "devices", "loss_functions",
+            "edits" },
+        where, false, d.warnings);
     ojson meta = ojson::object();
-    for (const char* k : { "device", "dataroot", "dataset_length", "experiment" })
+    for (const char* k : { "device", "dataroot", "dataset_length", "experiment", "world_size", "backend", "devices" })
         if (root.contains(k))
             meta[k] = root[k];
     read_metadata(meta, d, where, false);
@@ -589,8 +633,8 @@ ojson log_json(const LossLogData& d, const LossLogMetadata& m)
         if (!s.wall_time.empty())
             functions[name]["wall_time"] = encode_times(s.wall_time);
     }
-    ojson root { { "device", m.device }, { "dataroot", m.dataroot }, { "dataset_length", m.dataset_length },
-        { "experiment", m.experiment }, { "loss_functions", functions } };
+    ojson root = metadata_json(m);
+    root["loss_functions"] = functions;
     if (!d.edits.empty()) {
         ojson edits = ojson::array();
         for (const auto& e : d.edits)
@@ -727,9 +771,7 @@ void LossLog::append(const std::vector<Entry>& entries)
     ensure_journal_open();
     std::string text;
     if (m_meta_dirty) {
-        ojson h { { "header",
-            ojson { { "device", m_meta.device }, { "dataroot", m_meta.dataroot },
-                { "dataset_length", m_meta.dataset_length }, { "experiment", m_meta.experiment } } } };
+        ojson h { { "header", metadata_json(m_meta) } };
         text += h.dump() + "\n";
     }
     const bool has_dump = !losses.empty();
@@ -867,9 +909,7 @@ std::vector<std::string> LossLog::prepare_continue(
                 e["raw_loss"] = encode_array(s.raw);
             losses[name] = std::move(e);
         }
-        const ojson header { { "header",
-            ojson { { "device", data.device }, { "dataroot", data.dataroot }, { "dataset_length", data.dataset_length },
-                { "experiment", data.experiment } } } };
+        const ojson header { { "header", metadata_json(metadata_of(data)) } };
         const ojson dump { { "dump", 0 }, { "rebuilt_from", kLogFileName }, { "losses", losses } };
         write_file_atomically(journal.string(), header.dump() + "\n" + dump.dump() + "\n", "loss log journal");
         notes.push_back("the journal " + journal.string() + " was missing: rebuilt it from " + base.string());
@@ -911,12 +951,7 @@ std::vector<std::string> LossLog::prepare_continue(
     if (iteration >= 0 && now.last_iteration >= 0 && now.last_iteration != iteration)
         notes.push_back("the loss log's kept values end at iteration " + std::to_string(now.last_iteration)
             + " but the checkpoint of epoch " + std::to_string(epoch) + " at iteration " + std::to_string(iteration));
-    LossLogMetadata meta;
-    meta.device = now.device;
-    meta.dataroot = now.dataroot;
-    meta.dataset_length = now.dataset_length;
-    meta.experiment = now.experiment;
-    write_file_atomically(base.string(), log_json(now, meta).dump(), "loss log");
+    write_file_atomically(base.string(), log_json(now, metadata_of(now)).dump(), "loss log");
     return notes;
 }
 

@@ -8,6 +8,7 @@
 ///  - loss_log.journal.jsonl  one JSON object per line, appended and fsynced at every dump
 ///    (cost ~ the new values only). Line kinds:
 ///      {"header": {"device":..,"dataroot":..,"dataset_length":..,"experiment":..}}
+///      (a data-parallel run adds "world_size": N, "backend": "gloo"|"nccl", "devices": [per rank])
 ///      {"dump": <n>, "epoch": E, "iteration": I,
 ///       "losses": {"<name>": {"loss": [...], "weights": [...], "raw_loss": [...]}, ...}}
 ///      {"resume": {"epoch": N, "iteration": I}}
@@ -116,6 +117,10 @@ struct LossLogData {
     std::string dataroot;
     std::int64_t dataset_length = 0;
     std::string experiment;
+    /// Data-parallel runs (0: a single-process run, whose logs have none of these keys).
+    int world_size = 0;
+    std::string backend; ///< "gloo" | "nccl"
+    std::vector<std::string> devices; ///< per rank, e.g. {"cuda:0", "cuda:1"}
     std::vector<std::string> order; ///< loss names in first-logged order
     std::map<std::string, LossSeries> losses;
     std::vector<std::string> warnings; ///< e.g. "skipped torn journal line 12"
@@ -129,10 +134,14 @@ struct LossLogData {
 
 /// Header fields of LOSSMANAGER_LOG.
 struct LossLogMetadata {
-    std::string device = "cpu";
+    std::string device = "cpu"; ///< rank 0's in a data-parallel run
     std::string dataroot;
-    std::int64_t dataset_length = 0;
+    std::int64_t dataset_length = 0; ///< the whole train split, also in a data-parallel run
     std::string experiment;
+    /// Data-parallel runs only (written as "world_size", "backend", "devices" when world_size > 0).
+    int world_size = 0;
+    std::string backend;
+    std::vector<std::string> devices;
 };
 
 /// Writer (used by LossManager) and static reader. Not thread-safe: one writer per folder.

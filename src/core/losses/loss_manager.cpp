@@ -139,6 +139,7 @@ struct LossManager::Impl {
     int sync_interval = 64;
     bool reporting = false;
     int calls_since_sync = 0;
+    std::function<void(torch::Tensor&)> reducer; // data-parallel: averages the stacked values across ranks
     std::unique_ptr<LossLog> log;
 
     State& find(const std::string& name)
@@ -165,14 +166,17 @@ struct LossManager::Impl {
         torch::Tensor host;
         try {
             // One device->host copy for every pending value of every loss.
-            host = torch::stack(all).to(torch::kCPU, torch::kFloat32).contiguous();
+            host = torch::stack(all).to(torch::kFloat32);
         } catch (const c10::Error&) {
             // Mixed devices/dtypes (rare): copy one by one.
             std::vector<torch::Tensor> cpu;
             for (const auto& t : all)
                 cpu.push_back(t.to(torch::kCPU, torch::kFloat32));
-            host = torch::stack(cpu).contiguous();
+            host = torch::stack(cpu);
         }
+        if (reducer)
+            reducer(host);
+        host = host.to(torch::kCPU).contiguous();
         const float* p = host.data_ptr<float>();
         for (const auto& s : order) {
             const size_t n = s->pending_raw.size();
@@ -558,6 +562,22 @@ void LossManager::set_log_position(int epoch, std::int64_t iteration)
 {
     std::lock_guard<std::mutex> lock(m_impl->mutex);
     m_impl->log->set_position(epoch, iteration);
+}
+
+void LossManager::set_value_reducer(std::function<void(torch::Tensor&)> reduce)
+{
+    std::lock_guard<std::mutex> lock(m_impl->mutex);
+    m_impl->reducer = std::move(reduce);
+}
+
+void LossManager::set_log_world(int world_size, const std::string& backend, const std::vector<std::string>& devices)
+{
+    std::lock_guard<std::mutex> lock(m_impl->mutex);
+    LossLogMetadata meta = m_impl->log->metadata();
+    meta.world_size = world_size;
+    meta.backend = backend;
+    meta.devices = devices;
+    m_impl->log->set_metadata(meta);
 }
 
 void LossManager::set_log_metadata(const std::string& device, const std::string& dataroot, std::int64_t dataset_length)

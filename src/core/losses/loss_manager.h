@@ -9,6 +9,7 @@
 ///  - history records RAW values and the weight actually applied (weighted = raw * weight);
 ///  - every loss has its own schedule; epochs are 1-based.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -89,6 +90,11 @@ public:
     std::map<std::string, LMHistory> take_unreported();
     /// Calls between automatic syncs (default 64).
     void set_sync_interval(int calls);
+    /// Data-parallel training: `reduce` gets every sync's pending values stacked (float32 [2n] on the
+    /// losses' device: each loss's raw means, then its weighted means) and replaces them in place before
+    /// the host copy (the trainer averages them across ranks: one collective per sync). Every rank must
+    /// then sync at the same calls: the trainer syncs at the update rate and raises the sync interval.
+    void set_value_reducer(std::function<void(torch::Tensor&)> reduce);
 
     const Config& config() const { return m_config; }
     const std::string& experiment_dir() const { return m_experiment_dir; }
@@ -100,6 +106,8 @@ public:
     void set_log_position(int epoch, std::int64_t iteration);
     /// Sets log metadata (NectarGAN LOSSMANAGER_LOG header fields).
     void set_log_metadata(const std::string& device, const std::string& dataroot, std::int64_t dataset_length);
+    /// Records a data-parallel run's world size, backend and per-rank devices in the log header.
+    void set_log_world(int world_size, const std::string& backend, const std::vector<std::string>& devices);
 
 private:
     struct Impl;

@@ -44,6 +44,7 @@ UnetOptions unet_options_from_config(const Config& config)
     o.n_downs = config.train.generator.n_downs;
     o.block_type = config.train.generator.block_type;
     o.upsample_type = config.train.generator.upsample_type;
+    o.use_dropout_layers = config.train.generator.use_dropout_layers;
     return o;
 }
 

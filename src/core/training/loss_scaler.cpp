@@ -19,14 +19,19 @@ LossScaler::LossScaler(bool enabled, const torch::Device& device, double init_sc
     }
 }
 
-bool LossScaler::backward_and_step(const torch::Tensor& loss, torch::optim::Optimizer& optimizer)
+bool LossScaler::backward_and_step(
+    const torch::Tensor& loss, torch::optim::Optimizer& optimizer, const std::function<void()>& after_backward)
 {
     if (!m_enabled) {
         loss.backward();
+        if (after_backward)
+            after_backward();
         optimizer.step();
         return true;
     }
     (loss.to(torch::kFloat32) * m_scale).backward();
+    if (after_backward)
+        after_backward();
     std::vector<torch::Tensor> grads;
     for (auto& group : optimizer.param_groups())
         for (auto& p : group.params())

@@ -11,6 +11,8 @@
 /// found-inf check before the optimizer step (as GradScaler.step does).
 /// Disabled (CPU): step() is plain backward + optimizer step.
 
+#include <functional>
+
 #include <torch/optim/optimizer.h>
 #include <torch/types.h>
 
@@ -23,9 +25,11 @@ public:
         double backoff_factor = 0.5, int growth_interval = 2000);
 
     bool enabled() const { return m_enabled; }
-    /// backward of `loss` (scaled when enabled) and, if the gradients are finite, optimizer.step().
-    /// Returns false when the step was skipped because of Inf/NaN gradients (scale reduced).
-    bool backward_and_step(const torch::Tensor& loss, torch::optim::Optimizer& optimizer);
+    /// backward of `loss` (scaled when enabled), then `after_backward` (data-parallel gradient averaging,
+    /// on the scaled gradients, so every rank sees the same Inf/NaN), and, if the gradients are finite,
+    /// optimizer.step(). Returns false when the step was skipped because of Inf/NaN gradients (scale reduced).
+    bool backward_and_step(const torch::Tensor& loss, torch::optim::Optimizer& optimizer,
+        const std::function<void()>& after_backward = nullptr);
     double scale() const;
 
     /// State for checkpoints: {scale, growth_tracker}.

@@ -11,15 +11,26 @@ namespace nectar {
 
 bool check_finite(NonFinitePolicy policy, const torch::Tensor& total,
     const std::function<std::vector<SummedLoss>()>& parts, const std::string& what, int epoch, std::int64_t iteration,
-    const std::function<void(const std::string&)>& warn)
+    const std::function<void(const std::string&)>& warn, const std::function<bool(bool)>& any_rank)
 {
-    if (policy == NonFinitePolicy::Ignore || std::isfinite(total.item<float>()))
+    if (policy == NonFinitePolicy::Ignore)
         return true;
+    const bool local_bad = !std::isfinite(total.item<float>());
+    const bool bad = any_rank ? any_rank(local_bad) : local_bad;
+    if (!bad)
+        return true;
+    const std::string where = local_bad ? "" : " on another rank";
     if (policy == NonFinitePolicy::Skip) {
         if (warn)
-            warn("non-finite " + what + " at epoch " + std::to_string(epoch) + ", iteration "
+            warn("non-finite " + what + where + " at epoch " + std::to_string(epoch) + ", iteration "
                 + std::to_string(iteration) + ": optimizer step skipped (train.nonfinite_policy = \"skip\")");
         return false;
+    }
+    if (!local_bad) {
+        std::ostringstream s;
+        s << "non-finite " << what << where << " at epoch " << epoch << ", iteration " << iteration
+          << "; every rank stopped before the optimizer step (train.nonfinite_policy = \"stop\")";
+        throw NonFiniteLossError(s.str(), what, {}, epoch, iteration);
     }
     // Rare path: find the culprit (one sync per loss is fine here).
     for (const SummedLoss& l : parts()) {

@@ -48,8 +48,11 @@ struct SummedLoss {
 /// the step must be skipped (policy skip; `warn` gets the message). With policy stop, throws
 /// NonFiniteLossError naming the first non-finite loss of `parts()` (called only then; else `what`) at
 /// epoch/iteration.
+/// `any_rank` (data-parallel; null for one process) maps this rank's verdict (true = non-finite) to "any
+/// rank's total is non-finite", so every rank skips or stops at the same step; a rank whose own total
+/// is finite then names the other ranks as the cause.
 bool check_finite(NonFinitePolicy policy, const torch::Tensor& total,
     const std::function<std::vector<SummedLoss>()>& parts, const std::string& what, int epoch, std::int64_t iteration,
-    const std::function<void(const std::string&)>& warn);
+    const std::function<void(const std::string&)>& warn, const std::function<bool(bool)>& any_rank = nullptr);
 
 } // namespace nectar

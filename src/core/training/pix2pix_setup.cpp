@@ -3,6 +3,7 @@
 // data, resume from a checkpoint, then the folder and the run's record (config copy + objective) in it.
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 
 #include "data/paired_dataset.h"
 #include "losses/loss_log.h"
@@ -22,10 +23,14 @@ using namespace detail;
 void Pix2pixTrainer::Impl::setup_device_and_plan(Config& c)
 {
     nonfinite_policy = c.train.nonfinite_policy;
-    const DeviceChoice dev = resolve_device(c.common.device);
-    if (!dev.message.empty())
-        message(MessageLevel::Warning, dev.message);
-    q->m_device = dev.device;
+    if (dist) {
+        q->m_device = dist->device(); // chosen per local rank by the caller (the backend needs it)
+    } else {
+        const DeviceChoice dev = resolve_device(c.common.device);
+        if (!dev.message.empty())
+            message(MessageLevel::Warning, dev.message);
+        q->m_device = dev.device;
+    }
     amp = q->m_device.is_cuda();
     apply_num_threads(c.common.num_threads);
 
@@ -71,7 +76,14 @@ void Pix2pixTrainer::Impl::plan_folder(Config& c)
 {
     if (c.dataloader.dataroot.empty())
         throw std::invalid_argument("dataloader.dataroot is empty: expected a folder with train/ (and val/, test/)");
-    folder = plan_experiment_dir(c);
+    if (!dist || dist->rank() == 0)
+        folder = plan_experiment_dir(c);
+    if (dist) {
+        // Rank 0 chooses (and later creates) the folder; the others must not pick a version of their own.
+        folder.dir = dist->share_from_rank0("experiment_dir", folder.dir);
+        folder.version = std::stoi(dist->share_from_rank0("experiment_version", std::to_string(folder.version)));
+        folder.examples = (fs::path(folder.dir) / "examples").string();
+    }
     q->m_experiment_dir = folder.dir;
     c.common.experiment_version = folder.version;
 }
@@ -84,13 +96,24 @@ void Pix2pixTrainer::Impl::build_objective(const Config& c)
         objective = resolve_objective(c);
     }
     auto built = build_losses(objective->losses, c);
-    lm = std::make_unique<LossManager>(c, q->m_experiment_dir, mode == Mode::Train, c.train.history_buffer_size);
+    lm = std::make_unique<LossManager>(
+        c, q->m_experiment_dir, mode == Mode::Train && writer(), c.train.history_buffer_size);
     for (auto& [name, loss] : built) {
         if (loss.module)
             loss.module->to(q->m_device);
         lm->register_loss(loss);
     }
-    reporter = std::make_unique<ProgressReporter>(observer, *lm);
+    if (dist) {
+        // Values are averaged across ranks in each sync: the ranks sync together, at the update rate only.
+        lm->set_sync_interval(std::numeric_limits<int>::max());
+        lm->set_value_reducer([this](torch::Tensor& t) {
+            dist->allreduce_sum(t);
+            t.div_(static_cast<double>(dist->world_size()));
+        });
+    }
+    // Data-parallel: every rank reports (the syncs inside a report are collectives); only rank 0's is seen.
+    TrainingObserver* shown = dist && !(writer() && observer) ? &quiet : observer;
+    reporter = std::make_unique<ProgressReporter>(shown, *lm);
     current_epoch = q->m_first_epoch;
     refresh_losses();
     const bool any_g = std::any_of(losses.begin(), losses.end(), [](const ActiveLoss& l) { return l.in_g; });
@@ -109,8 +132,10 @@ void Pix2pixTrainer::Impl::build_data(const Config& c)
     train_loader = make_data_loader(c, "train");
     for (const auto& w : train_loader->dataset().warnings())
         message(MessageLevel::Warning, w);
+    if (dist)
+        train_loader->set_shard(dist->rank(), dist->world_size());
     iterations_per_epoch = static_cast<std::int64_t>(train_loader->batches_per_epoch());
-    if (!c.save.save_examples)
+    if (!c.save.save_examples || !writer())
         return;
     Config ec = c;
     ec.dataloader.num_workers = 0;
@@ -140,8 +165,9 @@ void Pix2pixTrainer::Impl::resume(const Config& c)
         "continuing from the checkpoint of epoch " + std::to_string(st.epoch) + " in " + display_path(dir));
     // Before anything trains: a loss log that cannot be continued is refused (LossLogError), values logged
     // after this checkpoint become a superseded segment.
-    for (const auto& note : LossLog::prepare_continue(dir, st.epoch, st.global_iteration, new_log))
-        message(MessageLevel::Warning, note);
+    if (writer())
+        for (const auto& note : LossLog::prepare_continue(dir, st.epoch, st.global_iteration, new_log))
+            message(MessageLevel::Warning, note);
     lm->set_log_position(st.epoch, st.global_iteration);
     const auto saved = list_checkpoint_epochs(dir);
     const auto latest = std::max_element(saved.begin(), saved.end());
@@ -166,6 +192,29 @@ void Pix2pixTrainer::Impl::record_run(const Config& c)
         q->m_device.str(), display_path(c.dataloader.dataroot), static_cast<std::int64_t>(train_loader->size()));
 }
 
+void Pix2pixTrainer::Impl::setup_distributed()
+{
+    // As DistributedDataParallel's constructor: rank 0's parameters and buffers everywhere (a run with
+    // seed -1, or any other difference, still starts identical; a resumed one already is).
+    torch::NoGradGuard no_grad;
+    for (torch::nn::Module* net :
+        { static_cast<torch::nn::Module*>(gen.get()), static_cast<torch::nn::Module*>(disc.get()) }) {
+        for (auto& p : net->parameters()) {
+            auto t = p.detach();
+            dist->broadcast(t);
+        }
+        for (auto& b : net->buffers()) {
+            auto t = b.detach();
+            dist->broadcast(t);
+        }
+    }
+    sync_g = std::make_unique<GradientSync>(*dist, gen->parameters());
+    sync_d = std::make_unique<GradientSync>(*dist, disc->parameters());
+    const auto devices = dist->all_gather_text("device", q->m_device.str());
+    if (writer())
+        lm->set_log_world(dist->world_size(), dist_backend_name(dist->backend()), devices);
+}
+
 void Pix2pixTrainer::setup()
 {
     if (d->is_setup)
@@ -184,9 +233,13 @@ void Pix2pixTrainer::setup()
         d->build_data(c);
         if (c.train.load.continue_train)
             d->resume(c);
-        create_experiment_dir(d->folder);
-        d->record_run(c);
+        if (d->writer()) {
+            create_experiment_dir(d->folder);
+            d->record_run(c);
+        }
     }
+    if (d->dist)
+        d->setup_distributed();
     d->is_setup = true;
 }
 

@@ -86,6 +86,13 @@ void Pix2pixTrainer::save_checkpoint_now(int epoch)
     d->save_checkpoint(epoch);
 }
 
+void Pix2pixTrainer::set_distributed(DistContext* ctx)
+{
+    if (d->is_setup)
+        throw std::logic_error("Pix2pixTrainer::set_distributed() after setup()");
+    d->dist = ctx;
+}
+
 void Pix2pixTrainer::set_new_log(bool on)
 {
     d->new_log = on;
@@ -146,8 +153,8 @@ void Pix2pixTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y, 
                 loss_d = loss_d * (1.0 / static_cast<double>(d_losses.size()));
         }
         s.add_phase("D_forward", t);
-        s.update(
-            loss_d, d_losses, "discriminator loss", *s.disc, *s.opt_d, *s.scaler_d, "D_backward", "D_optimizer", t);
+        s.update(loss_d, d_losses, "discriminator loss", *s.disc, *s.opt_d, *s.scaler_d, s.sync_d.get(), "D_backward",
+            "D_optimizer", t);
     }
 
     // G step: the sum of the G-tagged losses. D's weights need no gradient here (same result, less work).
@@ -162,7 +169,8 @@ void Pix2pixTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y, 
         }
         s.add_phase("G_loss_forward", t);
         if (loss_g.defined())
-            s.update(loss_g, g_losses, "generator loss", *s.gen, *s.opt_g, *s.scaler_g, "G_backward", "G_optimizer", t);
+            s.update(loss_g, g_losses, "generator loss", *s.gen, *s.opt_g, *s.scaler_g, s.sync_g.get(), "G_backward",
+                "G_optimizer", t);
     } catch (...) {
         restore();
         throw;
@@ -224,7 +232,7 @@ void Pix2pixTrainer::on_stopped_before(int epoch)
 {
     // Nothing trained in `epoch`: the previous epoch is the last one; make sure it has a checkpoint and that
     // loss_log.json is exported (periodic dumps only append to the journal).
-    if (epoch - 1 >= 1 && m_config.save.save_model) {
+    if (epoch - 1 >= 1 && m_config.save.save_model && d->writer()) {
         const auto existing = list_checkpoint_epochs(m_experiment_dir);
         if (std::find(existing.begin(), existing.end(), epoch - 1) == existing.end())
             d->save_checkpoint(epoch - 1);
@@ -247,6 +255,10 @@ TrainResult Pix2pixTrainer::run()
     RunInfo info;
     info.experiment_dir = m_experiment_dir;
     info.device = m_device.str();
+    if (s.dist) {
+        info.world_size = s.dist->world_size();
+        info.backend = dist_backend_name(s.dist->backend());
+    }
     info.first_epoch = m_first_epoch;
     info.last_epoch = m_last_epoch;
     info.iterations_per_epoch = s.iterations_per_epoch;
@@ -267,7 +279,7 @@ TrainResult Pix2pixTrainer::run()
 
     EpochLoopResult loop;
     try {
-        loop = run_epochs(m_first_epoch, m_last_epoch, *s.train_loader, s.control, m_device);
+        loop = run_epochs(m_first_epoch, m_last_epoch, *s.train_loader, s.dist ? &s.agreed : s.control, m_device);
     } catch (const std::exception& e) {
         try {
             s.dump_log();

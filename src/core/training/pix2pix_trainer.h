@@ -47,6 +47,7 @@
 
 namespace nectar {
 
+class DistContext;
 class LossManager;
 class LossScaler;
 struct Objective;
@@ -107,6 +108,13 @@ public:
     void reset_phase_timers();
     /// Saves a checkpoint for the last completed epoch now (atomic; refuses NaN weights).
     void save_checkpoint_now(int epoch);
+    /// Before setup(): train as rank ctx->rank() of a data-parallel job (distributed/, README "Several GPUs
+    /// or machines"). Each rank trains its shard of every epoch on ctx->device(); G's and D's gradients are
+    /// averaged after each backward (GradientSync); rank 0 writes the files. The control given to the
+    /// constructor then only collects this process's requests: stop and pause take effect on every rank
+    /// at the next update point (train.update_rate iterations, and each epoch's end), where the ranks
+    /// agree on them; live loss edits are refused. `ctx` must outlive the trainer; null = single process.
+    void set_distributed(DistContext* ctx);
     /// Before setup(): a continued run starts a new loss log, moving the old loss_log.json and journal aside
     /// (LossLog::prepare_continue; the way out when they cannot be continued). Default off.
     void set_new_log(bool on);

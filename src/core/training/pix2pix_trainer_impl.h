@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,8 @@
 #include <torch/torch.h>
 
 #include "data/data_loader.h"
+#include "distributed/dist_context.h"
+#include "distributed/grad_sync.h"
 #include "io/image_io.h"
 #include "losses/loss_manager.h"
 #include "models/patchgan.h"
@@ -86,7 +89,14 @@ struct Pix2pixTrainer::Impl {
 
     Pix2pixTrainer* q = nullptr;
     TrainingObserver* observer = nullptr;
-    TrainingControl* control = nullptr;
+    TrainingControl* control = nullptr; ///< single process: the loop's control; data-parallel: this rank's requests
+
+    // Data-parallel (set_distributed): null for a single process.
+    DistContext* dist = nullptr;
+    TrainingControl agreed; ///< data-parallel: the loop's control, set only from decisions all ranks share
+    TrainingObserver quiet; ///< data-parallel ranks without an observer still report (the syncs must match)
+    std::unique_ptr<GradientSync> sync_g, sync_d;
+    bool writer() const { return !dist || dist->rank() == 0; } ///< writes the run's files
     std::optional<Objective> objective; ///< given by the caller, else resolved from the config in setup
     /// What this run trains, as written to train<K>_objective.json; rewritten after live edits.
     Preset objective_record;
@@ -152,6 +162,11 @@ struct Pix2pixTrainer::Impl {
         auto edits = control->take_edits();
         if (edits.empty())
             return;
+        if (dist) {
+            message(MessageLevel::Warning,
+                "live loss edits are not applied in a data-parallel run (every rank must train the same objective)");
+            return;
+        }
         bool recorded = false;
         // Before/after of each edit go to the journal, so charts can mark them (live and on review).
         const auto before = lm->get_registered_losses({}, true);
@@ -233,10 +248,11 @@ struct Pix2pixTrainer::Impl {
         return total;
     }
 
-    /// The non-finite check, backward and optimizer step of one network (the D and G steps alike).
+    /// The non-finite check, backward, gradient averaging (`sync`, data-parallel only) and optimizer step of
+    /// one network (the D and G steps alike).
     void update(const torch::Tensor& total, const std::vector<const ActiveLoss*>& group, const char* what,
-        torch::nn::Module& net, torch::optim::Optimizer& opt, LossScaler& scaler, const char* phase_backward,
-        const char* phase_optimizer, Clock::time_point& t)
+        torch::nn::Module& net, torch::optim::Optimizer& opt, LossScaler& scaler, GradientSync* sync,
+        const char* phase_backward, const char* phase_optimizer, Clock::time_point& t)
     {
         // The culprit comes from the LossManager's last weighted values, read only when the total is not finite.
         const auto parts = [&] {
@@ -249,22 +265,57 @@ struct Pix2pixTrainer::Impl {
             }
             return out;
         };
-        const bool ok = check_finite(nonfinite_policy, total, parts, what, current_epoch, epoch_iteration,
-            [&](const std::string& m) { message(MessageLevel::Warning, m); });
+        // Data-parallel: the ranks decide together (one collective, only when the policy checks at all).
+        const auto any_rank = [&](bool local_bad) { return dist->max_flags({ local_bad ? 1 : 0 })[0] != 0; };
+        const bool ok = check_finite(
+            nonfinite_policy, total, parts, what, current_epoch, epoch_iteration,
+            [&](const std::string& m) { message(MessageLevel::Warning, m); },
+            dist ? std::function<bool(bool)>(any_rank) : nullptr);
         if (!ok) {
             ++skipped_steps;
             return;
         }
         net.zero_grad(/*set_to_none=*/true);
+        if (sync)
+            sync->begin();
         if (amp) {
-            scaler.backward_and_step(total, opt);
+            scaler.backward_and_step(total, opt, [&] {
+                if (sync)
+                    sync->finish();
+            });
             add_phase(phase_backward, t);
         } else {
             total.backward();
+            if (sync)
+                sync->finish();
             add_phase(phase_backward, t);
             opt.step();
             add_phase(phase_optimizer, t);
         }
+    }
+
+    /// Data-parallel: at an update point, every rank learns whether any rank was asked to stop or pause
+    /// (one collective). A stop ends every rank's loop after this same iteration; a pause holds every
+    /// rank here, polling together every 200 ms, until no rank is paused.
+    void agree_on_requests()
+    {
+        if (!dist)
+            return;
+        const auto local = [&]() -> std::vector<std::int64_t> {
+            return { control && control->stop_requested() ? 1 : 0, control && control->paused() ? 1 : 0 };
+        };
+        auto flags = dist->max_flags(local());
+        if (flags[1] && !flags[0]) {
+            message(MessageLevel::Info, "paused (all ranks)");
+            while (flags[1] && !flags[0]) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                flags = dist->max_flags(local());
+            }
+            if (!flags[0])
+                message(MessageLevel::Info, "resumed (all ranks)");
+        }
+        if (flags[0])
+            agreed.request_stop();
     }
 
     void add_phase(const char* name, Clock::time_point& t)
@@ -277,6 +328,7 @@ struct Pix2pixTrainer::Impl {
     /// Sends a progress report (one device sync), with preview images of this batch when given.
     void report(const torch::Tensor& x = {}, const torch::Tensor& fake = {}, const torch::Tensor& y = {})
     {
+        agree_on_requests();
         ProgressReport r;
         r.epoch = current_epoch;
         r.first_epoch = q->m_first_epoch;
@@ -293,7 +345,7 @@ struct Pix2pixTrainer::Impl {
         const std::int64_t left = std::max<std::int64_t>(0, total - run_iterations);
         r.eta_seconds = run_iterations > 0 ? elapsed / run_iterations * left : 0.0;
         r.phase_seconds = q->phase_seconds();
-        if (x.defined()) {
+        if (x.defined() && writer()) {
             r.example_input = tensor_to_rgb(x[0]);
             r.example_generated = tensor_to_rgb(fake[0]);
             r.example_target = tensor_to_rgb(y[0]);
@@ -307,7 +359,7 @@ struct Pix2pixTrainer::Impl {
 
     void save_examples(int epoch)
     {
-        if (!example_loader)
+        if (!example_loader || !writer())
             return;
         torch::NoGradGuard no_grad;
         gen->eval();
@@ -340,7 +392,7 @@ struct Pix2pixTrainer::Impl {
     /// loss_log.json is rewritten from it at the end of a run, on stop and on failure.
     void dump_log(bool export_base = true)
     {
-        if (mode != Mode::Train)
+        if (mode != Mode::Train || !writer())
             return;
         lm->update_loss_log();
         if (export_base)
@@ -366,6 +418,8 @@ struct Pix2pixTrainer::Impl {
 
     void save_checkpoint(int epoch)
     {
+        if (!writer())
+            return;
         // Every value up to this checkpoint is journaled before it exists, so no journal dump spans a
         // checkpoint boundary: a run continued from it keeps exactly the dumps of epochs <= `epoch`.
         if (mode == Mode::Train)
@@ -397,6 +451,9 @@ struct Pix2pixTrainer::Impl {
 
     /// The config copy and, next to it, the objective this run trains: a continued run starts from it.
     void record_run(const Config& c);
+
+    /// Data-parallel: every rank starts from rank 0's weights; the gradient hooks of G and D.
+    void setup_distributed();
 };
 
 } // namespace nectar

@@ -29,7 +29,9 @@ struct LossSeriesChunk {
 
 struct RunInfo {
     std::string experiment_dir;
-    std::string device; ///< device actually used, e.g. "cpu", "cuda:0"
+    std::string device; ///< device actually used, e.g. "cpu", "cuda:0" (rank 0's in a data-parallel run)
+    int world_size = 1; ///< processes training together (data-parallel)
+    std::string backend; ///< their collective backend ("gloo" | "nccl"); empty for one process
     int first_epoch = 1; ///< 1-based (> 1 when continuing)
     int last_epoch = 1; ///< inclusive
     std::int64_t iterations_per_epoch = 0;
