@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <new>
@@ -271,6 +272,42 @@ SignalStopper::~SignalStopper()
     m_thread.join();
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+}
+
+ControlFileWatcher::ControlFileWatcher(std::string path, TrainingControl& control)
+    : m_path(std::move(path))
+    , m_control(control)
+{
+    m_thread = std::thread([this] {
+        std::string last = "run";
+        while (!m_done.load()) {
+            std::string word;
+            {
+                std::ifstream in(m_path);
+                in >> word;
+            }
+            if (word.empty() || word == "resume")
+                word = "run";
+            if (word != last) {
+                if (word == "pause")
+                    m_control.pause();
+                else if (word == "run")
+                    m_control.resume();
+                else if (word == "stop")
+                    m_control.request_stop();
+                last = word;
+            }
+            for (int i = 0; i < 5 && !m_done.load(); ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    });
+}
+
+ControlFileWatcher::~ControlFileWatcher()
+{
+    m_done.store(true);
+    if (m_thread.joinable())
+        m_thread.join();
 }
 
 int guarded(const char* program, const std::function<int()>& body, int other_code)

@@ -106,6 +106,24 @@ private:
     std::thread m_thread;
 };
 
+/// Polls a control file every 250 ms on its own thread and applies its first word to `control`:
+/// "pause" pauses, "run" (or "resume") resumes, "stop" requests a stop; a missing or empty file means
+/// run. The GUI drives a child nectar-train this way (pause cannot be a signal: SIGTSTP would stop the
+/// process, collectives included). Stops polling on destruction.
+class ControlFileWatcher {
+public:
+    ControlFileWatcher(std::string path, TrainingControl& control);
+    ~ControlFileWatcher();
+    ControlFileWatcher(const ControlFileWatcher&) = delete;
+    ControlFileWatcher& operator=(const ControlFileWatcher&) = delete;
+
+private:
+    std::string m_path;
+    TrainingControl& m_control;
+    std::atomic<bool> m_done { false };
+    std::thread m_thread;
+};
+
 /// Runs `body`, mapping exceptions to exit codes with the message on stderr:
 /// InputError (UsageError, ConfigError, PresetError, SpecError, DataError, CheckpointError) and
 /// std::invalid_argument (a bad setting found while building) -> 2;

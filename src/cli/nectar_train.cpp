@@ -122,6 +122,13 @@ int main(int argc, char** argv)
         opt("list-specs", "List the loss specs and exit.");
         opt("print-objective", "Print the resolved loss table as JSON and exit.");
         opt("quiet", "No progress bar (epoch summaries and messages only).");
+        opt("live-journal",
+            "Append the loss journal at every progress report (train.update_rate iterations), not only every "
+            "train.log_dump_rate epochs, so a follower (the GUI, Review > Follow) sees the run live.");
+        opt("control-file",
+            "Poll FILE (every 0.25 s): \"pause\" pauses, \"run\" resumes, \"stop\" stops the run (rank 0 reads "
+            "it; all ranks follow). A missing file means run.",
+            "FILE");
         opt("nproc-per-node",
             "Data-parallel: start N worker processes on this machine (one per GPU, or CPU processes sharing the "
             "cores) and supervise them (README \"Several GPUs or machines\").",
@@ -326,6 +333,10 @@ int main(int argc, char** argv)
         ProgressPrinter printer(stderr, set("quiet"));
         Pix2pixTrainer trainer(config, rank0 ? &printer : nullptr, &control, &objective);
         trainer.set_distributed(dist_context.get());
+        trainer.set_live_journal(set("live-journal"));
+        std::optional<ControlFileWatcher> watcher;
+        if (set("control-file") && rank0)
+            watcher.emplace(s("control-file"), control);
         trainer.set_new_log(set("new-log"));
         // Bad settings, data, folders or checkpoints throw here: exit code 2.
         const int setup_code = guarded(

@@ -456,6 +456,7 @@ bool MainWindow::startTraining()
         return false;
     }
     job.rows = m_objective->model()->rows();
+    job.processes = m_objective->settings()->processes();
     m_training->showError({});
     showPage(1);
     if (!m_session->start(std::move(job)))

@@ -30,6 +30,7 @@
 #include "objective/losstablemodel.h"
 #include "pages/objectivepage.h"
 #include "pages/reviewpage.h"
+#include "pages/settingsform.h"
 #include "pages/trainingpage.h"
 #include "session/trainingsession.h"
 #include "toolbox_test_env.h"
@@ -513,6 +514,92 @@ private Q_SLOTS:
         QCOMPARE(asked, 2);
         QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 20000); // after the checkpoint is written
         QCOMPARE(w.session()->state(), TrainingSession::State::Idle);
+    }
+
+    // #13: Processes = 2 runs nectar-train --nproc-per-node 2 as a child and follows its journal live into the
+    // same charts, progress bars and example preview; the run's log records both ranks.
+    void twoProcessRunIsFollowedLive()
+    {
+        MainWindow w;
+        w.resize(1400, 950);
+        w.show();
+        QVERIFY(w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")));
+        useTinySettings(w, m_scratch.filePath(QStringLiteral("runs2p")), 20);
+        w.objectivePage()->settings()->setProcesses(2);
+        QSignalSpy started(w.session(), &TrainingSession::runStarted);
+        QSignalSpy progress(w.session(), &TrainingSession::progress);
+        QSignalSpy finished(w.session(), &TrainingSession::finished);
+        QSignalSpy failed(w.session(), &TrainingSession::failed);
+        QVERIFY(w.startTraining());
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), kRunTimeoutMs);
+        QVERIFY2(failed.isEmpty(), qPrintable(failed.isEmpty() ? QString() : failed.first().at(0).toString()));
+        QCOMPARE(finished.first().at(0).toBool(), false);
+        QCOMPARE(w.session()->state(), TrainingSession::State::Idle);
+        QCOMPARE(started.count(), 1);
+        const auto info = started.first().at(0).value<nectar::RunInfo>();
+        QCOMPARE(info.world_size, 2);
+        QCOMPARE(info.iterations_per_epoch, std::int64_t(2)); // 8 pairs / 2 ranks / batch 2
+        QVERIFY2(progress.count() >= 2, "values arrived only at the end, not while the child trained");
+        ChartPanel* charts = w.trainingPage()->charts();
+        constexpr int kIterations = 20 * 2;
+        for (const char* g : { "G_GAN", "G_L1" })
+            QCOMPARE(charts->pointCount(QStringLiteral("G"), QString::fromLatin1(g)), kIterations);
+        for (const char* d : { "D_real", "D_fake" })
+            QCOMPARE(charts->pointCount(QStringLiteral("D"), QString::fromLatin1(d)), kIterations);
+        const auto* bar = w.trainingPage()->findChild<QProgressBar*>(QStringLiteral("runProgress"));
+        QVERIFY(bar);
+        QCOMPARE(bar->value(), kIterations);
+        const auto* preview = w.trainingPage()->findChild<QLabel*>(QStringLiteral("generatedImage"));
+        QVERIFY(preview && !preview->pixmap().isNull()); // the example of the newest epoch
+        const QString dir = finished.first().at(1).toString();
+        const nectar::LossLogData log = nectar::LossLog::read(dir.toStdString());
+        QCOMPARE(log.world_size, 2);
+        QCOMPARE(log.losses.at("G_L1").raw.size(), std::size_t(kIterations));
+        w.showPage(1);
+        charts->replotAll();
+        QVERIFY(testenv::screenshot(&w, QStringLiteral("page_training_2proc")));
+    }
+
+    void twoProcessRunPausesAndStops()
+    {
+        MainWindow w;
+        QVERIFY(w.objectivePage()->selectSpec(QStringLiteral("pix2pix"), QStringLiteral("basic")));
+        useTinySettings(w, m_scratch.filePath(QStringLiteral("runs2p")), 500);
+        w.objectivePage()->settings()->setProcesses(2);
+        QSignalSpy progress(w.session(), &TrainingSession::progress);
+        QSignalSpy finished(w.session(), &TrainingSession::finished);
+        QSignalSpy failed(w.session(), &TrainingSession::failed);
+        QVERIFY(w.startTraining());
+        QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 2 || !failed.isEmpty(), kRunTimeoutMs);
+        QVERIFY2(failed.isEmpty(), qPrintable(failed.isEmpty() ? QString() : failed.first().at(0).toString()));
+
+        // Pause (the control file): once the ranks agree, the journal stops growing.
+        w.session()->pause();
+        QCOMPARE(w.trainingPage()->stateText(), QStringLiteral("Paused"));
+        int paused = -1;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                const int now = progress.count();
+                QTest::qWait(1500);
+                if (progress.count() != now)
+                    return false;
+                paused = now;
+                return true;
+            }(),
+            30000);
+        w.session()->resume();
+        QTRY_VERIFY_WITH_TIMEOUT(progress.count() > paused, 30000);
+
+        // Stop (SIGTERM to the launcher): every rank stops, rank 0 saves, the child exits 0.
+        w.session()->stop();
+        QTRY_VERIFY_WITH_TIMEOUT(w.session()->state() == TrainingSession::State::Idle, 60000);
+        QVERIFY2(failed.isEmpty(), qPrintable(failed.isEmpty() ? QString() : failed.first().at(0).toString()));
+        QCOMPARE(finished.count(), 1);
+        QCOMPARE(finished.first().at(0).toBool(), true);
+        const QString dir = finished.first().at(1).toString();
+        QDirIterator it(dir, { QStringLiteral("*_netG.pt") }, QDir::Files);
+        QVERIFY2(it.hasNext(), "a stop saves a checkpoint");
+        QVERIFY(QFile::exists(dir + QStringLiteral("/loss_log.json")));
     }
 
     void doneScenario()

@@ -208,8 +208,9 @@ void Pix2pixTrainer::Impl::setup_distributed()
             dist->broadcast(t);
         }
     }
-    sync_g = std::make_unique<GradientSync>(*dist, gen->parameters());
-    sync_d = std::make_unique<GradientSync>(*dist, disc->parameters());
+    constexpr std::size_t bucket_bytes = 4u << 20;
+    sync_g = std::make_unique<GradientSync>(*dist, gen->parameters(), bucket_bytes, overlap_allreduce);
+    sync_d = std::make_unique<GradientSync>(*dist, disc->parameters(), bucket_bytes, overlap_allreduce);
     const auto devices = dist->all_gather_text("device", q->m_device.str());
     if (writer())
         lm->set_log_world(dist->world_size(), dist_backend_name(dist->backend()), devices);

@@ -93,6 +93,16 @@ void Pix2pixTrainer::set_distributed(DistContext* ctx)
     d->dist = ctx;
 }
 
+void Pix2pixTrainer::set_allreduce_overlap(bool on)
+{
+    d->overlap_allreduce = on;
+}
+
+void Pix2pixTrainer::set_live_journal(bool on)
+{
+    d->live_journal = on;
+}
+
 void Pix2pixTrainer::set_new_log(bool on)
 {
     d->new_log = on;

@@ -103,7 +103,9 @@ public:
     torch::nn::Module& discriminator();
     torch::Tensor generate(const torch::Tensor& x); ///< G(x) in eval mode without grad
     /// Mean seconds per iteration by phase since the last reset ("G_forward", "D_forward", "D_backward",
-    /// "D_optimizer", "G_loss_forward", "G_backward", "G_optimizer", "data", "report").
+    /// "D_optimizer", "G_loss_forward", "G_backward", "G_optimizer", "data", "report"; data-parallel on the
+    /// CPU also "D_allreduce" and "G_allreduce": the time backward waited for the gradient allreduce after
+    /// it finished, i.e. the communication the overlap did not hide).
     std::map<std::string, double> phase_seconds() const;
     void reset_phase_timers();
     /// Saves a checkpoint for the last completed epoch now (atomic; refuses NaN weights).
@@ -115,6 +117,13 @@ public:
     /// at the next update point (train.update_rate iterations, and each epoch's end), where the ranks
     /// agree on them; live loss edits are refused. `ctx` must outlive the trainer; null = single process.
     void set_distributed(DistContext* ctx);
+    /// Before setup(), data-parallel only: start each gradient bucket's allreduce during backward (default)
+    /// or only after it (to measure what the overlap hides; nectar-bench-dist).
+    void set_allreduce_overlap(bool on);
+    /// Append the loss journal at every progress report too (train.update_rate iterations; rank 0 only), so
+    /// a LossLogFollower in another process sees values as they come. Default off: every
+    /// train.log_dump_rate epochs and before each checkpoint. Costs one small append + fsync per report.
+    void set_live_journal(bool on);
     /// Before setup(): a continued run starts a new loss log, moving the old loss_log.json and journal aside
     /// (LossLog::prepare_continue; the way out when they cannot be continued). Default off.
     void set_new_log(bool on);

@@ -96,6 +96,7 @@ struct Pix2pixTrainer::Impl {
     TrainingControl agreed; ///< data-parallel: the loop's control, set only from decisions all ranks share
     TrainingObserver quiet; ///< data-parallel ranks without an observer still report (the syncs must match)
     std::unique_ptr<GradientSync> sync_g, sync_d;
+    bool overlap_allreduce = true; ///< GradientSync overlaps the allreduce with backward (the bench turns it off)
     bool writer() const { return !dist || dist->rank() == 0; } ///< writes the run's files
     std::optional<Objective> objective; ///< given by the caller, else resolved from the config in setup
     /// What this run trains, as written to train<K>_objective.json; rewritten after live edits.
@@ -105,6 +106,7 @@ struct Pix2pixTrainer::Impl {
     Mode mode = Mode::Train;
     bool is_setup = false;
     bool new_log = false; // continuing: move the old loss log aside (Pix2pixTrainer::set_new_log)
+    bool live_journal = false; // journal at every report (Pix2pixTrainer::set_live_journal)
     bool amp = false;
 
     UnetGenerator gen { nullptr };
@@ -286,9 +288,11 @@ struct Pix2pixTrainer::Impl {
             add_phase(phase_backward, t);
         } else {
             total.backward();
-            if (sync)
-                sync->finish();
             add_phase(phase_backward, t);
+            if (sync) {
+                sync->finish(); // the part of the allreduce that backward did not hide
+                add_phase(phase_backward[0] == 'G' ? "G_allreduce" : "D_allreduce", t);
+            }
             opt.step();
             add_phase(phase_optimizer, t);
         }
@@ -355,6 +359,8 @@ struct Pix2pixTrainer::Impl {
             listed.push_back({ l.name, l.tags, l.weight != 0.0 && (l.in_d || l.in_g) });
         r.edits = std::exchange(unreported_edits, {});
         reporter->send(std::move(r), listed);
+        if (live_journal)
+            dump_log(/*export_base=*/false); // the values just synced: an append, no collective
     }
 
     void save_examples(int epoch)

@@ -189,6 +189,16 @@ int lastEpoch(const nectar::Config& config)
     }
 }
 
+std::pair<double, double> learningRates(const nectar::Config& config, int epoch)
+{
+    try {
+        const auto lr = nectar::make_lr_schedules(config.train);
+        return { lr.generator.lr_at(epoch), lr.discriminator.lr_at(epoch) };
+    } catch (const std::exception&) {
+        return { 0.0, 0.0 };
+    }
+}
+
 QStringList lossFunctionNames()
 {
     return qlist(nectar::LossFunctionRegistry::instance().names());

@@ -10,6 +10,7 @@
 #include <QStringList>
 
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -40,6 +41,9 @@ QString unavailableReason(const LossRow& row, const nectar::Config& config);
 /// The last epoch (1-based) of the run `config` plans (G's constant + decay epochs, as the trainer's LR plan);
 /// 0 if the plan is invalid.
 int lastEpoch(const nectar::Config& config);
+/// G's and D's learning rate at the 1-based `epoch` of `config`'s plan (LrSchedule); {0, 0} if the plan
+/// is invalid.
+std::pair<double, double> learningRates(const nectar::Config& config, int epoch);
 
 QStringList lossFunctionNames();
 QString lossFunctionDescription(const QString& name);

@@ -32,6 +32,16 @@
 #include "widgets/inlinemessage.h"
 
 namespace {
+
+/// Iterations per epoch of a run: each rank's share of the dataset (a data-parallel log records its
+/// world size) over the batch size of its config copy.
+qint64 iterationsPerEpoch(const nectar::LossLogData& data, const QString& dir)
+{
+    const qint64 batch = std::max(1, engine::runBatchSize(dir));
+    const qint64 world = std::max(1, data.world_size);
+    const qint64 perRank = (data.dataset_length + world - 1) / world;
+    return (perRank + batch - 1) / batch;
+}
 constexpr std::size_t kPointsPerSlice = 200000; // charts are filled in slices so the GUI stays live
 constexpr std::size_t kFinalValues = 50; // "final loss": mean of a loss's last values (one batch is noisy)
 
@@ -363,12 +373,12 @@ void ReviewPage::onReadDone()
     addRunRow(p);
     for (const auto& e : p.data.edits)
         ui->charts->addEdit(e, p.run);
-    // Fractional epochs need iterations per epoch: dataset length / batch size of the run.
+    // Fractional epochs need iterations per epoch: dataset length / world size / batch size of the run.
     if (p.data.dataset_length > 0) {
-        const int batch = engine::runBatchSize(p.dir);
-        ui->charts->setEpochMapping((p.data.dataset_length + batch - 1) / batch, 1, p.run);
+        const qint64 ipe = iterationsPerEpoch(p.data, p.dir);
+        ui->charts->setEpochMapping(ipe, 1, p.run);
         if (p.run == 0)
-            ui->charts->setEpochMapping((p.data.dataset_length + batch - 1) / batch, 1, kSupersededRun);
+            ui->charts->setEpochMapping(ipe, 1, kSupersededRun);
     }
     for (const auto& [name, s] : p.data.losses)
         p.total += s.raw.size();
@@ -792,8 +802,7 @@ void ReviewPage::applyFollow()
         m_followTotal = 0;
     }
     if (!f->mapped && u.data.dataset_length > 0) {
-        const int batch = engine::runBatchSize(f->dir);
-        ui->charts->setEpochMapping((u.data.dataset_length + batch - 1) / batch, 1, 0);
+        ui->charts->setEpochMapping(iterationsPerEpoch(u.data, f->dir), 1, 0);
         f->mapped = true;
     }
     bool any = false;

@@ -207,6 +207,16 @@ nectar::Config SettingsForm::config() const
     return c;
 }
 
+int SettingsForm::processes() const
+{
+    return ui->processesSpin->value();
+}
+
+void SettingsForm::setProcesses(int n)
+{
+    ui->processesSpin->setValue(n);
+}
+
 void SettingsForm::browseDataroot()
 {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Dataset root"), ui->datarootEdit->text());

@@ -34,6 +34,9 @@ public:
     void setConfig(const nectar::Config& config);
     /// The shown config with the form's values applied.
     nectar::Config config() const;
+    /// Data-parallel processes for the next run (1: in this window's training thread). Not part of the config.
+    int processes() const;
+    void setProcesses(int n);
 
 Q_SIGNALS:
     void changed();

@@ -10,6 +10,8 @@
 
 #include "session/trainingworker.h"
 
+class ProcessRun;
+
 class TrainingSession : public QObject {
     Q_OBJECT
 public:
@@ -23,13 +25,16 @@ public:
     State state() const { return m_state; }
     bool isActive() const { return m_state != State::Idle; }
 
-    /// Starts a run; false if one is active. The job's control is created here.
+    /// Starts a run; false if one is active. The job's control is created here. A job with processes > 1
+    /// runs as a child nectar-train (ProcessRun); the signals are the same. False (with failed()) when that
+    /// child cannot be started.
     bool start(TrainingJob job);
     void pause();
     void resume();
     /// Stop after the current iteration; the trainer saves a checkpoint and the log.
     void stop();
-    /// Live edits, applied by the trainer before its next iteration.
+    /// Live edits, applied by the trainer before its next iteration (not in a multi-process run: refused
+    /// with a message).
     void setLossWeight(const QString& loss, double weight);
     void setLossTags(const QString& loss, const QStringList& tags);
     /// Blocks until the worker is idle or `ms` passed (used on shutdown). True if idle.
@@ -55,5 +60,6 @@ private:
     QThread m_thread;
     TrainingWorker* m_worker; // lives on m_thread, deleted when it finishes
     std::shared_ptr<nectar::TrainingControl> m_control;
+    ProcessRun* m_process = nullptr; // the multi-process run, while one is active
     State m_state = State::Idle;
 };

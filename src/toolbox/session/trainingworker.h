@@ -19,6 +19,9 @@ struct TrainingJob {
     nectar::Config config; ///< train.loss.spec / subspec name the objective
     std::vector<LossRow> rows; ///< the loss table: overrides weight/tags/schedule of every loss
     std::shared_ptr<nectar::TrainingControl> control; ///< pause/stop/live edits (thread-safe)
+    /// Data-parallel processes: 1 trains on the GUI's training thread; more run `nectar-train
+    /// --nproc-per-node N` as a child process (session/processrun.h).
+    int processes = 1;
     /// Optional: also receives every callback, on the training thread, before the GUI's signals (e.g. a
     /// logger). An exception it throws fails the run like any training error.
     std::shared_ptr<nectar::TrainingObserver> observer;
