@@ -14,13 +14,15 @@
 
 namespace testenv {
 
-/// Call first in initTestCase(): settings go to Qt's test location and are cleared; the user spec
-/// folder is a fresh temporary folder (NECTAR_SPECS_DIR).
+/// Call first in initTestCase(): settings go to Qt's test location, under an application name of this
+/// process's own (suites run in parallel, e.g. a suite and its _x11 twin, must not share a profile),
+/// and are cleared; the user spec folder is a fresh temporary folder (NECTAR_SPECS_DIR).
 inline void isolate(QTemporaryDir& scratch)
 {
     QStandardPaths::setTestModeEnabled(true);
     QCoreApplication::setOrganizationName(QStringLiteral("NectarToolboxTest"));
-    QCoreApplication::setApplicationName(QStringLiteral("nectar-toolbox-test"));
+    QCoreApplication::setApplicationName(
+        QStringLiteral("nectar-toolbox-test-%1").arg(QCoreApplication::applicationPid()));
     QSettings().clear();
     // The last session (MainWindow::sessionFile) of an earlier test run must not be restored.
     QDir(QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation)).removeRecursively();

@@ -426,6 +426,41 @@ private Q_SLOTS:
         QCOMPARE(log.losses.at("G_L1").raw.size(), std::size_t(stopped_at[0]));
     }
 
+    // A NaN on one rank is decided on all: with "skip" both ranks skip that step (rank 0, whose own loss
+    // was finite, skips too, and the run ends normally instead of hanging in mismatched collectives); with
+    // "stop" every rank stops and the job fails.
+    void nonFiniteLossOnOneRankDecidesForAll()
+    {
+        QTemporaryDir tmp;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        // Rank 1's 3rd generator step = epoch 2, iteration 1 (2 iterations per epoch).
+        env.insert(QStringLiteral("NECTAR_TEST_NONFINITE_AT"), QStringLiteral("generator-loss:rank1:3"));
+        const auto launch = [&](const char* policy, const QString& sub) {
+            QDir().mkpath(tmp.path() + sub);
+            const std::string c
+                = config(tmp.path() + sub, 2, { { "config", { { "train", { { "nonfinite_policy", policy } } } } } });
+            return run({ QStringLiteral("--config"), QString::fromStdString(c), QStringLiteral("--quiet"),
+                           QStringLiteral("--nproc-per-node"), QStringLiteral("2"), QStringLiteral("--master-port"),
+                           num(free_port()) },
+                120000, env);
+        };
+        const Result skip = launch("skip", QStringLiteral("/skip"));
+        QVERIFY2(skip.code == 0, qPrintable(skip.err));
+        QVERIFY2(skip.err.contains(QStringLiteral(
+                     "non-finite generator loss on another rank at epoch 2, iteration 1: optimizer step skipped")),
+            qPrintable(skip.err));
+        QVERIFY2(skip.err.contains(QStringLiteral("1 optimizer step(s) skipped")), qPrintable(skip.err));
+
+        const Result stop = launch("stop", QStringLiteral("/stop"));
+        QCOMPARE(stop.code, 1);
+        QVERIFY2(stop.err.contains(QStringLiteral("non-finite generator loss")), qPrintable(stop.err));
+        QVERIFY2(
+            stop.err.contains(QStringLiteral("every rank stopped before the optimizer step")), qPrintable(stop.err));
+        // The checkpoint of epoch 1 stays; none for the failed epoch 2.
+        const auto epochs = list_checkpoint_epochs(only_experiment(tmp.path() + QStringLiteral("/stop/runs")));
+        QCOMPARE(epochs, std::vector<int> { 1 });
+    }
+
     void badSettingsExitTwo()
     {
         QTemporaryDir tmp;

@@ -100,6 +100,7 @@ DistBackend resolve_dist_backend(DistBackend requested, const torch::Device& dev
 
 struct DistContext::Impl {
     c10::intrusive_ptr<c10d::Store> store;
+    std::string prefix; // "nectar/<torchrun restart count>/"
     c10::intrusive_ptr<CollectiveBase> pg;
 };
 
@@ -125,12 +126,16 @@ DistContext::DistContext(
             + " within " + seconds_text(s.rendezvous_timeout) + ": " + e.what());
     }
 
+    // torchrun restarts workers on the same agent store: each attempt gets its own keys.
+    const char* restart = std::getenv("TORCHELASTIC_RESTART_COUNT");
+    d->prefix = std::string("nectar/") + (restart && *restart ? restart : "0") + "/";
     // Register, then wait for all: the names of the missing ranks make the timeout actionable.
-    const auto rank_key = [](int r) { return "nectar/rank/" + std::to_string(r); };
+    const std::string prefix = d->prefix;
+    const auto rank_key = [prefix](int r) { return prefix + "rank/" + std::to_string(r); };
     d->store->set(rank_key(s.rank), bytes(digest));
-    d->store->add("nectar/arrived", 1);
+    d->store->add(prefix + "arrived", 1);
     const auto deadline = std::chrono::steady_clock::now() + s.rendezvous_timeout;
-    while (d->store->add("nectar/arrived", 0) < s.world_size) {
+    while (d->store->add(prefix + "arrived", 0) < s.world_size) {
         if (std::chrono::steady_clock::now() >= deadline) {
             std::vector<std::string> missing;
             for (int r = 0; r < s.world_size; ++r)
@@ -151,7 +156,7 @@ DistContext::DistContext(
             + "other than this rank's (" + std::to_string(s.rank)
             + "); every process must run the same command with the same files");
 
-    auto prefixed = c10::make_intrusive<c10d::PrefixStore>(std::string("nectar/pg"), d->store);
+    auto prefixed = c10::make_intrusive<c10d::PrefixStore>(prefix + "pg", d->store);
     try {
         if (backend == DistBackend::Nccl) {
 #ifdef USE_C10D_NCCL
@@ -240,7 +245,7 @@ std::vector<std::int64_t> DistContext::max_flags(const std::vector<std::int64_t>
 
 std::string DistContext::share_from_rank0(const std::string& key, const std::string& value)
 {
-    const std::string k = "nectar/shared/" + key;
+    const std::string k = d->prefix + "shared/" + key;
     if (rank() == 0) {
         d->store->set(k, bytes(value));
         return value;
@@ -254,7 +259,7 @@ std::string DistContext::share_from_rank0(const std::string& key, const std::str
 
 std::vector<std::string> DistContext::all_gather_text(const std::string& key, const std::string& value)
 {
-    const std::string k = "nectar/gather/" + key + "/";
+    const std::string k = d->prefix + "gather/" + key + "/";
     d->store->set(k + std::to_string(rank()), bytes(value));
     std::vector<std::string> out;
     try {

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 
 #include "training/pix2pix_trainer_impl.h"
+#include "util/test_hooks.h"
 
 namespace fs = std::filesystem;
 
@@ -178,6 +180,9 @@ void Pix2pixTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y, 
             loss_g = s.sum_losses(g_losses, o);
         }
         s.add_phase("G_loss_forward", t);
+        if (loss_g.defined() && s.nonfinite_hook
+            && test_nonfinite_point("generator-loss:rank" + std::to_string(s.dist ? s.dist->rank() : 0)))
+            loss_g = loss_g * std::numeric_limits<float>::quiet_NaN();
         if (loss_g.defined())
             s.update(loss_g, g_losses, "generator loss", *s.gen, *s.opt_g, *s.scaler_g, s.sync_g.get(), "G_backward",
                 "G_optimizer", t);

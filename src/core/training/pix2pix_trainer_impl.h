@@ -4,6 +4,7 @@
 /// checkpoints) and pix2pix_setup.cpp (the setup phases). Not part of the engine's API.
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -107,6 +108,7 @@ struct Pix2pixTrainer::Impl {
     bool is_setup = false;
     bool new_log = false; // continuing: move the old loss log aside (Pix2pixTrainer::set_new_log)
     bool live_journal = false; // journal at every report (Pix2pixTrainer::set_live_journal)
+    bool nonfinite_hook = std::getenv("NECTAR_TEST_NONFINITE_AT") != nullptr; // test-only (util/test_hooks.h)
     bool amp = false;
 
     UnetGenerator gen { nullptr };

@@ -14,4 +14,9 @@ namespace nectar {
 /// SIGKILLs the process when NECTAR_TEST_KILL_AT names `point` and this is its n-th hit.
 void test_kill_point(const std::string& point);
 
+/// True the n-th time `point` is reached when NECTAR_TEST_NONFINITE_AT="<point>:<n>": the trainer then
+/// makes that step's generator loss NaN (point "generator-loss:rank<R>"), so tests can give one rank of a
+/// data-parallel job a non-finite loss. Unset, a point costs one cached check.
+bool test_nonfinite_point(const std::string& point);
+
 } // namespace nectar
