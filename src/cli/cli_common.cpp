@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -255,8 +256,8 @@ SignalStopper::SignalStopper(TrainingControl& control)
             if (m_done.load())
                 return;
             m_triggered.store(true);
-            const char msg[] = "\ninterrupt: stopping after the current iteration (press Ctrl-C again to abort)\n";
-            (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+            if (const char* msg = m_message.load())
+                (void)!write(STDERR_FILENO, msg, std::strlen(msg));
             m_control.request_stop();
         }
     });

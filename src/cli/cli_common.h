@@ -98,9 +98,15 @@ public:
     explicit SignalStopper(TrainingControl& control);
     ~SignalStopper();
     bool triggered() const { return m_triggered.load(); }
+    /// What a first signal prints on stderr (a string literal; null prints nothing, e.g. on ranks > 0
+    /// of a data-parallel job, where rank 0 and the launcher speak for all).
+    void set_message(const char* text) { m_message.store(text); }
 
 private:
     TrainingControl& m_control;
+    std::atomic<const char*> m_message {
+        "\ninterrupt: stopping after the current iteration (press Ctrl-C again to abort)\n"
+    };
     std::atomic<bool> m_triggered { false };
     std::atomic<bool> m_done { false };
     std::thread m_thread;

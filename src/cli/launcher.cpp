@@ -13,6 +13,7 @@
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QTimer>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cli_common.h"
@@ -110,6 +111,8 @@ int launch_workers(const LaunchOptions& o, TrainingControl& requests)
     });
 
     const auto flush_line = [](Worker& w, const std::string& line) {
+        if (line.empty() && w.rank != 0)
+            return;
         if (w.rank == 0)
             std::cerr << line << "\n";
         else
@@ -136,8 +139,12 @@ int launch_workers(const LaunchOptions& o, TrainingControl& requests)
         w.process->setProgram(QCoreApplication::applicationFilePath());
         w.process->setArguments(o.worker_arguments);
         w.process->setProcessChannelMode(QProcess::ForwardedOutputChannel);
-        // Own process group: a terminal's Ctrl-C reaches the workers once, through the launcher.
-        w.process->setChildProcessModifier([] { ::setpgid(0, 0); });
+        // Own process group: a terminal's Ctrl-C reaches the workers once, through the launcher. And a
+        // launcher that dies (a second Ctrl-C exits at once, a SIGKILL) takes them along: SIGTERM, a stop.
+        w.process->setChildProcessModifier([] {
+            ::setpgid(0, 0);
+            ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        });
         QObject::connect(w.process.get(), &QProcess::readyReadStandardError, [&w, &flush_line] {
             w.partial += w.process->readAllStandardError().toStdString();
             std::size_t nl;
@@ -190,7 +197,6 @@ int launch_workers(const LaunchOptions& o, TrainingControl& requests)
     QObject::connect(&poll, &QTimer::timeout, [&] {
         if (!forwarded && requests.stop_requested()) {
             forwarded = true;
-            std::cerr << "nectar-train: stop requested: every rank stops at the next update point" << std::endl;
             for (auto& w : workers)
                 send(w, SIGTERM);
         }

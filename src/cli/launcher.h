@@ -6,7 +6,8 @@
 ///  - each worker's stderr is passed through (ranks > 0 prefixed "[rank K] ") and its last lines kept;
 ///  - SIGINT / SIGTERM to the launcher is forwarded once to every worker as SIGTERM (a stop request:
 ///    every rank stops after the same iteration, rank 0 saves; the workers run in their own process
-///    group, so a terminal's Ctrl-C reaches them only through the launcher);
+///    group, so a terminal's Ctrl-C reaches them only through the launcher; a launcher that dies sends
+///    them SIGTERM through PR_SET_PDEATHSIG, so no worker outlives it);
 ///  - when a worker fails (non-zero exit or a signal), the others get SIGTERM after 5 s and SIGKILL after
 ///    the collective timeout + 30 s; the launcher names the failed rank, its exit status or signal and
 ///    its last stderr lines, and exits 1 (2 when the failure was bad input, e.g. differing configs).

@@ -294,6 +294,11 @@ int main(int argc, char** argv)
                         + " applies to a data-parallel run: add --nproc-per-node N (or start with torchrun)");
         const int collective_timeout
             = set("collective-timeout") ? parse_int(p, QStringLiteral("collective-timeout"), 1) : 600;
+        if (launcher || dist)
+            stopper.set_message(launcher || dist->rank == 0
+                    ? "\ninterrupt: every rank stops at the next update point, then rank 0 saves (press Ctrl-C again "
+                      "to abort)\n"
+                    : nullptr);
         if (launcher) {
             LaunchOptions lo;
             lo.nproc_per_node = set("nproc-per-node") ? parse_int(p, QStringLiteral("nproc-per-node"), 1) : 1;

@@ -477,7 +477,7 @@ void MainWindow::onSessionStateChanged()
     ui->menuRecentPresets->setEnabled(state == S::Idle && !recentPresets().isEmpty());
     ui->menuBundledPresets->setEnabled(state == S::Idle && !ui->menuBundledPresets->isEmpty());
     ui->actionOpenConfig->setEnabled(state == S::Idle);
-    m_objective->setTrainingActive(state != S::Idle);
+    m_objective->setTrainingActive(state != S::Idle, !m_session->isMultiProcess());
     m_review->setTrainingActive(state != S::Idle);
     m_stateLabel->setText(m_training->stateText());
 }

@@ -57,6 +57,21 @@ void useTinySettings(MainWindow& w, const QString& output, int epochs)
     w.objectivePage()->setConfig(c);
 }
 
+/// Waits until `spy` gets no signal for `quietMs`, then returns its count (-1 after `timeoutMs`): a
+/// paused run may still report the iteration in flight (and an epoch-end flush), then nothing moves.
+int countOnceQuiet(QSignalSpy& spy, int quietMs, int timeoutMs)
+{
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < timeoutMs) {
+        const int now = spy.count();
+        QTest::qWait(quietMs);
+        if (spy.count() == now)
+            return now;
+    }
+    return -1;
+}
+
 LossTableModel* table(MainWindow& w)
 {
     return w.objectivePage()->model();
@@ -308,17 +323,8 @@ private Q_SLOTS:
         w.session()->pause();
         QCOMPARE(w.trainingPage()->stateText(), QStringLiteral("Paused"));
         // The iteration in flight (and an epoch-end flush) may still report; then nothing moves.
-        int paused = -1;
-        QTRY_VERIFY_WITH_TIMEOUT(
-            [&] {
-                const int now = progress.count();
-                QTest::qWait(700);
-                if (progress.count() != now)
-                    return false;
-                paused = now;
-                return true;
-            }(),
-            20000);
+        const int paused = countOnceQuiet(progress, 700, 20000);
+        QVERIFY(paused >= 0);
         QTest::qWait(1000);
         QCOMPARE(progress.count(), paused); // the trainer waits on the condition variable
 
@@ -573,20 +579,20 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 2 || !failed.isEmpty(), kRunTimeoutMs);
         QVERIFY2(failed.isEmpty(), qPrintable(failed.isEmpty() ? QString() : failed.first().at(0).toString()));
 
+        // Live edits cannot reach the child's ranks: the table is read-only and says why.
+        LossTableModel* m = table(w);
+        const QModelIndex weight = m->index(m->rowOf(QStringLiteral("G_L1")), LossTableModel::WeightColumn);
+        QVERIFY(!(m->flags(weight) & Qt::ItemIsEditable));
+        QVERIFY(!m->setData(weight, 50.0));
+        QVERIFY2(w.objectivePage()->message().contains(QStringLiteral("multi-process")),
+            qPrintable(w.objectivePage()->message()));
+        QCOMPARE(m->rows()[static_cast<std::size_t>(weight.row())].weight, 100.0);
+
         // Pause (the control file): once the ranks agree, the journal stops growing.
         w.session()->pause();
         QCOMPARE(w.trainingPage()->stateText(), QStringLiteral("Paused"));
-        int paused = -1;
-        QTRY_VERIFY_WITH_TIMEOUT(
-            [&] {
-                const int now = progress.count();
-                QTest::qWait(1500);
-                if (progress.count() != now)
-                    return false;
-                paused = now;
-                return true;
-            }(),
-            30000);
+        const int paused = countOnceQuiet(progress, 1500, 30000);
+        QVERIFY(paused >= 0);
         w.session()->resume();
         QTRY_VERIFY_WITH_TIMEOUT(progress.count() > paused, 30000);
 
@@ -600,6 +606,7 @@ private Q_SLOTS:
         QDirIterator it(dir, { QStringLiteral("*_netG.pt") }, QDir::Files);
         QVERIFY2(it.hasNext(), "a stop saves a checkpoint");
         QVERIFY(QFile::exists(dir + QStringLiteral("/loss_log.json")));
+        QVERIFY(m->flags(weight) & Qt::ItemIsEditable); // editable again once idle
     }
 
     void doneScenario()

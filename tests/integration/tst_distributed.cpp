@@ -114,6 +114,26 @@ std::string config(const QString& dir, int batch, const json& extra = json::obje
     return testcli::write_tiny_config(dir, patch);
 }
 
+/// A run far longer than any test waits (100000 epochs, no checkpoint or example until its end).
+std::string long_run_config(const QString& dir, int update_rate = 1)
+{
+    return config(dir, 2,
+        { { "config",
+            { { "train",
+                  { { "update_rate", update_rate }, { "generator", { { "learning_rate", { { "epochs", 100000 } } } } },
+                      { "discriminator", { { "learning_rate", { { "epochs", 100000 } } } } } } },
+                { "save", { { "model_save_rate", 100000 }, { "example_save_rate", 100000 } } } } } });
+}
+
+/// Starts nectar-train --nproc-per-node 2 on `config` (a free port) in `p`, with `extra` arguments.
+void start_two_ranks(QProcess& p, const std::string& config, const QStringList& extra = {})
+{
+    p.start(kTrain,
+        QStringList { QStringLiteral("--config"), QString::fromStdString(config), QStringLiteral("--quiet"),
+            QStringLiteral("--nproc-per-node"), QStringLiteral("2"), QStringLiteral("--master-port"), num(free_port()) }
+            + extra);
+}
+
 struct Nets {
     UnetGenerator g { nullptr };
     PatchGAN d { nullptr };
@@ -353,17 +373,9 @@ private Q_SLOTS:
     void killedRankEndsTheJob()
     {
         QTemporaryDir tmp;
-        const std::string c = config(tmp.path(), 2,
-            { { "config",
-                { { "train",
-                      { { "generator", { { "learning_rate", { { "epochs", 100000 } } } } },
-                          { "discriminator", { { "learning_rate", { { "epochs", 100000 } } } } } } },
-                    { "save", { { "model_save_rate", 100000 }, { "example_save_rate", 100000 } } } } } });
+        const std::string c = long_run_config(tmp.path());
         QProcess p;
-        p.start(kTrain,
-            { QStringLiteral("--config"), QString::fromStdString(c), QStringLiteral("--quiet"),
-                QStringLiteral("--nproc-per-node"), QStringLiteral("2"), QStringLiteral("--master-port"),
-                num(free_port()), QStringLiteral("--collective-timeout"), QStringLiteral("60") });
+        start_two_ranks(p, c, { QStringLiteral("--collective-timeout"), QStringLiteral("60") });
         QVERIFY(p.waitForStarted());
         QString err;
         QTRY_VERIFY_WITH_TIMEOUT(
@@ -386,17 +398,9 @@ private Q_SLOTS:
     void interruptStopsEveryRankAtTheSameIteration()
     {
         QTemporaryDir tmp;
-        const std::string c = config(tmp.path(), 2,
-            { { "config",
-                { { "train",
-                      { { "update_rate", 3 }, { "generator", { { "learning_rate", { { "epochs", 100000 } } } } },
-                          { "discriminator", { { "learning_rate", { { "epochs", 100000 } } } } } } },
-                    { "save", { { "model_save_rate", 100000 }, { "example_save_rate", 100000 } } } } } });
+        const std::string c = long_run_config(tmp.path(), 3);
         QProcess p;
-        p.start(kTrain,
-            { QStringLiteral("--config"), QString::fromStdString(c), QStringLiteral("--quiet"),
-                QStringLiteral("--nproc-per-node"), QStringLiteral("2"), QStringLiteral("--master-port"),
-                num(free_port()) });
+        start_two_ranks(p, c);
         QVERIFY(p.waitForStarted());
         QString err;
         QTRY_VERIFY_WITH_TIMEOUT(

@@ -570,24 +570,30 @@ void LossManager::set_value_reducer(std::function<void(torch::Tensor&)> reduce)
     m_impl->reducer = std::move(reduce);
 }
 
-void LossManager::set_log_world(int world_size, const std::string& backend, const std::vector<std::string>& devices)
+void LossManager::edit_log_metadata(const std::function<void(LossLogMetadata&)>& edit)
 {
     std::lock_guard<std::mutex> lock(m_impl->mutex);
     LossLogMetadata meta = m_impl->log->metadata();
-    meta.world_size = world_size;
-    meta.backend = backend;
-    meta.devices = devices;
+    edit(meta);
     m_impl->log->set_metadata(meta);
+}
+
+void LossManager::set_log_world(int world_size, const std::string& backend, const std::vector<std::string>& devices)
+{
+    edit_log_metadata([&](LossLogMetadata& m) {
+        m.world_size = world_size;
+        m.backend = backend;
+        m.devices = devices;
+    });
 }
 
 void LossManager::set_log_metadata(const std::string& device, const std::string& dataroot, std::int64_t dataset_length)
 {
-    std::lock_guard<std::mutex> lock(m_impl->mutex);
-    LossLogMetadata meta = m_impl->log->metadata();
-    meta.device = device;
-    meta.dataroot = dataroot;
-    meta.dataset_length = dataset_length;
-    m_impl->log->set_metadata(meta);
+    edit_log_metadata([&](LossLogMetadata& m) {
+        m.device = device;
+        m.dataroot = dataroot;
+        m.dataset_length = dataset_length;
+    });
 }
 
 } // namespace nectar

@@ -110,6 +110,7 @@ public:
     void set_log_world(int world_size, const std::string& backend, const std::vector<std::string>& devices);
 
 private:
+    void edit_log_metadata(const std::function<void(LossLogMetadata&)>& edit);
     struct Impl;
     Config m_config;
     std::string m_experiment_dir;

@@ -278,10 +278,19 @@ QVariant LossTableModel::headerData(int section, Qt::Orientation orientation, in
     }
 }
 
+void LossTableModel::setReadOnlyReason(const QString& reason)
+{
+    if (reason == m_readOnlyReason)
+        return;
+    m_readOnlyReason = reason;
+    if (!m_rows.empty()) // the flags changed: views re-query them
+        Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+}
+
 Qt::ItemFlags LossTableModel::flags(const QModelIndex& index) const
 {
     Qt::ItemFlags f = QAbstractTableModel::flags(index);
-    if (index.isValid()
+    if (index.isValid() && m_readOnlyReason.isEmpty()
         && (index.column() == WeightColumn || index.column() == TagsColumn || index.column() == ScheduleColumn))
         f |= Qt::ItemIsEditable;
     return f;
@@ -291,6 +300,10 @@ bool LossTableModel::setData(const QModelIndex& index, const QVariant& value, in
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return false;
+    if (!m_readOnlyReason.isEmpty()) {
+        Q_EMIT editRejected(m_readOnlyReason);
+        return false;
+    }
     LossRow& r = m_rows[static_cast<std::size_t>(index.row())];
     int column = index.column();
     if (role == WeightRole)

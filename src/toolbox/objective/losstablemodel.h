@@ -59,6 +59,10 @@ public:
     QHash<int, QByteArray> roleNames() const override;
 
     void setRows(std::vector<LossRow> rows);
+    /// Non-empty: weight, tags and schedule are read-only and setData refuses with this message (e.g.
+    /// during a multi-process run, which live edits cannot reach). Empty (default): editable.
+    void setReadOnlyReason(const QString& reason);
+    QString readOnlyReason() const { return m_readOnlyReason; }
     const std::vector<LossRow>& rows() const { return m_rows; }
     int rowOf(const QString& name) const;
     /// Names of the rows whose loss cannot be built here (LossRow::unavailable set).
@@ -94,4 +98,5 @@ Q_SIGNALS:
 
 private:
     std::vector<LossRow> m_rows;
+    QString m_readOnlyReason;
 };

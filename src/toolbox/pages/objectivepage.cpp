@@ -241,11 +241,15 @@ QString ObjectivePage::message() const
     return ui->messageLabel->message();
 }
 
-void ObjectivePage::setTrainingActive(bool active)
+void ObjectivePage::setTrainingActive(bool active, bool liveEdits)
 {
     for (QWidget* w : std::initializer_list<QWidget*> {
              ui->specCombo, ui->subspecCombo, ui->addGroup, ui->removeLossButton, ui->settingsForm })
         w->setEnabled(!active);
+    m_model->setReadOnlyReason(active && !liveEdits
+            ? tr("A multi-process run is training: live edits cannot reach its processes (every rank trains "
+                 "the same objective). Stop it to change the table.")
+            : QString());
 }
 
 void ObjectivePage::addLoss()

@@ -45,8 +45,9 @@ public:
     /// Checks again whether the losses marked unavailable can be built now (e.g. the VGG19 file was
     /// downloaded meanwhile); done whenever the window becomes active. Edits are kept.
     void recheckAvailability();
-    /// While training, the table stays editable (weights/tags go to the run) but structure is locked.
-    void setTrainingActive(bool active);
+    /// While training, the table stays editable (weights/tags go to the run) but structure is locked;
+    /// with `liveEdits` false (a multi-process run, which edits cannot reach) the table is read-only too.
+    void setTrainingActive(bool active, bool liveEdits = true);
 
 Q_SIGNALS:
     void statusMessage(const QString& text);

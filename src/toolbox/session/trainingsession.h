@@ -24,6 +24,8 @@ public:
 
     State state() const { return m_state; }
     bool isActive() const { return m_state != State::Idle; }
+    /// The active run is a child nectar-train (TrainingJob::processes > 1): live edits cannot reach it.
+    bool isMultiProcess() const { return m_process != nullptr; }
 
     /// Starts a run; false if one is active. The job's control is created here. A job with processes > 1
     /// runs as a child nectar-train (ProcessRun); the signals are the same. False (with failed()) when that
