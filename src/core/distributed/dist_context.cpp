@@ -148,9 +148,20 @@ DistContext::DistContext(
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     std::vector<std::string> differ;
-    for (int r = 0; r < s.world_size; ++r)
-        if (text(d->store->get(rank_key(r))) != digest)
-            differ.push_back(std::to_string(r));
+    try {
+        for (int r = 0; r < s.world_size; ++r)
+            if (text(d->store->get(rank_key(r))) != digest)
+                differ.push_back(std::to_string(r));
+        // A rank 0 that hosts the store leaves (on a refusal) only after every rank has read every digest,
+        // or it would take the store away from ranks still reading it.
+        d->store->add(prefix + "checked", 1);
+        while (
+            host && d->store->add(prefix + "checked", 0) < s.world_size && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } catch (const std::exception& e) {
+        throw DistSetupError("rank " + std::to_string(s.rank) + " lost the rendezvous store at " + where
+            + " while comparing the ranks' settings (another rank left the job): " + e.what());
+    }
     if (!differ.empty())
         throw DistSetupError("the ranks' settings differ: rank(s) " + join(differ) + " have a config or objective "
             + "other than this rank's (" + std::to_string(s.rank)
