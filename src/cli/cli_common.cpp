@@ -11,6 +11,8 @@
 #include <new>
 #include <sstream>
 
+#include <QCommandLineParser>
+
 #include <pthread.h>
 #include <unistd.h>
 
@@ -52,6 +54,16 @@ std::string RawArguments::value(const std::string& name) const
 {
     const auto it = m_values.find(name);
     return it == m_values.end() ? std::string() : it->second;
+}
+
+void add_option(QCommandLineParser& parser, std::set<std::string>& value_options, const char* name, const char* desc,
+    const char* value)
+{
+    if (value)
+        value_options.insert(name);
+    parser.addOption(value
+            ? QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(desc), QString::fromLatin1(value))
+            : QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(desc)));
 }
 
 std::string find_sample_dataset()

@@ -20,6 +20,8 @@
 #include "training/progress.h"
 #include "util/error.h"
 
+class QCommandLineParser;
+
 namespace nectar::cli {
 
 enum ExitCode : int {
@@ -48,6 +50,11 @@ public:
 private:
     std::map<std::string, std::string> m_values;
 };
+
+/// Adds --name (with a value named `value`, or a flag when null) to `parser`; names taking a value are
+/// collected in `value_options` for RawArguments.
+void add_option(QCommandLineParser& parser, std::set<std::string>& value_options, const char* name, const char* desc,
+    const char* value = nullptr);
 
 /// Folder of the bundled sample dataset (photo-colorize): $NECTAR_SAMPLE_DATA if set, else
 /// <exe>/../share/nectar-toolbox/sample-data/photo-colorize (installed), else the source tree

@@ -46,11 +46,7 @@ int main(int argc, char** argv)
         p.addPositionalArgument(QStringLiteral("command"), QStringLiteral("pair, split or check"));
         std::set<std::string> value_options;
         auto opt = [&](const char* name, const char* desc, const char* value = nullptr) {
-            if (value)
-                value_options.insert(name);
-            p.addOption(value ? QCommandLineOption(
-                            QString::fromLatin1(name), QString::fromLatin1(desc), QString::fromLatin1(value))
-                              : QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(desc)));
+            add_option(p, value_options, name, desc, value);
         };
         opt("a", "pair: folder of A images.", "DIR");
         opt("b", "pair: folder of B images (matched to A by file name without extension).", "DIR");

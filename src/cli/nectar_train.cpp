@@ -97,11 +97,7 @@ int main(int argc, char** argv)
         p.addHelpOption();
         std::set<std::string> value_options;
         auto opt = [&](const char* name, const char* desc, const char* value = nullptr) {
-            if (value)
-                value_options.insert(name);
-            p.addOption(value ? QCommandLineOption(
-                            QString::fromLatin1(name), QString::fromLatin1(desc), QString::fromLatin1(value))
-                              : QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(desc)));
+            add_option(p, value_options, name, desc, value);
         };
         opt("config", "NectarGAN-layout config JSON (default: built-in settings on the bundled sample data).", "FILE");
         opt("spec", "Loss spec name (see --list-specs).", "NAME");

@@ -53,6 +53,16 @@ void make_folders(const QString& root)
     text(root + QStringLiteral("/A/notes.txt"), "hello");
 }
 
+/// make_folders' A/ and B/ into <root>/pairs.
+PairOptions pair_options(const QString& root)
+{
+    PairOptions o;
+    o.dir_a = (root + QStringLiteral("/A")).toStdString();
+    o.dir_b = (root + QStringLiteral("/B")).toStdString();
+    o.output = (root + QStringLiteral("/pairs")).toStdString();
+    return o;
+}
+
 std::vector<std::string> names(const std::vector<std::string>& paths)
 {
     std::vector<std::string> out;
@@ -88,10 +98,7 @@ private Q_SLOTS:
     {
         QTemporaryDir tmp;
         make_folders(tmp.path());
-        PairOptions o;
-        o.dir_a = (tmp.path() + QStringLiteral("/A")).toStdString();
-        o.dir_b = (tmp.path() + QStringLiteral("/B")).toStdString();
-        o.output = (tmp.path() + QStringLiteral("/pairs")).toStdString();
+        PairOptions o = pair_options(tmp.path());
         const PairReport plan = pair_images(o, /*dry_run=*/true);
         QCOMPARE(names(plan.writes), (std::vector<std::string> { "x1.png", "x2.png" }));
         QCOMPARE(names(plan.unmatched_a), (std::vector<std::string> { "only_a.png" }));
@@ -137,10 +144,7 @@ private Q_SLOTS:
     {
         QTemporaryDir tmp;
         make_folders(tmp.path());
-        PairOptions o;
-        o.dir_a = (tmp.path() + QStringLiteral("/A")).toStdString();
-        o.dir_b = (tmp.path() + QStringLiteral("/B")).toStdString();
-        o.output = (tmp.path() + QStringLiteral("/pairs")).toStdString();
+        PairOptions o = pair_options(tmp.path());
         const PairReport r = pair_images(o, false, [](std::size_t done, std::size_t) { return done < 1; });
         QVERIFY(r.stopped);
         QCOMPARE(names(r.writes), (std::vector<std::string> { "x1.png" }));
