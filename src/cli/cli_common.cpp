@@ -66,6 +66,16 @@ void add_option(QCommandLineParser& parser, std::set<std::string>& value_options
             : QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(desc)));
 }
 
+int parse_int(const QCommandLineParser& p, const QString& name, int min)
+{
+    bool ok = false;
+    const int v = p.value(name).toInt(&ok);
+    if (!ok || v < min)
+        throw UsageError("--" + name.toStdString() + " " + p.value(name).toStdString()
+            + ": expected an integer >= " + std::to_string(min));
+    return v;
+}
+
 std::string find_sample_dataset()
 {
     std::vector<fs::path> candidates;

@@ -21,6 +21,7 @@
 #include "util/error.h"
 
 class QCommandLineParser;
+class QString;
 
 namespace nectar::cli {
 
@@ -55,6 +56,9 @@ private:
 /// collected in `value_options` for RawArguments.
 void add_option(QCommandLineParser& parser, std::set<std::string>& value_options, const char* name, const char* desc,
     const char* value = nullptr);
+
+/// The value of --name as an integer >= `min`; throws UsageError naming the option and the value.
+int parse_int(const QCommandLineParser& parser, const QString& name, int min);
 
 /// Folder of the bundled sample dataset (photo-colorize): $NECTAR_SAMPLE_DATA if set, else
 /// <exe>/../share/nectar-toolbox/sample-data/photo-colorize (installed), else the source tree

@@ -86,12 +86,8 @@ int main(int argc, char** argv)
             o.dir_b = need("b");
             o.output = need("output");
             o.into_non_empty = set("into-non-empty");
-            if (set("size")) {
-                bool ok = false;
-                o.size = p.value(QStringLiteral("size")).toInt(&ok);
-                if (!ok || o.size < 1)
-                    throw UsageError("--size " + raw.value("size") + ": expected pixels >= 1");
-            }
+            if (set("size"))
+                o.size = parse_int(p, QStringLiteral("size"), 1);
             if (set("direction"))
                 o.direction = parse_choice<Direction>(raw.value("direction"), "--direction");
             const PairReport r = pair_images(o, dry, progress);

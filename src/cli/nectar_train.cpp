@@ -53,16 +53,6 @@ Config default_config()
     return c;
 }
 
-int parse_int(const QCommandLineParser& p, const QString& name, int min)
-{
-    bool ok = false;
-    const int v = p.value(name).toInt(&ok);
-    if (!ok || v < min)
-        throw UsageError("--" + name.toStdString() + " " + p.value(name).toStdString()
-            + ": expected an integer >= " + std::to_string(min));
-    return v;
-}
-
 int list_specs()
 {
     auto& reg = SpecRegistry::instance();

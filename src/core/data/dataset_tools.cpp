@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "data/dataset_tools.h"
 
-#include <QBuffer>
 #include <QFile>
 #include <QImage>
 #include <QImageReader>
@@ -15,6 +14,7 @@
 #include <set>
 
 #include "data/paired_dataset.h"
+#include "io/image_io.h"
 #include "util/atomic_file.h"
 #include "util/limits.h"
 #include "util/paths.h"
@@ -88,14 +88,16 @@ void check_output(const std::string& output, bool into_non_empty, const std::vec
             throw DataError("output file " + display_path(p) + " exists already: nothing is overwritten");
 }
 
-void write_png(const QImage& image, const std::string& path)
+RgbImage rgb_of(const QImage& image)
 {
-    QByteArray bytes;
-    QBuffer buffer(&bytes);
-    buffer.open(QIODevice::WriteOnly);
-    if (!image.save(&buffer, "PNG"))
-        throw std::runtime_error("cannot encode " + display_path(path) + " as PNG");
-    write_file_atomically(path, bytes.constData(), static_cast<std::size_t>(bytes.size()), "pair image");
+    const QImage q = image.convertToFormat(QImage::Format_RGB888);
+    RgbImage out;
+    out.width = q.width();
+    out.height = q.height();
+    out.rgb.resize(static_cast<std::size_t>(out.width) * out.height * 3);
+    for (int y = 0; y < out.height; ++y)
+        std::copy_n(q.constScanLine(y), out.width * 3, out.rgb.data() + static_cast<std::size_t>(y) * out.width * 3);
+    return out;
 }
 
 std::string read_bytes(const fs::path& p)
@@ -178,16 +180,8 @@ PairReport pair_images(const PairOptions& o, bool dry_run, const ToolProgress& p
             ia = ia.scaled(o.size, o.size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
             ib = ib.scaled(o.size, o.size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
         }
-        const QImage& left = o.direction == Direction::AtoB ? ia : ib;
-        const QImage& right = o.direction == Direction::AtoB ? ib : ia;
-        const QImage l = left.convertToFormat(QImage::Format_RGB888);
-        const QImage rr = right.convertToFormat(QImage::Format_RGB888);
-        QImage pair(l.width() * 2, l.height(), QImage::Format_RGB888);
-        for (int y = 0; y < pair.height(); ++y) {
-            std::copy_n(l.constScanLine(y), l.width() * 3, pair.scanLine(y));
-            std::copy_n(rr.constScanLine(y), rr.width() * 3, pair.scanLine(y) + l.width() * 3);
-        }
-        write_png(pair, jobs[i].out);
+        const RgbImage ra = rgb_of(ia), rb = rgb_of(ib);
+        save_png(o.direction == Direction::AtoB ? hconcat({ ra, rb }) : hconcat({ rb, ra }), jobs[i].out);
         written.push_back(jobs[i].out);
     }
     if (progress && !r.stopped)

@@ -81,7 +81,7 @@ void Pix2pixTrainer::Impl::plan_folder(Config& c)
     if (dist) {
         // Rank 0 chooses (and later creates) the folder; the others must not pick a version of their own.
         folder.dir = dist->share_from_rank0("experiment_dir", folder.dir);
-        folder.version = std::stoi(dist->share_from_rank0("experiment_version", std::to_string(folder.version)));
+        folder.version = parse_experiment_folder(folder.dir).value().version; // <name>_v<N>: rank 0 planned it
         folder.examples = (fs::path(folder.dir) / "examples").string();
     }
     q->m_experiment_dir = folder.dir;
