@@ -47,7 +47,7 @@ std::string to_string(Direction d);
 
 struct DatasetOptions {
     std::string dataroot; ///< folder with train/, val/, test/
-    std::string split = "train"; ///< sub-folder to read
+    std::string split = "train"; ///< sub-folder to read; empty: dataroot itself holds the pairs
     Direction direction = Direction::AtoB;
     int input_nc = 3; ///< 1 (grayscale) or 3 (RGB); every image is converted to this
     int load_size = 286; ///< pixels: each half is resized to this before the random crop
@@ -57,6 +57,9 @@ struct DatasetOptions {
     nlohmann::json augmentations_input = nlohmann::json::object();
     nlohmann::json augmentations_target = nlohmann::json::object();
     bool verify_decode = false; ///< scan decodes every file (slower) and skips undecodable ones
+    /// input_nc 1: colour images are converted to luma (a note in warnings); false: the scan throws DataError
+    /// naming the first colour image, its channels and input_nc (testing a 1-channel model on a folder).
+    bool colour_to_gray = true;
 };
 
 /// From dataloader.* of the config; train = (split == "train").
@@ -97,6 +100,36 @@ public:
 private:
     DatasetOptions m_options;
     AugmentationSettings m_augmentations;
+    std::string m_folder;
+    std::vector<std::string> m_files;
+    std::vector<std::string> m_warnings;
+};
+
+/// The plain images of a folder (input-only testing): PairedDataset's pre-flight scan without the 2:1 rule
+/// (non-image entries, unreadable headers and conversions reported in warnings(); grayscale into input_nc 3
+/// is replicated; colour into input_nc 1 is converted to luma, or refused per `colour_to_gray` as in
+/// DatasetOptions). Decoding and resizing as PairedDataset (Qt, Qt::SmoothTransformation).
+class ImageFolder {
+public:
+    /// Throws DataError when `folder` is missing or holds no usable image (naming it and what was skipped),
+    /// or for a refused colour image (naming the file, its channels and input_nc); std::invalid_argument for
+    /// input_nc other than 1 or 3.
+    ImageFolder(const std::string& folder, int input_nc, bool colour_to_gray = true, bool verify_decode = false);
+
+    std::size_t size() const { return m_files.size(); }
+    const std::string& path(std::size_t index) const { return m_files.at(index); }
+    const std::vector<std::string>& paths() const { return m_files; }
+    /// Absolute path of the folder.
+    const std::string& folder() const { return m_folder; }
+    const std::vector<std::string>& warnings() const { return m_warnings; }
+
+    /// Image `index` as float32 [input_nc, H, W] in [-1, 1] (as PairedDataset's samples): at the file's own
+    /// size, or resized to size x size when `size` > 0; `file_width` / `file_height` (when given) receive the
+    /// file's own size in pixels. Throws DataError naming the file if it cannot be decoded. Thread-safe.
+    torch::Tensor load(std::size_t index, int size = 0, int* file_width = nullptr, int* file_height = nullptr) const;
+
+private:
+    int m_input_nc;
     std::string m_folder;
     std::vector<std::string> m_files;
     std::vector<std::string> m_warnings;

@@ -19,9 +19,20 @@
 ///     <stem>.png         input | generated | target (input-only mode: the generated image alone)
 ///     metrics.csv        image,output,l1,mse,psnr_db,ssim,sobel,laplacian + a "mean" row (no metric columns
 ///                        in input-only mode)
-///     metrics.json       {"experiment", "epoch", "version", "source", "split", "dataroot", "input_dir",
-///                         "fit", "count", "stopped", "has_targets", "images": [...], "mean": {...}}
+///     metrics.json       {"experiment", "epoch", "version", "source", "source_label", "split", "dataroot",
+///                         "input_dir", "fit", "count", "stopped", "has_targets", "images": [...], "mean": {...}}
 /// @endverbatim
+/// In metrics.json, "split" and "dataroot" are set in Split mode, "input_dir" (the folder read) in Folder and
+/// InputOnly mode, "fit" in InputOnly mode, null otherwise; an image is {"image", "output"} plus the six metrics
+/// when "has_targets"; "psnr_db" null = +inf; "mean" is null when no image has a target (input-only mode, or a
+/// run stopped before its first image). Paths are display_path()s (util/paths.h). A run that fails midway
+/// (an image that no longer decodes, a full disk) keeps the images written so far but no metrics.json.
+///
+/// Channels (Folder and InputOnly mode): the model's in_channels is dataloader.load.input_nc. A grayscale
+/// image for a 3-channel model is replicated (R = G = B, a note in the warnings); a colour image for a
+/// 1-channel model is refused (DataError naming the file, its channels and in_channels), since a model
+/// trained on gray inputs says nothing about colour ones. Split mode reads the training data's split as
+/// training did (colour converted to luma for a 1-channel model, with a note).
 
 #include <cstddef>
 #include <functional>
@@ -44,7 +55,7 @@ struct ImageMetrics {
     double l1 = 0.0;
     double mse = 0.0;
     double psnr_db = 0.0; ///< dB; +inf when mse == 0
-    double ssim = 0.0; ///< in [-1, 1]; 1 for identical images
+    double ssim = 0.0; ///< in [-1, 1]; 1 for identical images; NaN for images smaller than 11x11 (null in JSON)
     double sobel = 0.0; ///< NectarGAN Sobel loss (L1 of Sobel gradient magnitudes), >= 0
     double laplacian = 0.0; ///< NectarGAN Laplacian loss, >= 0
 };
@@ -96,13 +107,16 @@ struct TestOptions {
     std::string dataroot; ///< Split mode; empty: the config's dataloader.dataroot
     std::string folder; ///< Folder and InputOnly modes
     InputFit fit = InputFit::Resize; ///< InputOnly mode
-    std::string output_dir; ///< empty: next_test_dir(experiment_dir, epoch), created by run_test
+    /// Empty: next_test_dir(experiment_dir, epoch), created by run_test (if a concurrent run takes that K
+    /// first, the next K). Else this folder, which must not exist or be empty (DataError otherwise).
+    std::string output_dir;
 };
 
 /// Progress of a test run: images done and in all, after each image; return false to stop (the images
 /// written so far stay, each complete, and metrics.json records them with "stopped": true).
 using TestProgress = std::function<bool(std::size_t done, std::size_t total)>;
 
+/// The means are NaN when no image has a target (input-only mode, or no image done).
 struct TestResult {
     std::vector<ImageMetrics> images;
     bool has_targets = true; ///< false in input-only mode
@@ -132,8 +146,12 @@ TestResult run_test(const Config& config, const TestOptions& options,
     const std::function<void(const std::string&)>& warn = {}, const TestProgress& progress = {});
 
 /// `<experiment_dir>/test_epoch<epoch>_v<K>` with K one more than the largest existing K for that epoch
-/// (1 for the first). Creates nothing.
+/// (1 for the first; any entry of that name counts, folder or not). Creates nothing.
 std::string next_test_dir(const std::string& experiment_dir, int epoch);
+
+/// Epoch N and version K of a folder name `test_epoch<N>_v<K>` (N, K >= 1, decimal without leading zeros);
+/// false for any other name.
+bool parse_test_dir_name(const std::string& name, int& epoch, int& version);
 
 /// One earlier test run of an experiment, from its metrics.json.
 struct TestRunInfo {
@@ -145,12 +163,16 @@ struct TestRunInfo {
     bool has_targets = true;
     std::string source_label;
 };
-/// The test folders of an experiment with a readable metrics.json, sorted by epoch then version. Folders
-/// whose metrics.json is missing or unreadable are left out and named in `skipped` ("<dir>: <why>").
+/// The test folders `test_epoch<N>_v<K>` of an experiment with a readable metrics.json, sorted by epoch then
+/// version (folders named otherwise, e.g. an explicit output_dir or the unversioned test_epoch<N> of older
+/// builds, are not listed). Folders whose metrics.json is missing or unreadable are left out and named in
+/// `skipped` ("<dir>: <why>"). A missing experiment folder gives an empty list.
 std::vector<TestRunInfo> list_test_runs(const std::string& experiment_dir, std::vector<std::string>* skipped = nullptr);
 
 /// Reads a test folder's metrics.json back (images with their metrics, the means, the run's facts).
-/// Throws std::runtime_error naming the file and the JSON path for a missing or malformed file.
+/// The file is ours, so it is read strictly (util/json_read.h): a missing or unknown key, a wrong type, or a
+/// "count" that differs from the images is an error. Throws DataError (a std::runtime_error) naming the file
+/// and the JSON path for a missing or malformed file.
 TestResult load_test_result(const std::string& test_dir);
 
 } // namespace nectar
