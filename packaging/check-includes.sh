@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Enforces the engine's dependency rule on #include lines (README "Layout"):
-#   util <- io <- config <- {scheduling, models, data, distributed} <- losses <- objective <- training <- evaluation
+#   util <- io <- config <- {scheduling, models, data, distributed} <- losses <- objective <- training <- {evaluation, export}
 # A file in src/core/<area>/ may include its own area and areas to the left of it, never one to the right
 # (nor a peer in braces). The engine never includes Qt Widgets, and GUI headers never include LibTorch.
 # Prints one line per violation (file:line: what and why) and exits 1 if there is any.
@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A level=([util]=0 [io]=1 [config]=2 [scheduling]=3 [models]=3 [data]=3 [distributed]=3 [losses]=4 [objective]=5
-                  [training]=6 [evaluation]=7)
+                  [training]=6 [evaluation]=7 [export]=7)
 bad=0
 report() { echo "$1" >&2; bad=$((bad + 1)); }
 
@@ -43,4 +43,4 @@ if (( bad )); then
   echo "check-includes: $bad violation(s) of the dependency rule" >&2
   exit 1
 fi
-echo "check-includes: src/core follows util <- io <- config <- {scheduling, models, data, distributed} <- losses <- objective <- training <- evaluation; GUI headers are free of LibTorch"
+echo "check-includes: src/core follows util <- io <- config <- {scheduling, models, data, distributed} <- losses <- objective <- training <- {evaluation, export}; GUI headers are free of LibTorch"

@@ -54,6 +54,7 @@ PACKAGES=(
   libqcustomplot-dev libqcustomplot2.1-qt6
   nlohmann-json3-dev
   libgloo-dev             # headers of c10d's Gloo backend (ProcessGroupGloo.hpp); the library is in libtorch
+  libonnx-dev             # ONNX's C++ protobuf classes and checker: the generator export (1.12 / 1.17)
   qt6-qpa-plugins         # offscreen platform plugin for GUI tests
   libgl-dev
   xvfb xauth              # X server for the real-X GUI tests (tests/run-xvfb.sh: tst_tour, *_x11)
@@ -62,6 +63,11 @@ PACKAGES=(
 if [ "$RELEASE" = 13 ]; then
   # minbase roots and containers lack these; Debian 12 images used here have them.
   PACKAGES+=(git ca-certificates)
+  PACKAGES+=(libonnxruntime-dev)  # independent runtime for tst_onnx_export's numeric check (1.21)
+else
+  # Debian 12 packages no onnxruntime: tst_onnx_export's numeric check runs npm's onnxruntime-node
+  # (a prebuilt Microsoft runtime) through node.
+  command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 fi
 if [ "$BENCH_PYTHON" -eq 1 ]; then
   PACKAGES+=(python3-torch python3-torchvision python3-numpy)
@@ -91,5 +97,19 @@ if command -v update-alternatives >/dev/null; then
     target=$(update-alternatives --list "$alt" 2>/dev/null | grep openblas-pthread | head -n1 || true)
     if [ -n "$target" ]; then $SUDO update-alternatives --set "$alt" "$target" >/dev/null; fi
   done
+fi
+# onnxruntime-node for the ONNX check on Debian 12, into a fixed prefix (tests/onnx/ort_run.mjs). Its
+# install script only fetches CUDA add-ons; the CPU runtime is in the package, so scripts are skipped.
+# A registry that cannot be reached is not fatal: the test then skips only the numeric comparison.
+ORT_NODE_VERSION=1.21.0
+ORT_NODE_PREFIX=/usr/local/lib/nectar-toolbox/onnxruntime-node
+if [ "$ONLY_DEBOOTSTRAP" -eq 0 ] && [ "$RELEASE" = 12 ] && \
+   ! grep -qs "\"version\": \"$ORT_NODE_VERSION\"" "$ORT_NODE_PREFIX/node_modules/onnxruntime-node/package.json"; then
+  $SUDO mkdir -p "$ORT_NODE_PREFIX"
+  if ! $SUDO npm install --prefix "$ORT_NODE_PREFIX" --no-audit --no-fund --ignore-scripts \
+        "onnxruntime-node@$ORT_NODE_VERSION" >/dev/null; then
+    echo "install-deps: warning: npm could not install onnxruntime-node $ORT_NODE_VERSION into $ORT_NODE_PREFIX;" \
+         "tst_onnx_export will skip its numeric comparison on this machine" >&2
+  fi
 fi
 echo "install-deps: all dependencies present (Debian $RELEASE)"

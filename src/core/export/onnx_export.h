@@ -48,14 +48,14 @@ int max_onnx_opset();
 /// (check_unet_input_size's message, per side) or an opset outside 11..max_onnx_opset();
 /// std::runtime_error for a model the checker refuses (with the checker's message) or a write error
 /// (naming the file). Nothing is written on any error.
-OnnxExportReport export_generator_onnx(UnetGeneratorImpl& generator, const std::string& path,
-    const OnnxExportOptions& options = {});
+OnnxExportReport export_generator_onnx(
+    UnetGeneratorImpl& generator, const std::string& path, const OnnxExportOptions& options = {});
 
 /// Loads an experiment's generator (its newest config copy, train<K>_config.json, and epoch<epoch>_netG.pt)
 /// on the CPU and exports it: `nectar-export` and the GUI's Utilities page.
 /// Throws as export_generator_onnx, plus CheckpointError (no checkpoint at that epoch: lists the saved epochs)
-/// and std::runtime_error for a folder that is not an experiment (no config copy).
-OnnxExportReport export_experiment_onnx(const std::string& experiment_dir, int epoch, const std::string& path,
-    const OnnxExportOptions& options = {});
+/// and for a folder that is not an experiment (no config copy), ConfigError for a bad config copy.
+OnnxExportReport export_experiment_onnx(
+    const std::string& experiment_dir, int epoch, const std::string& path, const OnnxExportOptions& options = {});
 
 } // namespace nectar
