@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // nectar-train / nectar-test driven as processes: exit codes 0 / 1 / 2, --print-objective, --list-specs,
-// a short real training run, the missing-checkpoint message, and the test metrics.
+// a short real training run, the missing-checkpoint message, the test metrics, nectar-test's modes (split,
+// --folder, --input-dir with resize / tile), versioned test folders, Ctrl-C and its bad input.
 
 #include <QDir>
 #include <QFile>
@@ -315,7 +316,11 @@ private Q_SLOTS:
             { QStringLiteral("--experiment"), QString::fromStdString(exp), QStringLiteral("--epoch"),
                 QStringLiteral("4") });
         QVERIFY2(t.code == 0, qPrintable(t.err));
-        std::ifstream in(exp + "/test_epoch4/metrics.json");
+        QVERIFY2(t.out.contains(QString::fromStdString(exp + "/test_epoch4_v1")), qPrintable(t.out));
+        QVERIFY2(
+            t.out.contains(QStringLiteral("mean l1 ")) && t.out.contains(QStringLiteral("ssim ")), qPrintable(t.out));
+        QVERIFY2(t.err.contains(QStringLiteral("image 2/2")), qPrintable(t.err));
+        std::ifstream in(exp + "/test_epoch4_v1/metrics.json");
         QVERIFY(in.good());
         json m;
         in >> m;
@@ -328,8 +333,8 @@ private Q_SLOTS:
             l1 += e["l1"].get<double>() / 2;
         }
         QVERIFY(qAbs(m["mean"]["l1"].get<double>() - l1) < 1e-12);
-        QVERIFY(fs::is_regular_file(exp + "/test_epoch4/metrics.csv"));
-        QImage img(QString::fromStdString(exp + "/test_epoch4/0001.png"));
+        QVERIFY(fs::is_regular_file(exp + "/test_epoch4_v1/metrics.csv"));
+        QImage img(QString::fromStdString(exp + "/test_epoch4_v1/0001.png"));
         QCOMPARE(img.width(), 96);
         // A missing checkpoint in nectar-test is bad input too.
         const Result t2 = run(kTest,
@@ -359,6 +364,132 @@ private Q_SLOTS:
                 QStringLiteral("1") });
         QCOMPARE(empty.code, 2);
         QVERIFY2(empty.err.contains(QStringLiteral("train<K>_config.json")), qPrintable(empty.err));
+    }
+
+    void testModesAndExitCodes()
+    {
+        // nectar-test --input-dir (resize, tile), --folder, a second run in a new version, and bad input -> 2.
+        QTemporaryDir tmp;
+        const json one_epoch = { { "learning_rate", { { "epochs_decay", 0 } } } };
+        const std::string cfg = write_config(tmp.path(),
+            { { "config", { { "train", { { "generator", one_epoch }, { "discriminator", one_epoch } } } } } });
+        const Result train
+            = run(kTrain, { QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--quiet") });
+        QVERIFY2(train.code == 0, qPrintable(train.err));
+        const QString exp = tmp.path() + QStringLiteral("/runs/cli_v1");
+        const std::string inputs = tmp.path().toStdString() + "/inputs";
+        fs::create_directories(inputs);
+        QImage photo(QString::fromStdString(kTiny + "/val/0001.png"));
+        QVERIFY(photo.copy(64, 0, 64, 64).scaled(50, 30).save(QString::fromStdString(inputs + "/photo.png")));
+        auto test = [&](QStringList args) {
+            return run(kTest,
+                QStringList { QStringLiteral("--experiment"), exp, QStringLiteral("--epoch"), QStringLiteral("1") }
+                    + args);
+        };
+        const Result resize = test({ QStringLiteral("--input-dir"), QString::fromStdString(inputs) });
+        QVERIFY2(resize.code == 0, qPrintable(resize.err));
+        QVERIFY2(resize.out.contains(exp + QStringLiteral("/test_epoch1_v1"))
+                && !resize.out.contains(QStringLiteral("mean")),
+            qPrintable(resize.out));
+        const Result tile = test({ QStringLiteral("--input-dir"), QString::fromStdString(inputs),
+            QStringLiteral("--fit"), QStringLiteral("tile"), QStringLiteral("--quiet") });
+        QVERIFY2(tile.code == 0, qPrintable(tile.err));
+        QVERIFY2(!tile.err.contains(QStringLiteral("image 1/1")), qPrintable(tile.err));
+        for (const char* v : { "/test_epoch1_v1", "/test_epoch1_v2" }) {
+            const QImage out(exp + QLatin1String(v) + QStringLiteral("/photo.png"));
+            QCOMPARE(out.size(), QSize(50, 30)); // the input's size, generated only
+        }
+        json m;
+        std::ifstream(exp.toStdString() + "/test_epoch1_v2/metrics.json") >> m;
+        QCOMPARE(m["fit"].get<std::string>(), std::string("tile"));
+        QVERIFY(!m["has_targets"].get<bool>());
+        const Result folder = test({ QStringLiteral("--folder"), QString::fromStdString(kTiny + "/val") });
+        QVERIFY2(folder.code == 0 && folder.out.contains(QStringLiteral("test_epoch1_v3")), qPrintable(folder.err));
+        QVERIFY2(folder.out.contains(QStringLiteral("mean l1 ")), qPrintable(folder.out));
+
+        struct Bad {
+            QStringList args;
+            QString needle;
+        };
+        const QString empty = tmp.path() + QStringLiteral("/empty");
+        QDir().mkpath(empty);
+        const std::vector<Bad> bad = {
+            { { QStringLiteral("--input-dir"), tmp.path() + QStringLiteral("/nowhere") }, QStringLiteral("/nowhere") },
+            { { QStringLiteral("--input-dir"), empty }, QStringLiteral("no images in ") + empty },
+            { { QStringLiteral("--folder"), empty }, QStringLiteral("no A|B image pairs in ") + empty },
+            { { QStringLiteral("--input-dir"), empty, QStringLiteral("--fit"), QStringLiteral("crop") },
+                QStringLiteral("--fit crop") },
+            { { QStringLiteral("--fit"), QStringLiteral("tile") }, QStringLiteral("--input-dir only") },
+            { { QStringLiteral("--folder"), empty, QStringLiteral("--input-dir"), empty },
+                QStringLiteral("exclude each other") },
+            { { QStringLiteral("--folder"), empty, QStringLiteral("--split"), QStringLiteral("val") },
+                QStringLiteral("--split") },
+            { { QStringLiteral("--output"), exp + QStringLiteral("/test_epoch1_v1") }, QStringLiteral("is not empty") },
+            { { QStringLiteral("--split"), QStringLiteral("holdout") }, QStringLiteral("holdout") },
+        };
+        for (const Bad& b : bad) {
+            const Result r = test(b.args);
+            QVERIFY2(r.code == 2 && r.err.contains(b.needle),
+                qPrintable(b.args.join(QLatin1Char(' ')) + QStringLiteral(": ") + r.err));
+        }
+        const Result no_epoch = test({ QStringLiteral("--epoch"), QStringLiteral("7") });
+        QVERIFY2(no_epoch.code == 2 && no_epoch.err.contains(QStringLiteral("epochs with a checkpoint: 1")),
+            qPrintable(no_epoch.err));
+        // None of the refused runs made a folder.
+        QVERIFY(
+            !fs::exists(exp.toStdString() + "/test_epoch1_v4") && !fs::exists(exp.toStdString() + "/test_epoch7_v1"));
+        const Result help = run(kTest, { QStringLiteral("--help") });
+        QCOMPARE(help.code, 0);
+        for (const char* o : { "--folder", "--input-dir", "--fit", "tile", "test_epoch<N>_v<K>", "Exit codes" })
+            QVERIFY2(help.out.contains(QLatin1String(o)), o);
+    }
+
+    void testStopsOnSigint()
+    {
+        // Ctrl-C after the first image: the run ends cleanly (exit 0) with metrics.json "stopped": true.
+        QTemporaryDir tmp;
+        const json one_epoch = { { "learning_rate", { { "epochs_decay", 0 } } } };
+        const std::string cfg = write_config(tmp.path(),
+            { { "config", { { "train", { { "generator", one_epoch }, { "discriminator", one_epoch } } } } } });
+        QVERIFY(run(kTrain, { QStringLiteral("--config"), QString::fromStdString(cfg), QStringLiteral("--quiet") }).code
+            == 0);
+        const std::string exp = tmp.path().toStdString() + "/runs/cli_v1";
+        // Many large inputs, tiled: each takes a while, so the signal lands mid-run.
+        const std::string inputs = tmp.path().toStdString() + "/inputs";
+        fs::create_directories(inputs);
+        QImage photo(QString::fromStdString(kTiny + "/val/0001.png"));
+        const QImage big = photo.scaled(1024, 512);
+        for (int i = 0; i < 40; ++i)
+            QVERIFY(big.save(QString::fromStdString(inputs + "/" + std::to_string(1000 + i) + ".png")));
+        QProcess p;
+        p.start(kTest,
+            { QStringLiteral("--experiment"), QString::fromStdString(exp), QStringLiteral("--epoch"),
+                QStringLiteral("1"), QStringLiteral("--input-dir"), QString::fromStdString(inputs),
+                QStringLiteral("--fit"), QStringLiteral("tile") });
+        QVERIFY(p.waitForStarted());
+        QString err;
+        QElapsedTimer timer;
+        timer.start();
+        while (!err.contains(QStringLiteral("image 1/40")) && timer.elapsed() < 120000) {
+            p.waitForReadyRead(200);
+            err += QString::fromUtf8(p.readAllStandardError());
+        }
+        QVERIFY2(err.contains(QStringLiteral("image 1/40")), qPrintable(err));
+        ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(120000));
+        err += QString::fromUtf8(p.readAllStandardError());
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p.exitCode(), 0);
+        QVERIFY2(err.contains(QStringLiteral("interrupt: stopping after the current image")), qPrintable(err));
+        json m;
+        std::ifstream(exp + "/test_epoch1_v1/metrics.json") >> m;
+        QVERIFY(m["stopped"].get<bool>());
+        const int done = m["count"].get<int>();
+        QVERIFY2(done >= 1 && done < 40, qPrintable(QString::number(done)));
+        int pngs = 0;
+        for (const auto& e : fs::directory_iterator(exp + "/test_epoch1_v1"))
+            pngs += e.path().extension() == ".png";
+        QCOMPARE(pngs, done); // each written image is complete and listed, no more
     }
 
     void continueUsesRecordedObjective()

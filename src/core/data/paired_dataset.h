@@ -75,8 +75,9 @@ struct Sample {
 
 class PairedDataset {
 public:
-    /// Scans dataroot/split. Throws DataError when the folder is missing or holds no usable pair (naming the
-    /// folder and what was skipped), std::invalid_argument for bad options (naming the option and value).
+    /// Scans dataroot/split (dataroot itself for an empty split). Throws DataError when the folder is missing or holds
+    /// no usable pair (naming the folder and what was skipped), std::invalid_argument for bad options (naming the
+    /// option and value).
     explicit PairedDataset(DatasetOptions options);
 
     std::size_t size() const { return m_files.size(); }

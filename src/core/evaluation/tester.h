@@ -140,7 +140,8 @@ struct TestResult {
 /// Throws CheckpointError (no checkpoint at that epoch: names the file, lists the saved epochs, or a
 /// checkpoint of another model size), DataError (missing folder, a folder or split with no images: names
 /// it; in Folder / InputOnly mode an image whose channels the model cannot take: names the file, its
-/// channels and the model's in_channels), std::runtime_error (writing files). Nothing is created when the
+/// channels and the model's in_channels; an output_dir that is not empty), std::invalid_argument (settings
+/// the generator cannot be built with), std::runtime_error (writing files). Nothing is created when the
 /// checks before the first image fail.
 TestResult run_test(const Config& config, const TestOptions& options,
     const std::function<void(const std::string&)>& warn = {}, const TestProgress& progress = {});
