@@ -10,6 +10,7 @@
 #include <QMessageBox>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QStyle>
 
 #include <algorithm>
 
@@ -18,7 +19,9 @@
 #include "pages/objectivepage.h"
 #include "pages/reviewpage.h"
 #include "pages/settingsform.h"
+#include "pages/testingpage.h"
 #include "pages/trainingpage.h"
+#include "pages/utilitiespage.h"
 #include "session/trainingsession.h"
 #include "ui_mainwindow.h"
 #include "util/paths.h"
@@ -48,9 +51,13 @@ MainWindow::MainWindow(QWidget* parent)
     m_objective = new ObjectivePage(ui->pages);
     m_training = new TrainingPage(m_session, ui->pages);
     m_review = new ReviewPage(ui->pages);
+    m_testing = new TestingPage(ui->pages);
+    m_utilities = new UtilitiesPage(ui->pages);
     ui->pages->addTab(m_objective, QIcon(QStringLiteral(":/icons/objective.png")), tr("&Objective"));
     ui->pages->addTab(m_training, QIcon(QStringLiteral(":/icons/start.png")), tr("&Training"));
     ui->pages->addTab(m_review, QIcon(QStringLiteral(":/icons/review.png")), tr("&Review"));
+    ui->pages->addTab(m_testing, style()->standardIcon(QStyle::SP_FileDialogContentsView), tr("Te&sting"));
+    ui->pages->addTab(m_utilities, style()->standardIcon(QStyle::SP_DirIcon), tr("&Utilities"));
     m_stateLabel->setToolTip(tr("Training state"));
     statusBar()->addPermanentWidget(m_stateLabel);
     m_confirmStop = [this] {
@@ -71,6 +78,8 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_objective, &ObjectivePage::statusMessage, this, status);
     connect(m_training, &TrainingPage::statusMessage, this, status);
     connect(m_review, &ReviewPage::statusMessage, this, status);
+    connect(m_testing, &TestingPage::statusMessage, this, status);
+    connect(m_utilities, &UtilitiesPage::statusMessage, this, status);
     connect(m_review, &ReviewPage::continueRequested, this, &MainWindow::continueRun);
     // "Continue this run" is one run: once it has started (its checkpoint loaded), the next Start trains a new
     // run instead of continuing from the same checkpoint again and overwriting what this one writes.
@@ -115,6 +124,7 @@ MainWindow::MainWindow(QWidget* parent)
             + tr("Some spec files could not be loaded:\n%1").arg(specErrors.join(QLatin1Char('\n'))));
     }
     m_review->setRunsFolder([this] { return runsFolder(); });
+    m_testing->setRunsFolder([this] { return runsFolder(); });
     guardWheelOnValueFields(this, /*onlyInScrollAreas=*/true);
     statusBar()->showMessage(tr("Ready — sample dataset: %1").arg(engine::sampleDatasetDirectory()), 10000);
 }
@@ -180,6 +190,8 @@ void MainWindow::setupActions()
     connect(ui->actionObjectivePage, &QAction::triggered, this, [this] { showPage(0); });
     connect(ui->actionTrainingPage, &QAction::triggered, this, [this] { showPage(1); });
     connect(ui->actionReviewPage, &QAction::triggered, this, [this] { showPage(2); });
+    connect(ui->actionTestingPage, &QAction::triggered, this, [this] { showPage(3); });
+    connect(ui->actionUtilitiesPage, &QAction::triggered, this, [this] { showPage(4); });
     connect(ui->actionAbout, &QAction::triggered, this, [this] {
         QMessageBox::about(this, tr("About Nectar Toolbox"),
             tr("<b>Nectar Toolbox %1</b><br>Design pix2pix loss objectives, train them and review runs.<br>"

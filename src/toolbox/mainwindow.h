@@ -10,6 +10,8 @@
 
 class ObjectivePage;
 class ReviewPage;
+class TestingPage;
+class UtilitiesPage;
 class TrainingPage;
 class TrainingSession;
 class QLabel;
@@ -26,6 +28,8 @@ public:
     ObjectivePage* objectivePage() const { return m_objective; }
     TrainingPage* trainingPage() const { return m_training; }
     ReviewPage* reviewPage() const { return m_review; }
+    TestingPage* testingPage() const { return m_testing; }
+    UtilitiesPage* utilitiesPage() const { return m_utilities; }
     TrainingSession* session() const { return m_session; }
 
     /// Loads a preset into the Objective page; on error shows it inline, changes nothing, returns false.
@@ -78,6 +82,8 @@ private:
     ObjectivePage* m_objective;
     TrainingPage* m_training;
     ReviewPage* m_review;
+    TestingPage* m_testing;
+    UtilitiesPage* m_utilities;
     QLabel* m_stateLabel;
     std::function<bool()> m_confirmStop;
     std::function<bool()> m_confirmReplaceTable;
