@@ -24,6 +24,7 @@
 
 #include "bridge/enginebridge.h"
 #include "bridge/evaluationbridge.h"
+#include "gui_experiment_fixture.h"
 #include "pages/testingpage.h"
 #include "pages/testresultsmodel.h"
 #include "toolbox_test_env.h"
@@ -98,29 +99,6 @@ QStringList shownOrder(const QSortFilterProxyModel& proxy)
     return out;
 }
 
-/// An experiment folder with the checkpoint fixture's epoch-2 files and a config copy of its settings.
-QString fixtureExperiment(const QTemporaryDir& tmp)
-{
-    const QString exp = QDir(tmp.path()).filePath(QStringLiteral("fixture_v1"));
-    QDir().mkpath(exp);
-    for (const char* part : { "netG", "netD", "trainer" }) {
-        const QString name = QStringLiteral("epoch2_%1.pt").arg(QLatin1String(part));
-        if (!QFile::copy(kData + QStringLiteral("/checkpoints/torch-1.13/") + name, QDir(exp).filePath(name)))
-            return {};
-    }
-    nectar::Config c; // the generator of checkpoint_fixture_models()
-    c.dataloader.dataroot = (kData + QStringLiteral("/tiny")).toStdString();
-    c.dataloader.load.load_size = 16;
-    c.dataloader.load.crop_size = 16;
-    c.train.generator.features = 4;
-    c.train.generator.n_downs = 1;
-    c.common.device = "cpu";
-    c.common.num_threads = 1;
-    QString error;
-    if (!engine::saveConfig(c, QDir(exp).filePath(QStringLiteral("train1_config.json")), &error))
-        return {};
-    return exp;
-}
 } // namespace
 
 class TestTestingPage : public QObject {
@@ -202,7 +180,7 @@ private Q_SLOTS:
     void realRunWithProgressStopAndErrors()
     {
         QTemporaryDir tmp;
-        const QString exp = fixtureExperiment(tmp);
+        const QString exp = testenv::fixtureExperiment(tmp);
         QVERIFY(!exp.isEmpty());
         TestingPage page;
         page.resize(1200, 820);

@@ -11,6 +11,7 @@
 #include <QtTest>
 
 #include "bridge/evaluationbridge.h"
+#include "gui_experiment_fixture.h"
 #include "pages/utilitiespage.h"
 #include "toolbox_test_env.h"
 
@@ -151,6 +152,33 @@ private Q_SLOTS:
         QCOMPARE(page.onnxErrorText(), failed.last().at(0).toString());
         QVERIFY(page.onnxResultText().isEmpty());
         QVERIFY(!QFileInfo::exists(r.output));
+    }
+
+    void exportWritesTheModel()
+    {
+        QTemporaryDir tmp;
+        const QString exp = testenv::fixtureExperiment(tmp);
+        QVERIFY(!exp.isEmpty());
+        UtilitiesPage page;
+        QSignalSpy finished(&page, &UtilitiesPage::exportFinished);
+        engine::OnnxRequest r;
+        r.experimentDir = exp;
+        r.epoch = 2;
+        r.output = QDir(tmp.path()).filePath(QStringLiteral("model.onnx"));
+        r.height = 16;
+        r.width = 24;
+        r.opset = 17;
+        page.setOnnxRequest(r);
+        QVERIFY(page.exportOnnx());
+        QVERIFY2(finished.wait(kTimeoutMs), qPrintable(page.onnxErrorText()));
+        QCOMPARE(finished.last().at(0).toString(), r.output);
+        QVERIFY(page.onnxErrorText().isEmpty());
+        // The result names the file, its size as written and the input size asked for.
+        const QString text = page.onnxResultText();
+        QVERIFY2(text.contains(r.output), qPrintable(text));
+        QVERIFY2(
+            text.contains(QLocale().toString(QFileInfo(r.output).size()) + QStringLiteral(" bytes")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("16 × 24")), qPrintable(text));
     }
 
 private:
