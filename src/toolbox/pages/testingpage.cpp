@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pages/testingpage.h"
+#include "widgets/tooltips.h"
 
 #include <QComboBox>
 #include <QCoreApplication>
@@ -314,6 +315,21 @@ TestingPage::TestingPage(QWidget* parent)
     updateButtons();
     m_experiment->addItems(QSettings().value(kRecentKey).toStringList());
     m_experiment->setCurrentText(QString());
+    widgets::setToolTips(this,
+        { { "testSource",
+              tr("What to test on: a split of the experiment's dataset, another folder of A|B pairs, or "
+                 "input-only images (no target, no metrics)") },
+            { "testSplit", tr("Split folder of the dataset (test, val or train)") },
+            { "testFolder", tr("Folder of A|B pair images, or of plain input images") },
+            { "testFit",
+                tr("Input-only images: resize to the model's size and back, or cut into tiles at full "
+                   "resolution") },
+            { "testRun", tr("Run the test into a new folder test_epoch<N>_v<K> (earlier runs are kept)") },
+            { "testStop", tr("Stop after the current image; the images done so far are kept") },
+            { "testSortKey", tr("Metric to sort the images by") }, { "testSortOrder", tr("Sort direction") },
+            { "testGallery",
+                tr("One row per image: input | generated | target and its metrics; click a header "
+                   "to sort") } });
 }
 
 TestingPage::~TestingPage() = default;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pages/utilitiespage.h"
+#include "widgets/tooltips.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -142,6 +143,32 @@ UtilitiesPage::UtilitiesPage(QWidget* parent)
         Q_EMIT exportFailed(error);
     });
     updateButtons();
+    widgets::setToolTips(this,
+        { { "pairA", tr("Folder of A images") },
+            { "pairB", tr("Folder of B images, matched to A by file name without extension") },
+            { "pairOutput", tr("Folder that gets one <name>.png per pair (new or empty)") },
+            { "pairIntoNonEmpty", tr("Allow an output folder that has files (existing names are still refused)") },
+            { "pairDryRun", tr("List exactly what Run would write; write nothing") },
+            { "pairRun", tr("Write the pair images") }, { "splitInput", tr("Folder of pair images to split") },
+            { "splitOutput", tr("Folder that gets train/, val/ and test/") },
+            { "splitTrain", tr("Share of the images for train/") }, { "splitVal", tr("Share of the images for val/") },
+            { "splitTest", tr("Share of the images for test/") },
+            { "splitSeed", tr("Shuffle seed: the same seed gives the same split") },
+            { "splitMove", tr("Move the files instead of copying them") },
+            { "splitIntoNonEmpty", tr("Allow an output folder that has files (existing names are still refused)") },
+            { "splitDryRun", tr("List exactly what Run would copy or move; write nothing") },
+            { "splitRun", tr("Copy (or move) the files into the splits") },
+            { "checkRoot", tr("Dataset root with train/, val/ and test/") },
+            { "checkRun", tr("Scan the dataset as the training loader does and show the report") },
+            { "toolStop", tr("Stop between files; every file written so far is complete") },
+            { "toolWrites", tr("The files the last dry run or run lists") },
+            { "onnxExperiment", tr("Experiment folder (<name>_v<N>) with the checkpoint") },
+            { "onnxEpoch", tr("Checkpoint epoch to export") },
+            { "onnxOutput", tr("ONNX file to write (replaced atomically)") },
+            { "onnxHeight", tr("Input height in pixels; 0 = the crop size") },
+            { "onnxWidth", tr("Input width in pixels; 0 = the crop size") },
+            { "onnxDynamicBatch", tr("Symbolic batch dimension instead of 1") },
+            { "onnxExport", tr("Export the generator, check it with ONNX's checker, then write it") } });
 }
 
 UtilitiesPage::~UtilitiesPage() = default;
